@@ -1,0 +1,135 @@
+/*
+ * edgefn configuration: the plain C structs that one YAML file becomes.
+ *
+ * conf/ is the only part of edgefn that knows YAML; everything else reads these
+ * structs. Every value is validated and defaulted by ef_conf_load, so a loaded
+ * config is complete: runtime code never re-checks it.
+ */
+#ifndef EF_CONF_CONFIG_H
+#define EF_CONF_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EF_CONF_DEFAULT_CONNECT_TIMEOUT (10 * 1000)   /* ms, CloudFront's origin connection timeout */
+#define EF_CONF_DEFAULT_TIMEOUT (30 * 1000)           /* ms, CloudFront's origin response timeout */
+#define EF_CONF_DEFAULT_KEEPALIVE_TIMEOUT (4 * 1000)  /* ms; below the 5s idle timeout of Node.js servers, so we close first */
+#define EF_CONF_DEFAULT_KEEPALIVE_CONNECTIONS 64      /* idle origin connections kept per thread */
+#define EF_CONF_DEFAULT_DRAIN_TIMEOUT (30 * 1000)     /* ms */
+#define EF_CONF_DEFAULT_MAX_REQUEST_BODY (100 << 20)  /* bytes; h2o buffers request bodies in memory */
+#define EF_CONF_DEFAULT_ADMIN_ADDRESS "127.0.0.1"
+#define EF_CONF_DEFAULT_ADMIN_PORT 9180
+
+/* A place in the config file, 1-based, as printed in errors. */
+typedef struct st_ef_conf_pos_t {
+    unsigned line;
+    unsigned column;
+} ef_conf_pos_t;
+
+typedef struct st_ef_conf_listen_t {
+    ef_conf_pos_t pos;
+    char *address; /* numeric IPv4 or IPv6 address without brackets; "0.0.0.0" when not given */
+    uint16_t port;
+    struct {
+        char *certificate; /* absolute path; NULL for a plain-text listener */
+        char *key;         /* absolute path; set iff certificate is */
+        ef_conf_pos_t pos; /* of the tls: mapping, for errors found when loading the files */
+    } tls;
+} ef_conf_listen_t;
+
+typedef enum en_ef_conf_origin_kind_t {
+    EF_CONF_ORIGIN_URL,
+    EF_CONF_ORIGIN_DIRECTORY,
+} ef_conf_origin_kind_t;
+
+typedef struct st_ef_conf_origin_t {
+    ef_conf_pos_t pos;
+    char *name;
+    ef_conf_origin_kind_t kind;
+    struct {
+        char *raw;       /* the url as written */
+        char *host;      /* host name or numeric address, IPv6 without brackets */
+        uint16_t port;   /* 80 when not given */
+        char *authority; /* what a Host header names: "host", "host:port" or "[v6]:port"; no port when it is 80 */
+        char *prefix;    /* origin path prepended to every request path: "" or "/app" (never a trailing slash) */
+    } url;               /* kind == EF_CONF_ORIGIN_URL */
+    char *directory;     /* kind == EF_CONF_ORIGIN_DIRECTORY: absolute path of an existing directory */
+    uint64_t connect_timeout;       /* ms */
+    uint64_t timeout;               /* ms: for the response to begin, and between reads of it */
+    uint64_t keepalive_timeout;     /* ms an idle origin connection is kept */
+    unsigned keepalive_connections; /* idle origin connections kept per thread; 0 disables keep-alive */
+    int preserve_host;              /* forward the viewer's Host instead of the origin's authority */
+} ef_conf_origin_t;
+
+typedef struct st_ef_conf_behavior_t {
+    ef_conf_pos_t pos;
+    char *path;               /* path pattern, always starting with '/' or '*' */
+    ef_conf_origin_t *origin; /* points into ef_conf_t.origins */
+} ef_conf_behavior_t;
+
+typedef enum en_ef_conf_log_kind_t {
+    EF_CONF_LOG_STDERR,
+    EF_CONF_LOG_OFF,
+    EF_CONF_LOG_FILE,
+} ef_conf_log_kind_t;
+
+typedef struct st_ef_conf_t {
+    char *file; /* the path as given to ef_conf_load */
+    char *dir;  /* absolute directory that relative paths in the file are resolved against */
+    unsigned threads; /* worker threads; 0 means "auto": one per CPU this process may run on */
+    ef_conf_listen_t *listen;
+    size_t num_listen;
+    ef_conf_origin_t *origins;
+    size_t num_origins;
+    ef_conf_behavior_t *behaviors; /* in the order written: the first match wins */
+    size_t num_behaviors;
+    struct {
+        ef_conf_log_kind_t kind;
+        char *path; /* absolute; kind == EF_CONF_LOG_FILE */
+    } access_log;
+    struct {
+        int enabled; /* the admin: section is present */
+        ef_conf_pos_t pos;
+        char *address;
+        uint16_t port;
+        char *token_file; /* absolute path, or NULL when no token is required */
+    } admin;
+    uint64_t drain_timeout;    /* ms to finish in-flight requests on shutdown */
+    uint64_t max_request_body; /* bytes */
+} ef_conf_t;
+
+/* One error, already formatted as "file:line:column: message". */
+typedef struct st_ef_conf_errors_t {
+    char **entries;
+    size_t size;
+    size_t capacity;
+} ef_conf_errors_t;
+
+/**
+ * Reads, validates and defaults the config at `path` into `conf`. Every problem found
+ * is appended to `errors` as "file:line:column: message", ordered by position; the
+ * parser keeps going after an error so that one run reports them all. Returns 0 when
+ * there were none, -1 otherwise; in both cases `conf` must be released with
+ * ef_conf_dispose, and `errors` with ef_conf_errors_dispose.
+ */
+int ef_conf_load(ef_conf_t *conf, const char *path, ef_conf_errors_t *errors);
+
+/**
+ * Like ef_conf_load, but parses `len` bytes of `text` as if read from a file named
+ * `name` in directory `dir` (which relative paths resolve against).
+ */
+int ef_conf_parse(ef_conf_t *conf, const char *name, const char *dir, const char *text, size_t len, ef_conf_errors_t *errors);
+
+/* Frees everything ef_conf_load allocated; `conf` may then be reused. */
+void ef_conf_dispose(ef_conf_t *conf);
+
+/**
+ * Appends an error at `pos` of `conf`'s file. For checks made after loading (a
+ * certificate that does not match its key, say), so that they read like the rest.
+ */
+void ef_conf_error(ef_conf_errors_t *errors, const ef_conf_t *conf, ef_conf_pos_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+void ef_conf_errors_dispose(ef_conf_errors_t *errors);
+
+#endif

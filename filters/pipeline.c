@@ -1,0 +1,183 @@
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "filters/pipeline.h"
+#include "filters/route.h"
+#include "server/errors.h"
+#include "server/log.h"
+
+/* One request's way through the pipeline; it is also the generator of the response sent to the client. */
+typedef struct st_ef_exchange_t {
+    h2o_generator_t super;
+    h2o_req_t *req;
+    ef_thread_t *thread;
+    const ef_behavior_t *behavior;
+    ef_fetch_t *fetch;
+    int upstream_status;
+    struct timespec started;
+    char id[EF_REQUEST_ID_LEN + 1];
+} ef_exchange_t;
+
+struct st_handler_t {
+    h2o_handler_t super;
+    ef_server_t *server;
+};
+
+static uint64_t elapsed_us(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)(now.tv_sec - since->tv_sec) * 1000000 + (now.tv_nsec - since->tv_nsec) / 1000;
+}
+
+static const char *reason_of(int status)
+{
+    switch (status) {
+    case 404:
+        return "Not Found";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Error";
+    }
+}
+
+static void respond_error(ef_exchange_t *ex, int status, const char *cause)
+{
+    if (status >= 500)
+        ef_log(EF_LOG_WARN, "request %s: %d: %s", ex->id, status, cause);
+    /* an origin that failed half-way through its head may have left some behind */
+    ex->req->res.headers = (h2o_headers_t){NULL};
+    ef_send_error(ex->req, ex->id, status, reason_of(status), cause);
+}
+
+/* the response generator, driven by the client side */
+
+static void on_generator_proceed(h2o_generator_t *self, h2o_req_t *req)
+{
+    ef_fetch_proceed(((ef_exchange_t *)self)->fetch);
+}
+
+static void on_generator_stop(h2o_generator_t *self, h2o_req_t *req)
+{
+    /* the client went away, or h2o ends the response early */
+    ef_fetch_cancel(((ef_exchange_t *)self)->fetch);
+}
+
+/* the origin stage */
+
+static void on_origin_head(ef_fetch_t *fetch, int errstatus, const char *cause)
+{
+    ef_exchange_t *ex = fetch->data;
+
+    ex->fetch = fetch;
+    ex->upstream_status = fetch->upstream_status;
+    if (errstatus != 0) {
+        respond_error(ex, errstatus, cause);
+        return;
+    }
+    /* origin-response and viewer-response functions run here, before anything is sent */
+    ef_add_request_id(ex->req, ex->id);
+    h2o_start_response(ex->req, &ex->super);
+    ef_fetch_proceed(fetch);
+}
+
+static void on_origin_body(ef_fetch_t *fetch, h2o_iovec_t *bufs, size_t bufcnt, h2o_send_state_t state)
+{
+    ef_exchange_t *ex = fetch->data;
+    h2o_send(ex->req, bufs, bufcnt, state);
+}
+
+static const ef_fetch_callbacks_t origin_callbacks = {on_origin_head, on_origin_body};
+
+static void fetch_from_origin(ef_exchange_t *ex)
+{
+    ex->fetch = ef_origin_fetch(ex->behavior->origin, ex->req, ex->id, &origin_callbacks, ex);
+}
+
+/* the request's end: its access-log line */
+
+static void on_exchange_dispose(void *_ex)
+{
+    ef_exchange_t *ex = _ex;
+    h2o_req_t *req = ex->req;
+    ef_access_entry_t entry = {
+        .req = req,
+        .request_id = ex->id,
+        .behavior = ex->behavior != NULL ? ex->behavior->pattern : NULL,
+        .origin = ex->behavior != NULL ? ex->behavior->origin->conf->name : NULL,
+        .status = req->res.status != 0 ? req->res.status : 499,
+        .upstream_status = ex->upstream_status,
+        .duration_us = elapsed_us(&ex->started),
+    };
+    ef_accesslog_write(&ex->thread->accesslog, &entry);
+}
+
+static int on_req(h2o_handler_t *_self, h2o_req_t *req)
+{
+    struct st_handler_t *self = (void *)_self;
+    ef_exchange_t *ex = h2o_mem_alloc_shared(&req->pool, sizeof(*ex), on_exchange_dispose);
+
+    *ex = (ef_exchange_t){{on_generator_proceed, on_generator_stop}, req, ef_thread_from_ctx(req->conn->ctx)};
+    clock_gettime(CLOCK_MONOTONIC, &ex->started);
+    ef_thread_next_request_id(ex->thread, ex->id);
+
+    ex->behavior = ef_routes_find(self->server->routes, req->path_normalized.base, req->path_normalized.len);
+    if (ex->behavior == NULL) {
+        char cause[256];
+        snprintf(cause, sizeof(cause), "no behavior matches %.*s", (int)(req->path_normalized.len < 200 ? req->path_normalized.len : 200),
+                 req->path_normalized.base);
+        respond_error(ex, 404, cause);
+        return 0;
+    }
+    /* viewer-request, the cache lookup and origin-request run here */
+    fetch_from_origin(ex);
+    return 0;
+}
+
+void ef_pipeline_register(h2o_pathconf_t *pathconf, ef_server_t *server)
+{
+    struct st_handler_t *self = (void *)h2o_create_handler(pathconf, sizeof(*self));
+    self->super.on_req = on_req;
+    self->server = server;
+}
+
+/* what h2o answers by itself */
+
+static void on_fallback_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    char id[EF_REQUEST_ID_LEN + 1];
+    ef_thread_next_request_id(ef_thread_from_ctx(req->conn->ctx), id);
+    ef_add_request_id(req, h2o_strdup(&req->pool, id, EF_REQUEST_ID_LEN).base);
+    h2o_setup_next_ostream(req, slot);
+}
+
+static void on_fallback_log(h2o_logger_t *self, h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header_by_str(&req->res.headers, H2O_STRLIT("x-edgefn-request-id"), -1);
+    struct timeval now;
+    char id[EF_REQUEST_ID_LEN + 1] = "";
+
+    if (i != -1)
+        memcpy(id, req->res.headers.entries[i].value.base, EF_REQUEST_ID_LEN);
+    gettimeofday(&now, NULL);
+    ef_access_entry_t entry = {
+        .req = req,
+        .request_id = id,
+        .status = req->res.status != 0 ? req->res.status : 499,
+        .duration_us = (uint64_t)h2o_timeval_subtract(&req->timestamps.request_begin_at, &now),
+    };
+    ef_accesslog_write(&ef_thread_from_ctx(req->conn->ctx)->accesslog, &entry);
+}
+
+void ef_pipeline_register_fallback(h2o_pathconf_t *pathconf, ef_server_t *server)
+{
+    h2o_filter_t *filter = h2o_create_filter(pathconf, sizeof(*filter));
+    filter->on_setup_ostream = on_fallback_setup_ostream;
+    h2o_logger_t *logger = h2o_create_logger(pathconf, sizeof(*logger));
+    logger->log_access = on_fallback_log;
+}

@@ -1,0 +1,184 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "server/accesslog.h"
+#include "server/log.h"
+
+#define FLUSH_AT (48 * 1024)
+#define MAX_LINE (16 * 1024) /* longer fields are cut, never the line's JSON */
+
+int ef_accesslog_open(ef_accesslog_t *log, const ef_conf_t *conf)
+{
+    switch (conf->access_log.kind) {
+    case EF_CONF_LOG_OFF:
+        log->fd = -1;
+        return 0;
+    case EF_CONF_LOG_STDERR:
+        log->fd = STDERR_FILENO;
+        return 0;
+    case EF_CONF_LOG_FILE:
+        log->fd = open(conf->access_log.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        return log->fd == -1 ? -1 : 0;
+    }
+    return -1;
+}
+
+void ef_accesslog_close(ef_accesslog_t *log)
+{
+    if (log->fd > STDERR_FILENO)
+        close(log->fd);
+    log->fd = -1;
+}
+
+static void flush(ef_accesslog_buffer_t *buf)
+{
+    size_t off = 0;
+
+    h2o_timeout_unlink(&buf->flush_timer);
+    while (off < buf->size) {
+        ssize_t n = write(buf->log->fd, buf->bytes + off, buf->size - off);
+        if (n == -1) {
+            if (errno == EINTR)
+                continue;
+            ef_log(EF_LOG_ERROR, "access log: write failed: %s; %zu bytes of it lost", strerror(errno), buf->size - off);
+            break;
+        }
+        off += (size_t)n;
+    }
+    buf->size = 0;
+}
+
+static void on_flush_timeout(h2o_timeout_entry_t *entry)
+{
+    flush(H2O_STRUCT_FROM_MEMBER(ef_accesslog_buffer_t, flush_timer, entry));
+}
+
+void ef_accesslog_buffer_init(ef_accesslog_buffer_t *buf, ef_accesslog_t *log, h2o_loop_t *loop, h2o_timeout_t *flush_timeout)
+{
+    *buf = (ef_accesslog_buffer_t){log, loop, flush_timeout, {0}, NULL, 0};
+    buf->flush_timer.cb = on_flush_timeout;
+    if (log->fd != -1)
+        buf->bytes = h2o_mem_alloc(FLUSH_AT + MAX_LINE);
+}
+
+void ef_accesslog_buffer_dispose(ef_accesslog_buffer_t *buf)
+{
+    if (buf->bytes != NULL) {
+        flush(buf);
+        free(buf->bytes);
+        buf->bytes = NULL;
+    }
+}
+
+/* Appends `s` as the body of a JSON string, valid UTF-8 kept, anything else escaped; stops before `end`. */
+static char *append_escaped(char *dst, const char *end, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *e = p + len;
+
+    while (p < e && dst < end - 6) {
+        unsigned c = *p;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *dst++ = (char)c;
+            ++p;
+        } else if (c == '"' || c == '\\') {
+            *dst++ = '\\';
+            *dst++ = (char)c;
+            ++p;
+        } else if (c < 0x20) {
+            memcpy(dst, "\\u00", 4);
+            dst[4] = hex[c >> 4];
+            dst[5] = hex[c & 15];
+            dst += 6;
+            ++p;
+        } else {
+            /* a multi-byte UTF-8 sequence is copied if well-formed; a stray byte becomes U+FFFD */
+            size_t n = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+            size_t i = 1;
+            for (; n != 0 && i < n && p + i < e && (p[i] & 0xc0) == 0x80; ++i)
+                ;
+            if (n != 0 && i == n) {
+                memcpy(dst, p, n);
+                dst += n;
+                p += n;
+            } else {
+                memcpy(dst, "\\ufffd", 6);
+                dst += 6;
+                ++p;
+            }
+        }
+    }
+    return dst;
+}
+
+static char *append_string(char *dst, const char *end, const char *key, const char *s, size_t len)
+{
+    dst += sprintf(dst, ",\"%s\":", key);
+    if (s == NULL) {
+        memcpy(dst, "null", 4);
+        return dst + 4;
+    }
+    *dst++ = '"';
+    dst = append_escaped(dst, end - 1, s, len);
+    *dst++ = '"';
+    return dst;
+}
+
+static h2o_iovec_t find_header(h2o_req_t *req, const h2o_token_t *token)
+{
+    ssize_t i = h2o_find_header(&req->headers, token, -1);
+    return i == -1 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
+}
+
+void ef_accesslog_write(ef_accesslog_buffer_t *buf, const ef_access_entry_t *entry)
+{
+    h2o_req_t *req = entry->req;
+    char *dst, *end, ip[NI_MAXHOST];
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    size_t iplen = 0;
+
+    if (buf->bytes == NULL)
+        return;
+
+    if ((sslen = req->conn->callbacks->get_peername(req->conn, (void *)&ss)) != 0 &&
+        (iplen = h2o_socket_getnumerichost((void *)&ss, sslen, ip)) == SIZE_MAX)
+        iplen = 0;
+
+    dst = buf->bytes + buf->size;
+    end = dst + MAX_LINE - 1024; /* the keys, numbers and closing brace fit in what is left */
+    memcpy(dst, "{\"time\":\"", 9);
+    dst += 9;
+    dst += ef_log_timestamp(dst);
+    *dst++ = '"';
+    dst = append_string(dst, end, "request_id", entry->request_id, strlen(entry->request_id));
+    dst = append_string(dst, end, "client_ip", iplen != 0 ? ip : NULL, iplen);
+    dst = append_string(dst, end, "method", req->input.method.base, req->input.method.len);
+    dst = append_string(dst, end, "uri", req->input.path.base, req->input.path.len);
+    dst = append_string(dst, end, "protocol",
+                        req->version >= 0x200 ? "HTTP/2" : req->version == 0x101 ? "HTTP/1.1" : "HTTP/1.0", req->version >= 0x200 ? 6 : 8);
+    dst = append_string(dst, end, "host", req->input.authority.base, req->input.authority.len);
+    dst += sprintf(dst, ",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f", entry->status, req->bytes_sent,
+                   (double)entry->duration_us / 1000.0);
+    dst = append_string(dst, end, "behavior", entry->behavior, entry->behavior != NULL ? strlen(entry->behavior) : 0);
+    dst = append_string(dst, end, "origin", entry->origin, entry->origin != NULL ? strlen(entry->origin) : 0);
+    if (entry->upstream_status != 0)
+        dst += sprintf(dst, ",\"upstream_status\":%d", entry->upstream_status);
+    else
+        dst += sprintf(dst, ",\"upstream_status\":null");
+    h2o_iovec_t ua = find_header(req, H2O_TOKEN_USER_AGENT), referer = find_header(req, H2O_TOKEN_REFERER);
+    dst = append_string(dst, end, "user_agent", ua.base, ua.len);
+    dst = append_string(dst, end, "referer", referer.base, referer.len);
+    memcpy(dst, "}\n", 2);
+    dst += 2;
+
+    if (buf->size == 0)
+        h2o_timeout_link(buf->loop, buf->flush_timeout, &buf->flush_timer);
+    buf->size = (size_t)(dst - buf->bytes);
+    if (buf->size >= FLUSH_AT)
+        flush(buf);
+}

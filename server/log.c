@@ -1,0 +1,37 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "server/log.h"
+
+size_t ef_log_timestamp(char *buf)
+{
+    struct timespec now;
+    struct tm tm;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    return (size_t)sprintf(buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                           tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
+}
+
+void ef_log(ef_log_level_t level, const char *fmt, ...)
+{
+    static const char *names[] = {"error", "warn", "info"};
+    char line[2048];
+    size_t len;
+    va_list args;
+
+    len = ef_log_timestamp(line);
+    len += (size_t)snprintf(line + len, sizeof(line) - len, " [%s] ", names[level]);
+    va_start(args, fmt);
+    int n = vsnprintf(line + len, sizeof(line) - len - 1, fmt, args);
+    va_end(args);
+    /* an overlong message is cut, but the line still ends */
+    len += n < 0 ? 0 : (size_t)n < sizeof(line) - len - 1 ? (size_t)n : sizeof(line) - len - 2;
+    line[len++] = '\n';
+    while (write(STDERR_FILENO, line, len) == -1 && errno == EINTR)
+        ;
+}
