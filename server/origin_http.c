@@ -198,18 +198,18 @@ static void on_thread_dispose(ef_origin_t *origin, ef_thread_t *thread)
 static void let_go_of_conn(struct st_fetch_t *f, int reusable)
 {
     struct st_conn_t *conn = f->conn;
+    h2o_buffer_t *t;
 
     h2o_timeout_unlink(&f->timer);
     f->conn = NULL;
-    if (reusable) {
-        /* the body read so far stays with the fetch; the connection leaves with an empty buffer */
-        h2o_buffer_t *t = f->rest;
-        f->rest = conn->sock->input;
-        conn->sock->input = t;
+    /* the body read but not yet sent stays with the fetch; the connection leaves with an empty buffer */
+    t = f->rest;
+    f->rest = conn->sock->input;
+    conn->sock->input = t;
+    if (reusable)
         pool_put(conn);
-    } else {
+    else
         close_conn(conn);
-    }
 }
 
 static void fail(struct st_fetch_t *f, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -342,7 +342,9 @@ static void dispose_thread(ef_thread_t *thread)
     }
     free(thread->timeouts.entries);
     h2o_loop_t *loop = thread->ctx.loop;
+    h2o_multithread_queue_t *queue = thread->ctx.queue;
     h2o_context_dispose(&thread->ctx);
+    free(queue); /* h2o_multithread_destroy_queue closes the evloop queue but does not free it */
     h2o_evloop_destroy(loop);
     free(thread->listeners);
 }
