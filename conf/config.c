@@ -1,0 +1,1525 @@
+/*
+ * The YAML half of edgefn's config: one libyaml document becomes one ef_conf_t.
+ *
+ * Every section of the file is declared as a table of keys (key, expected YAML node
+ * kind, setter, offset into the C struct); walk_mapping() checks a mapping against
+ * such a table and calls the setters. Adding a key means adding a row, and maybe a
+ * setter. Errors are collected with their position and sorted at the end, so that
+ * one run reports every problem in the order the file shows them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+#include "conf/config.h"
+#include "conf/units.h"
+
+#define STRUCT_FROM_MEMBER(s, m, p) ((s *)((char *)(p)-offsetof(s, m)))
+
+/* room for a value quoted in a message; longer values are cut and end in "..." */
+#define QUOTED_SIZE 512
+
+#define MAX_PATH_PATTERN 255 /* CloudFront's limit */
+
+static void *xmalloc(size_t size)
+{
+    void *p = malloc(size);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+static void *xcalloc(size_t count, size_t size)
+{
+    void *p = calloc(count, size);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+static void *xrealloc(void *p, size_t size)
+{
+    if ((p = realloc(p, size)) == NULL)
+        abort();
+    return p;
+}
+
+static char *xstrndup(const char *s, size_t len)
+{
+    char *d = xmalloc(len + 1);
+    memcpy(d, s, len);
+    d[len] = '\0';
+    return d;
+}
+
+static char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+static char *xvsprintf(const char *fmt, va_list ap)
+{
+    va_list copy;
+    int len;
+    char *s;
+
+    va_copy(copy, ap);
+    len = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (len < 0)
+        abort();
+    s = xmalloc(len + 1);
+    vsnprintf(s, len + 1, fmt, ap);
+    return s;
+}
+
+static char *xsprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xsprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+
+    va_start(ap, fmt);
+    s = xvsprintf(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* Makes room for one more entry in a vector of `elem`-sized entries. */
+static void *reserve(void *entries, size_t *capacity, size_t size, size_t elem)
+{
+    if (size < *capacity)
+        return entries;
+    *capacity = *capacity == 0 ? 8 : *capacity * 2;
+    return xrealloc(entries, *capacity * elem);
+}
+
+/* ---- errors ---- */
+
+struct st_error {
+    ef_conf_pos_t pos;
+    size_t seq; /* keeps errors at one position in the order they were found */
+    char *text;
+};
+
+/* a behavior's origin, looked up once every origin is known (origins: may come later) */
+struct st_pending_origin {
+    ef_conf_origin_t **slot;
+    yaml_node_t *name;
+};
+
+struct st_parser {
+    ef_conf_t *conf;
+    yaml_document_t doc;
+    struct {
+        struct st_error *entries;
+        size_t size, capacity;
+    } errors;
+    struct {
+        struct st_pending_origin *entries;
+        size_t size, capacity;
+    } pending;
+    yaml_node_t *behaviors; /* the behaviors: sequence, to name a behavior in a late error */
+    yaml_node_t *admin_listen;
+};
+
+static void append_error(ef_conf_errors_t *errors, char *text)
+{
+    errors->entries = reserve(errors->entries, &errors->capacity, errors->size, sizeof(errors->entries[0]));
+    errors->entries[errors->size++] = text;
+}
+
+static char *format_error(const ef_conf_t *conf, ef_conf_pos_t pos, const char *fmt, va_list ap)
+{
+    char *message = xvsprintf(fmt, ap);
+    char *text = xsprintf("%s:%u:%u: %s", conf->file != NULL ? conf->file : "(config)", pos.line, pos.column, message);
+    free(message);
+    return text;
+}
+
+static void report(struct st_parser *p, ef_conf_pos_t pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void report(struct st_parser *p, ef_conf_pos_t pos, const char *fmt, ...)
+{
+    struct st_error *e;
+    va_list ap;
+
+    p->errors.entries = reserve(p->errors.entries, &p->errors.capacity, p->errors.size, sizeof(p->errors.entries[0]));
+    e = p->errors.entries + p->errors.size;
+    e->pos = pos;
+    e->seq = p->errors.size++;
+    va_start(ap, fmt);
+    e->text = format_error(p->conf, pos, fmt, ap);
+    va_end(ap);
+}
+
+static int compare_errors(const void *_a, const void *_b)
+{
+    const struct st_error *a = _a, *b = _b;
+
+    if (a->pos.line != b->pos.line)
+        return a->pos.line < b->pos.line ? -1 : 1;
+    if (a->pos.column != b->pos.column)
+        return a->pos.column < b->pos.column ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Hands the errors over to the caller, ordered by position. */
+static void flush_errors(struct st_parser *p, ef_conf_errors_t *errors)
+{
+    size_t i;
+
+    if (p->errors.size == 0)
+        return;
+    qsort(p->errors.entries, p->errors.size, sizeof(p->errors.entries[0]), compare_errors);
+    for (i = 0; i != p->errors.size; ++i)
+        append_error(errors, p->errors.entries[i].text);
+    free(p->errors.entries);
+    p->errors.entries = NULL;
+}
+
+/* ---- nodes, and how messages show them ---- */
+
+static ef_conf_pos_t pos_of(const yaml_node_t *node)
+{
+    return (ef_conf_pos_t){(unsigned)node->start_mark.line + 1, (unsigned)node->start_mark.column + 1};
+}
+
+static yaml_node_t *node_at(struct st_parser *p, int index)
+{
+    return yaml_document_get_node(&p->doc, index);
+}
+
+static const char *scalar_of(const yaml_node_t *node)
+{
+    return (const char *)node->data.scalar.value;
+}
+
+static int is_one_of(const char *s, const char *const *words)
+{
+    for (; *words != NULL; ++words)
+        if (strcmp(s, *words) == 0)
+            return 1;
+    return 0;
+}
+
+static size_t count_items(const yaml_node_t *node)
+{
+    switch (node->type) {
+    case YAML_SEQUENCE_NODE:
+        return node->data.sequence.items.top - node->data.sequence.items.start;
+    case YAML_MAPPING_NODE:
+        return node->data.mapping.pairs.top - node->data.mapping.pairs.start;
+    default:
+        return 0;
+    }
+}
+
+/* Writes `s` in double quotes into `buf` (QUOTED_SIZE bytes), escaped so that a message stays one line. */
+static const char *quote(char *buf, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0, max = QUOTED_SIZE - sizeof("...\"");
+
+    buf[o++] = '"';
+    for (; *s != '\0'; ++s) {
+        unsigned char c = *s;
+        char esc[4];
+        size_t n = 0;
+        if (c == '"' || c == '\\') {
+            esc[n++] = '\\';
+            esc[n++] = c;
+        } else if (c == '\n') {
+            esc[n++] = '\\';
+            esc[n++] = 'n';
+        } else if (c == '\t') {
+            esc[n++] = '\\';
+            esc[n++] = 't';
+        } else if (c < 0x20 || c == 0x7f) {
+            esc[n++] = '\\';
+            esc[n++] = 'x';
+            esc[n++] = hex[c >> 4];
+            esc[n++] = hex[c & 15];
+        } else {
+            esc[n++] = c;
+        }
+        if (o + n > max) {
+            /* never leave half a UTF-8 character before the "..." */
+            if ((c & 0xc0) == 0x80) {
+                while (o > 1 && ((unsigned char)buf[o - 1] & 0xc0) == 0x80)
+                    --o;
+                if (o > 1 && (unsigned char)buf[o - 1] >= 0xc0)
+                    --o;
+            }
+            memcpy(buf + o, "...", 3);
+            o += 3;
+            break;
+        }
+        memcpy(buf + o, esc, n);
+        o += n;
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
+    return buf;
+}
+
+/* What a message says was found: "a mapping", "an empty value", "\"yes\"", ... */
+static const char *describe(char *buf, const yaml_node_t *node)
+{
+    switch (node->type) {
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    case YAML_SEQUENCE_NODE:
+        return "a sequence";
+    case YAML_SCALAR_NODE:
+        return node->data.scalar.length == 0 ? "an empty value" : quote(buf, scalar_of(node));
+    default:
+        return "nothing";
+    }
+}
+
+static const char *kind_name(yaml_node_type_t kind)
+{
+    switch (kind) {
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    case YAML_SEQUENCE_NODE:
+        return "a sequence";
+    default:
+        return "a scalar";
+    }
+}
+
+/* What YAML reads as null. A null where a collection is expected counts as an empty one. */
+static int is_null(const yaml_node_t *node)
+{
+    static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
+
+    return node->type == YAML_SCALAR_NODE && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+           is_one_of(scalar_of(node), nulls);
+}
+
+static int kind_matches(yaml_node_type_t kind, const yaml_node_t *node)
+{
+    return node->type == kind || (kind != YAML_SCALAR_NODE && is_null(node));
+}
+
+/* The first key of `mapping` before `pair` that is equal to its key, or NULL. */
+static yaml_node_t *earlier_key(struct st_parser *p, const yaml_node_t *mapping, const yaml_node_pair_t *pair)
+{
+    yaml_node_t *key = node_at(p, pair->key);
+    const yaml_node_pair_t *other;
+
+    for (other = mapping->data.mapping.pairs.start; other != pair; ++other) {
+        yaml_node_t *k = node_at(p, other->key);
+        if (k->type == YAML_SCALAR_NODE && k->data.scalar.length == key->data.scalar.length &&
+            memcmp(k->data.scalar.value, key->data.scalar.value, key->data.scalar.length) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+/* ---- numbers, addresses and paths ---- */
+
+/* Strictly decimal digits, at least one. Saturates at UINT64_MAX, which any range check then rejects. */
+static int parse_decimal(const char *s, size_t len, uint64_t *value)
+{
+    size_t i;
+
+    if (len == 0)
+        return -1;
+    *value = 0;
+    for (i = 0; i != len; ++i) {
+        unsigned digit = (unsigned char)s[i] - '0';
+        if (digit > 9)
+            return -1;
+        *value = *value > (UINT64_MAX - digit) / 10 ? UINT64_MAX : *value * 10 + digit;
+    }
+    return 0;
+}
+
+struct st_address {
+    int family;
+    unsigned char bytes[16];
+};
+
+static int parse_address(const char *s, size_t len, struct st_address *addr)
+{
+    char buf[INET6_ADDRSTRLEN + 1];
+
+    memset(addr, 0, sizeof(*addr));
+    if (len >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (inet_pton(AF_INET, buf, addr->bytes) == 1) {
+        addr->family = AF_INET;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, buf, addr->bytes) == 1) {
+        addr->family = AF_INET6;
+        return 0;
+    }
+    return -1;
+}
+
+static int same_endpoint(const char *a, uint16_t a_port, const char *b, uint16_t b_port)
+{
+    struct st_address x, y;
+
+    return a != NULL && b != NULL && a_port == b_port && parse_address(a, strlen(a), &x) == 0 &&
+           parse_address(b, strlen(b), &y) == 0 && memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+/* "0.0.0.0:8080" or "[::1]:8080", as messages show a listener */
+static const char *format_endpoint(char *buf, size_t size, const char *address, uint16_t port)
+{
+    snprintf(buf, size, strchr(address, ':') != NULL ? "[%s]:%u" : "%s:%u", address, port);
+    return buf;
+}
+
+/* Parses "PORT", "ADDRESS:PORT" or "[IPV6]:PORT"; `name` starts the messages. */
+static int parse_endpoint(struct st_parser *p, const char *name, yaml_node_t *node, const char *default_address, char **address,
+                          uint16_t *port)
+{
+    const char *s = scalar_of(node), *addr = default_address, *port_str = s, *colon;
+    size_t addr_len = strlen(default_address);
+    struct st_address parsed;
+    char buf[QUOTED_SIZE];
+    uint64_t value;
+
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (close == NULL || close[1] != ':')
+            goto Malformed;
+        addr = s + 1;
+        addr_len = close - addr;
+        port_str = close + 2;
+        if (parse_address(addr, addr_len, &parsed) != 0 || parsed.family != AF_INET6) {
+            char *a = xstrndup(addr, addr_len);
+            report(p, pos_of(node), "%s: expected a numeric IPv6 address in brackets, found %s", name, quote(buf, a));
+            free(a);
+            return -1;
+        }
+    } else if ((colon = strrchr(s, ':')) != NULL) {
+        if (strchr(s, ':') != colon) {
+            report(p, pos_of(node), "%s: an IPv6 address must be in brackets, like \"[::1]:8080\", found %s", name, quote(buf, s));
+            return -1;
+        }
+        addr = s;
+        addr_len = colon - s;
+        port_str = colon + 1;
+        if (parse_address(addr, addr_len, &parsed) != 0) {
+            char *a = xstrndup(addr, addr_len);
+            report(p, pos_of(node), "%s: expected a numeric IPv4 or IPv6 address, found %s", name, quote(buf, a));
+            free(a);
+            return -1;
+        }
+    }
+    if (parse_decimal(port_str, strlen(port_str), &value) != 0)
+        goto Malformed;
+    if (value < 1 || value > 65535) {
+        report(p, pos_of(node), "%s: port %s is out of range (1-65535)", name, port_str);
+        return -1;
+    }
+    free(*address);
+    *address = xstrndup(addr, addr_len);
+    *port = (uint16_t)value;
+    return 0;
+
+Malformed:
+    report(p, pos_of(node), "%s: expected \"PORT\", \"ADDRESS:PORT\" or \"[IPV6]:PORT\", found %s", name, describe(buf, node));
+    return -1;
+}
+
+/* Joins and normalises lexically: "." and empty components go, ".." removes the one before. */
+static char *join_path(const char *dir, const char *path)
+{
+    char *joined = path[0] == '/' ? xstrdup(path) : xsprintf("%s/%s", dir, path), *out = xmalloc(strlen(joined) + 2);
+    const char *s = joined;
+    size_t o = 0;
+
+    while (*s != '\0') {
+        size_t len;
+        while (*s == '/')
+            ++s;
+        len = strcspn(s, "/");
+        if (len == 0 || (len == 1 && s[0] == '.')) {
+            /* nothing */
+        } else if (len == 2 && s[0] == '.' && s[1] == '.') {
+            while (o > 0 && out[o - 1] != '/')
+                --o;
+            if (o > 0)
+                --o;
+        } else {
+            out[o++] = '/';
+            memcpy(out + o, s, len);
+            o += len;
+        }
+        s += len;
+    }
+    if (o == 0)
+        out[o++] = '/';
+    out[o] = '\0';
+    free(joined);
+    return out;
+}
+
+/* ---- setters: each parses one scalar into the field it is given ---- */
+
+typedef int (*setter_t)(struct st_parser *p, const char *name, yaml_node_t *node, void *field);
+
+/* `alt` names what else the value may be, e.g. "\"auto\" or ". */
+static int parse_integer(struct st_parser *p, const char *name, yaml_node_t *node, uint64_t min, uint64_t max, const char *alt,
+                         uint64_t *value)
+{
+    const char *s = scalar_of(node);
+    char buf[QUOTED_SIZE];
+
+    if (parse_decimal(s, strlen(s), value) != 0) {
+        report(p, pos_of(node), "%s: expected %san integer %" PRIu64 "-%" PRIu64 ", found %s", name, alt, min, max,
+               describe(buf, node));
+        return -1;
+    }
+    if (*value < min || *value > max) {
+        report(p, pos_of(node), "%s: %s is out of range (%" PRIu64 "-%" PRIu64 ")", name, s, min, max);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_threads(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    uint64_t n;
+
+    if (strcmp(scalar_of(node), "auto") == 0) {
+        *(unsigned *)field = 0;
+        return 0;
+    }
+    if (parse_integer(p, name, node, 1, 256, "\"auto\" or ", &n) != 0)
+        return -1;
+    *(unsigned *)field = (unsigned)n;
+    return 0;
+}
+
+static int set_port(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    uint64_t n;
+
+    if (parse_integer(p, name, node, 1, 65535, "", &n) != 0)
+        return -1;
+    *(uint16_t *)field = (uint16_t)n;
+    return 0;
+}
+
+static int set_keepalive_connections(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    uint64_t n;
+
+    if (parse_integer(p, name, node, 0, 100000, "", &n) != 0)
+        return -1;
+    *(unsigned *)field = (unsigned)n;
+    return 0;
+}
+
+static int set_bool(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    /* YAML 1.1's words, which is what libyaml users write */
+    static const char *const truths[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", NULL};
+    static const char *const falsehoods[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", NULL};
+    char buf[QUOTED_SIZE];
+
+    if (is_one_of(scalar_of(node), truths)) {
+        *(int *)field = 1;
+    } else if (is_one_of(scalar_of(node), falsehoods)) {
+        *(int *)field = 0;
+    } else {
+        report(p, pos_of(node), "%s: expected true or false, found %s", name, describe(buf, node));
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_duration(struct st_parser *p, const char *name, yaml_node_t *node, int positive, uint64_t *ms)
+{
+    char buf[QUOTED_SIZE];
+    const char *why;
+
+    if (ef_parse_duration(scalar_of(node), ms, &why) != 0) {
+        report(p, pos_of(node), "%s: invalid duration %s: %s", name, quote(buf, scalar_of(node)), why);
+        return -1;
+    }
+    if (positive && *ms == 0) {
+        report(p, pos_of(node), "%s: must be greater than 0, found %s", name, quote(buf, scalar_of(node)));
+        return -1;
+    }
+    return 0;
+}
+
+static int set_duration(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    return parse_duration(p, name, node, 0, field);
+}
+
+static int set_positive_duration(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    return parse_duration(p, name, node, 1, field);
+}
+
+static int set_positive_size(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE];
+    const char *why;
+    uint64_t bytes;
+
+    if (ef_parse_size(scalar_of(node), &bytes, &why) != 0) {
+        report(p, pos_of(node), "%s: invalid size %s: %s", name, quote(buf, scalar_of(node)), why);
+        return -1;
+    }
+    if (bytes == 0) {
+        report(p, pos_of(node), "%s: must be greater than 0, found %s", name, quote(buf, scalar_of(node)));
+        return -1;
+    }
+    *(uint64_t *)field = bytes;
+    return 0;
+}
+
+static int set_address(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    const char *s = scalar_of(node);
+    struct st_address addr;
+    char buf[QUOTED_SIZE];
+
+    free(*(char **)field);
+    *(char **)field = NULL; /* not the default either, or the listener would look like another one */
+    if (parse_address(s, strlen(s), &addr) != 0) {
+        report(p, pos_of(node),
+               s[0] == '[' ? "%s: expected an IPv6 address without brackets, found %s"
+                           : "%s: expected a numeric IPv4 or IPv6 address, found %s",
+               name, describe(buf, node));
+        return -1;
+    }
+    *(char **)field = xstrdup(s);
+    return 0;
+}
+
+/* A path that must name a readable file: a certificate, a key, a token. */
+static int set_readable_file(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE], *path;
+    struct stat st;
+    int fd, ret = -1;
+
+    if (node->data.scalar.length == 0) {
+        report(p, pos_of(node), "%s: expected a file path, found an empty value", name);
+        return -1;
+    }
+    path = join_path(p->conf->dir, scalar_of(node));
+    /* O_NONBLOCK: a FIFO given by mistake must not hang the check */
+    if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+        report(p, pos_of(node), "%s: cannot read %s: %s", name, quote(buf, path), strerror(errno));
+        goto Exit;
+    }
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        report(p, pos_of(node), "%s: cannot read %s: %s", name, quote(buf, path), strerror(EISDIR));
+        goto Exit;
+    }
+    free(*(char **)field);
+    *(char **)field = path;
+    path = NULL;
+    ret = 0;
+Exit:
+    if (fd != -1)
+        close(fd);
+    free(path);
+    return ret;
+}
+
+static int set_directory(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE], *path;
+    int fd;
+
+    if (node->data.scalar.length == 0) {
+        report(p, pos_of(node), "%s: expected a directory path, found an empty value", name);
+        return -1;
+    }
+    path = join_path(p->conf->dir, scalar_of(node));
+    if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+        report(p, pos_of(node), "%s: cannot read %s: %s", name, quote(buf, path), strerror(errno));
+        free(path);
+        return -1;
+    }
+    close(fd);
+    free(*(char **)field);
+    *(char **)field = path;
+    return 0;
+}
+
+static int set_access_log(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_t *conf = p->conf;
+    const char *s = scalar_of(node);
+    char buf[QUOTED_SIZE], *path = NULL, *dir = NULL;
+    struct stat st;
+    int fd, ret = -1;
+
+    free(conf->access_log.path);
+    conf->access_log.path = NULL;
+    if (strcmp(s, "stderr") == 0) {
+        conf->access_log.kind = EF_CONF_LOG_STDERR;
+        return 0;
+    }
+    if (strcmp(s, "off") == 0) {
+        conf->access_log.kind = EF_CONF_LOG_OFF;
+        return 0;
+    }
+    if (node->data.scalar.length == 0) {
+        report(p, pos_of(node), "%s: expected \"stderr\", \"off\" or a file path, found an empty value", name);
+        return -1;
+    }
+    path = join_path(conf->dir, s);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        report(p, pos_of(node), "%s: %s is a directory; expected a file path", name, quote(buf, path));
+        goto Exit;
+    }
+    /* the server creates the file; what can be checked now is that it has somewhere to go */
+    dir = join_path(path, "..");
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+        report(p, pos_of(node), "%s: cannot use directory %s: %s", name, quote(buf, dir), strerror(errno));
+        goto Exit;
+    }
+    close(fd);
+    conf->access_log.kind = EF_CONF_LOG_FILE;
+    conf->access_log.path = path;
+    path = NULL;
+    ret = 0;
+Exit:
+    free(path);
+    free(dir);
+    return ret;
+}
+
+struct st_url {
+    const char *host;
+    size_t host_len;
+    int is_ipv6;
+    uint16_t port;
+    const char *prefix;
+    size_t prefix_len;
+};
+
+/* http://HOST[:PORT][/PATH]; on failure `*why` says what is wrong. */
+static int parse_url(const char *s, struct st_url *url, const char **why)
+{
+    const char *authority, *end, *colon, *c;
+    uint64_t port = 80;
+
+    if (strncasecmp(s, "http://", 7) != 0) {
+        *why = "expected http://HOST[:PORT][/PATH]";
+        return -1;
+    }
+    authority = s + 7;
+    end = authority + strcspn(authority, "/?#");
+    if (memchr(authority, '@', end - authority) != NULL) {
+        *why = "user info (user@host) is not allowed";
+        return -1;
+    }
+    if (authority[0] == '[') {
+        struct st_address addr;
+        const char *close = memchr(authority, ']', end - authority);
+        if (close == NULL) {
+            *why = "missing \"]\" after the IPv6 address";
+            return -1;
+        }
+        url->host = authority + 1;
+        url->host_len = close - url->host;
+        url->is_ipv6 = 1;
+        if (parse_address(url->host, url->host_len, &addr) != 0 || addr.family != AF_INET6) {
+            *why = "invalid IPv6 address in brackets";
+            return -1;
+        }
+        colon = close + 1;
+        if (colon != end && *colon != ':') {
+            *why = "expected \":PORT\" or a path after the IPv6 address";
+            return -1;
+        }
+    } else {
+        if ((colon = memchr(authority, ':', end - authority)) == NULL)
+            colon = end;
+        if (colon != end && memchr(colon + 1, ':', end - colon - 1) != NULL) {
+            *why = "an IPv6 host must be in brackets, like http://[::1]:8080";
+            return -1;
+        }
+        url->host = authority;
+        url->host_len = colon - authority;
+        url->is_ipv6 = 0;
+        if (url->host_len == 0) {
+            *why = "missing host";
+            return -1;
+        }
+        for (c = url->host; c != colon; ++c) {
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' ||
+                  *c == '_')) {
+                *why = "invalid host name";
+                return -1;
+            }
+        }
+    }
+    if (colon != end) {
+        if (parse_decimal(colon + 1, end - colon - 1, &port) != 0) {
+            *why = "expected a port number after \":\"";
+            return -1;
+        }
+        if (port < 1 || port > 65535) {
+            *why = "the port is out of range (1-65535)";
+            return -1;
+        }
+    }
+    url->port = (uint16_t)port;
+
+    url->prefix = end;
+    url->prefix_len = strcspn(end, "?#");
+    if (end[url->prefix_len] == '?') {
+        *why = "a query string is not allowed";
+        return -1;
+    }
+    if (end[url->prefix_len] == '#') {
+        *why = "a fragment is not allowed";
+        return -1;
+    }
+    for (c = url->prefix; c != url->prefix + url->prefix_len; ++c) {
+        if ((unsigned char)*c <= ' ' || *c == 0x7f) {
+            *why = "the path contains whitespace or control characters";
+            return -1;
+        }
+    }
+    while (url->prefix_len != 0 && url->prefix[url->prefix_len - 1] == '/')
+        --url->prefix_len;
+    return 0;
+}
+
+static int set_url(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_origin_t *origin = STRUCT_FROM_MEMBER(ef_conf_origin_t, url, field);
+    const char *s = scalar_of(node), *why;
+    char buf[QUOTED_SIZE], *host;
+    struct st_url url;
+
+    if (node->data.scalar.length == 0) {
+        report(p, pos_of(node), "%s: expected an http:// url, found an empty value", name);
+        return -1;
+    }
+    if (strncasecmp(s, "https://", 8) == 0) {
+        report(p, pos_of(node), "%s: https origins are not supported yet (only http://), found %s", name, quote(buf, s));
+        return -1;
+    }
+    if (parse_url(s, &url, &why) != 0) {
+        report(p, pos_of(node), "%s: invalid url %s: %s", name, quote(buf, s), why);
+        return -1;
+    }
+    free(origin->url.raw);
+    free(origin->url.host);
+    free(origin->url.authority);
+    free(origin->url.prefix);
+    origin->url.raw = xstrdup(s);
+    origin->url.host = host = xstrndup(url.host, url.host_len);
+    origin->url.port = url.port;
+    if (url.port == 80)
+        origin->url.authority = xsprintf(url.is_ipv6 ? "[%s]" : "%s", host);
+    else
+        origin->url.authority = xsprintf(url.is_ipv6 ? "[%s]:%u" : "%s:%u", host, url.port);
+    origin->url.prefix = xstrndup(url.prefix, url.prefix_len);
+    return 0;
+}
+
+static size_t count_characters(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; ++s)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+static int set_path_pattern(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    const char *s = scalar_of(node), *c;
+    char buf[QUOTED_SIZE];
+    size_t len;
+
+    if (node->data.scalar.length == 0) {
+        report(p, pos_of(node), "%s: expected a path pattern like /images/*, found an empty value", name);
+        return -1;
+    }
+    if ((len = count_characters(s)) > MAX_PATH_PATTERN) {
+        report(p, pos_of(node), "%s: the pattern is %zu characters long; the maximum is %d", name, len, MAX_PATH_PATTERN);
+        return -1;
+    }
+    for (c = s; *c != '\0'; ++c) {
+        if ((unsigned char)*c <= ' ' || *c == 0x7f) {
+            report(p, pos_of(node), "%s: %s contains whitespace or control characters", name, quote(buf, s));
+            return -1;
+        }
+    }
+    free(*(char **)field);
+    /* as CloudFront does, a pattern without a leading slash means one with it */
+    *(char **)field = s[0] == '/' || s[0] == '*' ? xstrdup(s) : xsprintf("/%s", s);
+    return 0;
+}
+
+static int set_behavior_origin(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    struct st_pending_origin *pending;
+
+    if (node->data.scalar.length == 0) {
+        report(p, pos_of(node), "%s: expected an origin name, found an empty value", name);
+        return -1;
+    }
+    p->pending.entries = reserve(p->pending.entries, &p->pending.capacity, p->pending.size, sizeof(p->pending.entries[0]));
+    pending = p->pending.entries + p->pending.size++;
+    pending->slot = field;
+    pending->name = node;
+    return 0;
+}
+
+/* ---- sections ---- */
+
+struct st_key {
+    const char *name;
+    yaml_node_type_t kind;
+    setter_t set;
+    size_t offset; /* of the field, in the struct the section fills */
+    int required;
+};
+
+struct st_section {
+    const char *prefix; /* of key names in messages, e.g. "tls." */
+    const struct st_key *keys;
+};
+
+#define REQUIRED 1
+
+/* Optimal string alignment distance: typos are mostly one edit or a transposition away. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i, j, d[33][33];
+
+    if (la > 32 || lb > 32)
+        return SIZE_MAX;
+    for (i = 0; i <= la; ++i)
+        d[i][0] = i;
+    for (j = 0; j <= lb; ++j)
+        d[0][j] = j;
+    for (i = 1; i <= la; ++i) {
+        for (j = 1; j <= lb; ++j) {
+            size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+static void report_unknown_key(struct st_parser *p, yaml_node_t *key, const struct st_section *section, const char *where)
+{
+    const struct st_key *k, *closest = NULL;
+    size_t best = SIZE_MAX, o = 0;
+    char buf[QUOTED_SIZE], known[QUOTED_SIZE];
+
+    for (k = section->keys; k->name != NULL; ++k) {
+        size_t d = edit_distance(scalar_of(key), k->name);
+        if (d <= (strlen(k->name) <= 4 ? 1 : 2) && d < best) {
+            best = d;
+            closest = k;
+        }
+    }
+    if (closest != NULL) {
+        report(p, pos_of(key), "unknown key %s %s; did you mean \"%s\"?", quote(buf, scalar_of(key)), where, closest->name);
+        return;
+    }
+    for (k = section->keys; k->name != NULL && o < sizeof(known); ++k)
+        o += snprintf(known + o, sizeof(known) - o, "%s%s", k == section->keys ? "" : ", ", k->name);
+    report(p, pos_of(key), "unknown key %s %s (expected one of: %s)", quote(buf, scalar_of(key)), where, known);
+}
+
+static uint64_t key_bit(const struct st_section *section, const char *name)
+{
+    const struct st_key *k;
+
+    for (k = section->keys; k->name != NULL; ++k)
+        if (strcmp(k->name, name) == 0)
+            return UINT64_C(1) << (k - section->keys);
+    return 0;
+}
+
+/*
+ * Checks `node` (a mapping, or a null meaning an empty one) against `section` and
+ * sets each key's field in `base`. `where` ends messages about keys: "in origin
+ * \"app\"". Returns the keys that were given, as bits in table order.
+ */
+static uint64_t walk_mapping(struct st_parser *p, yaml_node_t *node, const struct st_section *section, const char *where,
+                             void *base)
+{
+    const struct st_key *k;
+    yaml_node_pair_t *pair;
+    char buf[QUOTED_SIZE], name[64];
+    uint64_t seen = 0;
+
+    if (node->type == YAML_MAPPING_NODE) {
+        for (pair = node->data.mapping.pairs.start; pair != node->data.mapping.pairs.top; ++pair) {
+            yaml_node_t *key = node_at(p, pair->key), *value = node_at(p, pair->value), *first;
+            if (key->type != YAML_SCALAR_NODE) {
+                report(p, pos_of(key), "expected a key name %s, found %s", where, describe(buf, key));
+                continue;
+            }
+            if ((first = earlier_key(p, node, pair)) != NULL) {
+                report(p, pos_of(key), "duplicate key %s %s (first defined on line %u)", quote(buf, scalar_of(key)), where,
+                       pos_of(first).line);
+                continue;
+            }
+            for (k = section->keys; k->name != NULL; ++k)
+                if (strcmp(k->name, scalar_of(key)) == 0)
+                    break;
+            if (k->name == NULL) {
+                report_unknown_key(p, key, section, where);
+                continue;
+            }
+            seen |= UINT64_C(1) << (k - section->keys);
+            snprintf(name, sizeof(name), "%s%s", section->prefix, k->name);
+            if (!kind_matches(k->kind, value)) {
+                report(p, pos_of(value), "%s: expected %s, found %s", name, kind_name(k->kind), describe(buf, value));
+                continue;
+            }
+            if (value->type == YAML_SCALAR_NODE && strlen(scalar_of(value)) != value->data.scalar.length) {
+                report(p, pos_of(value), "%s: must not contain a NUL character", name);
+                continue;
+            }
+            k->set(p, name, value, (char *)base + k->offset);
+        }
+    }
+    for (k = section->keys; k->name != NULL; ++k)
+        if (k->required && (seen & (UINT64_C(1) << (k - section->keys))) == 0)
+            report(p, pos_of(node), "missing required key \"%s\" %s", k->name, where);
+    return seen;
+}
+
+/* tls: of a listener */
+
+#define TLS_OFFSET(m) (offsetof(ef_conf_listen_t, tls.m) - offsetof(ef_conf_listen_t, tls))
+
+static const struct st_key tls_keys[] = {{"certificate", YAML_SCALAR_NODE, set_readable_file, TLS_OFFSET(certificate), REQUIRED},
+                                         {"key", YAML_SCALAR_NODE, set_readable_file, TLS_OFFSET(key), REQUIRED},
+                                         {NULL}};
+static const struct st_section tls_section = {"tls.", tls_keys};
+
+static int set_tls(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_listen_t *listen = STRUCT_FROM_MEMBER(ef_conf_listen_t, tls, field);
+
+    listen->tls.pos = pos_of(node);
+    walk_mapping(p, node, &tls_section, "in tls", field);
+    return 0;
+}
+
+/* an item of listen: */
+
+static const struct st_key listen_keys[] = {{"port", YAML_SCALAR_NODE, set_port, offsetof(ef_conf_listen_t, port), REQUIRED},
+                                            {"address", YAML_SCALAR_NODE, set_address, offsetof(ef_conf_listen_t, address)},
+                                            {"tls", YAML_MAPPING_NODE, set_tls, offsetof(ef_conf_listen_t, tls)},
+                                            {NULL}};
+static const struct st_section listen_section = {"", listen_keys};
+
+static int set_listen(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_t *conf = p->conf;
+    char label[64], where[80], buf[QUOTED_SIZE], endpoint[INET6_ADDRSTRLEN + 16];
+    size_t i, j;
+
+    if ((conf->num_listen = count_items(node)) == 0) {
+        report(p, pos_of(node), "%s: at least one listener is required", name);
+        return -1;
+    }
+    conf->listen = xcalloc(conf->num_listen, sizeof(conf->listen[0]));
+    for (i = 0; i != conf->num_listen; ++i) {
+        ef_conf_listen_t *listen = conf->listen + i;
+        yaml_node_t *item = node_at(p, node->data.sequence.items.start[i]);
+        listen->pos = pos_of(item);
+        listen->address = xstrdup("0.0.0.0");
+        snprintf(label, sizeof(label), "listener %zu", i + 1);
+        switch (item->type) {
+        case YAML_SCALAR_NODE:
+            parse_endpoint(p, label, item, "0.0.0.0", &listen->address, &listen->port);
+            break;
+        case YAML_MAPPING_NODE:
+            snprintf(where, sizeof(where), "in %s", label);
+            walk_mapping(p, item, &listen_section, where, listen);
+            break;
+        default:
+            report(p, pos_of(item), "%s: expected a mapping or a string like \"8080\" or \"127.0.0.1:8080\", found %s", label,
+                   describe(buf, item));
+            break;
+        }
+    }
+
+    for (i = 1; i != conf->num_listen; ++i) {
+        for (j = 0; j != i; ++j) {
+            if (conf->listen[i].port != 0 &&
+                same_endpoint(conf->listen[i].address, conf->listen[i].port, conf->listen[j].address, conf->listen[j].port)) {
+                report(p, conf->listen[i].pos, "duplicate listener %s (first defined on line %u)",
+                       format_endpoint(endpoint, sizeof(endpoint), conf->listen[i].address, conf->listen[i].port),
+                       conf->listen[j].pos.line);
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+/* an item of origins: */
+
+static const struct st_key origin_keys[] = {
+    {"url", YAML_SCALAR_NODE, set_url, offsetof(ef_conf_origin_t, url)},
+    {"directory", YAML_SCALAR_NODE, set_directory, offsetof(ef_conf_origin_t, directory)},
+    {"connect-timeout", YAML_SCALAR_NODE, set_positive_duration, offsetof(ef_conf_origin_t, connect_timeout)},
+    {"timeout", YAML_SCALAR_NODE, set_positive_duration, offsetof(ef_conf_origin_t, timeout)},
+    {"keepalive-timeout", YAML_SCALAR_NODE, set_duration, offsetof(ef_conf_origin_t, keepalive_timeout)},
+    {"keepalive-connections", YAML_SCALAR_NODE, set_keepalive_connections, offsetof(ef_conf_origin_t, keepalive_connections)},
+    {"preserve-host", YAML_SCALAR_NODE, set_bool, offsetof(ef_conf_origin_t, preserve_host)},
+    {NULL}};
+static const struct st_section origin_section = {"", origin_keys};
+
+static void init_origin(ef_conf_origin_t *origin, const char *name, ef_conf_pos_t pos)
+{
+    origin->pos = pos;
+    origin->name = xstrdup(name);
+    origin->kind = EF_CONF_ORIGIN_URL;
+    origin->connect_timeout = EF_CONF_DEFAULT_CONNECT_TIMEOUT;
+    origin->timeout = EF_CONF_DEFAULT_TIMEOUT;
+    origin->keepalive_timeout = EF_CONF_DEFAULT_KEEPALIVE_TIMEOUT;
+    origin->keepalive_connections = EF_CONF_DEFAULT_KEEPALIVE_CONNECTIONS;
+}
+
+static int set_origins(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_t *conf = p->conf;
+    yaml_node_pair_t *pair;
+    char buf[QUOTED_SIZE], buf2[QUOTED_SIZE], where[QUOTED_SIZE + 16];
+
+    if (count_items(node) == 0) {
+        report(p, pos_of(node), "%s: at least one origin is required", name);
+        return -1;
+    }
+    conf->origins = xcalloc(count_items(node), sizeof(conf->origins[0]));
+    for (pair = node->data.mapping.pairs.start; pair != node->data.mapping.pairs.top; ++pair) {
+        yaml_node_t *key = node_at(p, pair->key), *value = node_at(p, pair->value), *first;
+        ef_conf_origin_t *origin;
+        uint64_t seen;
+        int has_url, has_directory;
+        if (key->type != YAML_SCALAR_NODE || key->data.scalar.length == 0) {
+            report(p, pos_of(key), "%s: expected an origin name, found %s", name, describe(buf, key));
+            continue;
+        }
+        if ((first = earlier_key(p, node, pair)) != NULL) {
+            report(p, pos_of(key), "duplicate origin %s (first defined on line %u)", quote(buf, scalar_of(key)),
+                   pos_of(first).line);
+            continue;
+        }
+        origin = conf->origins + conf->num_origins++;
+        init_origin(origin, scalar_of(key), pos_of(key));
+        if (!kind_matches(YAML_MAPPING_NODE, value)) {
+            report(p, pos_of(value), "origin %s: expected a mapping, found %s", quote(buf, origin->name), describe(buf2, value));
+            continue;
+        }
+        snprintf(where, sizeof(where), "in origin %s", quote(buf, origin->name));
+        seen = walk_mapping(p, value, &origin_section, where, origin);
+        has_url = (seen & key_bit(&origin_section, "url")) != 0;
+        has_directory = (seen & key_bit(&origin_section, "directory")) != 0;
+        if (has_url == has_directory)
+            report(p, origin->pos, "origin %s: expected exactly one of url or directory, found %s", quote(buf, origin->name),
+                   has_url ? "both" : "neither");
+        origin->kind = has_directory ? EF_CONF_ORIGIN_DIRECTORY : EF_CONF_ORIGIN_URL;
+    }
+    return 0;
+}
+
+/* an item of behaviors: */
+
+static const struct st_key behavior_keys[] = {
+    {"path", YAML_SCALAR_NODE, set_path_pattern, offsetof(ef_conf_behavior_t, path), REQUIRED},
+    {"origin", YAML_SCALAR_NODE, set_behavior_origin, offsetof(ef_conf_behavior_t, origin), REQUIRED},
+    {NULL}};
+static const struct st_section behavior_section = {"", behavior_keys};
+
+/* How messages name the `index`th behavior: by its path as written, or by number when it has none. */
+static const char *behavior_label(struct st_parser *p, char *buf, yaml_node_t *item, size_t index)
+{
+    char quoted[QUOTED_SIZE];
+    yaml_node_pair_t *pair;
+
+    if (item->type == YAML_MAPPING_NODE) {
+        for (pair = item->data.mapping.pairs.start; pair != item->data.mapping.pairs.top; ++pair) {
+            yaml_node_t *key = node_at(p, pair->key), *value = node_at(p, pair->value);
+            if (key->type == YAML_SCALAR_NODE && strcmp(scalar_of(key), "path") == 0 && value->type == YAML_SCALAR_NODE &&
+                value->data.scalar.length != 0) {
+                snprintf(buf, QUOTED_SIZE + 16, "behavior %s", quote(quoted, scalar_of(value)));
+                return buf;
+            }
+        }
+    }
+    snprintf(buf, QUOTED_SIZE + 16, "behavior %zu", index + 1);
+    return buf;
+}
+
+static int set_behaviors(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_t *conf = p->conf;
+    char label[QUOTED_SIZE + 16], where[QUOTED_SIZE + 20], buf[QUOTED_SIZE];
+    size_t i;
+
+    if ((conf->num_behaviors = count_items(node)) == 0) {
+        report(p, pos_of(node), "%s: at least one behavior is required", name);
+        return -1;
+    }
+    p->behaviors = node;
+    conf->behaviors = xcalloc(conf->num_behaviors, sizeof(conf->behaviors[0]));
+    for (i = 0; i != conf->num_behaviors; ++i) {
+        yaml_node_t *item = node_at(p, node->data.sequence.items.start[i]);
+        conf->behaviors[i].pos = pos_of(item);
+        behavior_label(p, label, item, i);
+        if (item->type != YAML_MAPPING_NODE) {
+            report(p, pos_of(item), "%s: expected a mapping, found %s", label, describe(buf, item));
+            continue;
+        }
+        snprintf(where, sizeof(where), "in %s", label);
+        walk_mapping(p, item, &behavior_section, where, conf->behaviors + i);
+    }
+    return 0;
+}
+
+/* admin: */
+
+static int set_admin_listen(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    p->admin_listen = node;
+    return parse_endpoint(p, name, node, EF_CONF_DEFAULT_ADMIN_ADDRESS, field, &p->conf->admin.port);
+}
+
+static const struct st_key admin_keys[] = {
+    {"listen", YAML_SCALAR_NODE, set_admin_listen, offsetof(ef_conf_t, admin.address)},
+    {"token-file", YAML_SCALAR_NODE, set_readable_file, offsetof(ef_conf_t, admin.token_file)},
+    {NULL}};
+static const struct st_section admin_section = {"admin.", admin_keys};
+
+static int set_admin(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    p->conf->admin.enabled = 1;
+    p->conf->admin.pos = pos_of(node);
+    walk_mapping(p, node, &admin_section, "in admin", p->conf);
+    return 0;
+}
+
+/* the top level; listen, origins and behaviors fill an array and its count, so their setters work on the conf itself */
+
+static const struct st_key top_keys[] = {
+    {"threads", YAML_SCALAR_NODE, set_threads, offsetof(ef_conf_t, threads)},
+    {"listen", YAML_SEQUENCE_NODE, set_listen, offsetof(ef_conf_t, listen), REQUIRED},
+    {"origins", YAML_MAPPING_NODE, set_origins, offsetof(ef_conf_t, origins), REQUIRED},
+    {"behaviors", YAML_SEQUENCE_NODE, set_behaviors, offsetof(ef_conf_t, behaviors), REQUIRED},
+    {"access-log", YAML_SCALAR_NODE, set_access_log, offsetof(ef_conf_t, access_log)},
+    {"admin", YAML_MAPPING_NODE, set_admin, offsetof(ef_conf_t, admin)},
+    {"drain-timeout", YAML_SCALAR_NODE, set_duration, offsetof(ef_conf_t, drain_timeout)},
+    {"max-request-body", YAML_SCALAR_NODE, set_positive_size, offsetof(ef_conf_t, max_request_body)},
+    {NULL}};
+static const struct st_section top_section = {"", top_keys};
+
+/* ---- checks that need the whole file ---- */
+
+static void resolve_origins(struct st_parser *p)
+{
+    ef_conf_t *conf = p->conf;
+    char label[QUOTED_SIZE + 16], buf[QUOTED_SIZE], *defined;
+    size_t i, j, len;
+
+    /* with no origins, "origins" is missing or empty, which is reported already */
+    if (conf->num_origins == 0)
+        return;
+    for (len = 1, j = 0; j != conf->num_origins; ++j)
+        len += strlen(conf->origins[j].name) + 2;
+    defined = xmalloc(len);
+    for (len = 0, j = 0; j != conf->num_origins; ++j)
+        len += sprintf(defined + len, "%s%s", j == 0 ? "" : ", ", conf->origins[j].name);
+
+    for (i = 0; i != p->pending.size; ++i) {
+        struct st_pending_origin *pending = p->pending.entries + i;
+        for (j = 0; j != conf->num_origins; ++j)
+            if (strcmp(conf->origins[j].name, scalar_of(pending->name)) == 0)
+                break;
+        if (j != conf->num_origins) {
+            *pending->slot = conf->origins + j;
+        } else {
+            size_t index = STRUCT_FROM_MEMBER(ef_conf_behavior_t, origin, pending->slot) - conf->behaviors;
+            behavior_label(p, label, node_at(p, p->behaviors->data.sequence.items.start[index]), index);
+            report(p, pos_of(pending->name), "%s: origin %s is not defined (defined: %s)", label,
+                   quote(buf, scalar_of(pending->name)), defined);
+        }
+    }
+    free(defined);
+}
+
+static void check_admin_listen(struct st_parser *p)
+{
+    ef_conf_t *conf = p->conf;
+    char endpoint[INET6_ADDRSTRLEN + 16];
+    size_t i;
+
+    if (p->admin_listen == NULL)
+        return;
+    for (i = 0; i != conf->num_listen; ++i) {
+        if (same_endpoint(conf->admin.address, conf->admin.port, conf->listen[i].address, conf->listen[i].port)) {
+            report(p, pos_of(p->admin_listen), "admin.listen: %s is already used by the listener on line %u",
+                   format_endpoint(endpoint, sizeof(endpoint), conf->admin.address, conf->admin.port), conf->listen[i].pos.line);
+            return;
+        }
+    }
+}
+
+/* ---- loading ---- */
+
+/* The byte at `pos` of `text`, or NUL; columns count characters, so this is exact only on ASCII lines. */
+static char byte_at(const char *text, size_t len, ef_conf_pos_t pos)
+{
+    const char *line = text, *end = text + len;
+    unsigned n;
+
+    for (n = 1; n < pos.line; ++n) {
+        if ((line = memchr(line, '\n', end - line)) == NULL)
+            return '\0';
+        ++line;
+    }
+    return pos.column - 1 < (size_t)(end - line) ? line[pos.column - 1] : '\0';
+}
+
+static void report_syntax_error(struct st_parser *p, yaml_parser_t *parser, const char *text, size_t len)
+{
+    ef_conf_pos_t pos = {(unsigned)parser->problem_mark.line + 1, (unsigned)parser->problem_mark.column + 1};
+    const char *hint = "";
+    size_t i;
+
+    if (parser->error == YAML_MEMORY_ERROR)
+        abort();
+    if (parser->error == YAML_READER_ERROR) {
+        /* the reader knows only the byte offset */
+        pos = (ef_conf_pos_t){1, 1};
+        for (i = 0; i != parser->problem_offset && i != len; ++i) {
+            if (text[i] == '\n') {
+                ++pos.line;
+                pos.column = 1;
+            } else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+                ++pos.column;
+            }
+        }
+    } else if (byte_at(text, len, pos) == '\t') {
+        /* libyaml's words for the most common YAML mistake do not say what it is */
+        hint = "; YAML does not allow tabs for indentation";
+    }
+    if (parser->context != NULL)
+        report(p, pos, "YAML syntax error: %s (%s at line %u)%s", parser->problem, parser->context,
+               (unsigned)parser->context_mark.line + 1, hint);
+    else
+        report(p, pos, "YAML syntax error: %s%s", parser->problem != NULL ? parser->problem : "unknown error", hint);
+}
+
+/* Loads the one document of `text` into p->doc; a syntax error is reported and ends parsing. */
+static int load_document(struct st_parser *p, const char *text, size_t len)
+{
+    yaml_parser_t parser;
+    yaml_document_t next;
+    yaml_node_t *root;
+    int ret = -1;
+
+    if (!yaml_parser_initialize(&parser))
+        abort();
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &p->doc)) {
+        report_syntax_error(p, &parser, text, len);
+        goto Exit;
+    }
+    /* what follows the document must be read too, or a broken tail would go unnoticed */
+    if (!yaml_parser_load(&parser, &next)) {
+        report_syntax_error(p, &parser, text, len);
+        yaml_document_delete(&p->doc);
+        goto Exit;
+    }
+    if ((root = yaml_document_get_root_node(&next)) != NULL) {
+        report(p, pos_of(root), "expected one YAML document, found a second one");
+        yaml_document_delete(&next);
+        yaml_document_delete(&p->doc);
+        goto Exit;
+    }
+    yaml_document_delete(&next);
+    ret = 0;
+Exit:
+    yaml_parser_delete(&parser);
+    return ret;
+}
+
+static void init_conf(ef_conf_t *conf, const char *file, char *dir)
+{
+    memset(conf, 0, sizeof(*conf));
+    conf->file = xstrdup(file);
+    conf->dir = dir;
+    conf->threads = 0;
+    conf->access_log.kind = EF_CONF_LOG_STDERR;
+    conf->admin.address = xstrdup(EF_CONF_DEFAULT_ADMIN_ADDRESS);
+    conf->admin.port = EF_CONF_DEFAULT_ADMIN_PORT;
+    conf->drain_timeout = EF_CONF_DEFAULT_DRAIN_TIMEOUT;
+    conf->max_request_body = EF_CONF_DEFAULT_MAX_REQUEST_BODY;
+}
+
+/* `path` made absolute against the working directory. */
+static char *absolute_path(const char *path)
+{
+    char *cwd = getcwd(NULL, 0), *abs = join_path(cwd != NULL ? cwd : "/", path);
+
+    free(cwd);
+    return abs;
+}
+
+static int parse(ef_conf_t *conf, const char *text, size_t len, ef_conf_errors_t *errors)
+{
+    struct st_parser p = {conf};
+    yaml_node_t *root;
+    char buf[QUOTED_SIZE];
+    int ret;
+
+    if (load_document(&p, text, len) == 0) {
+        if ((root = yaml_document_get_root_node(&p.doc)) == NULL) {
+            report(&p, (ef_conf_pos_t){1, 1}, "the config is empty; expected a mapping with listen, origins and behaviors");
+        } else if (root->type != YAML_MAPPING_NODE) {
+            report(&p, pos_of(root), "expected a mapping at the top level, found %s", describe(buf, root));
+        } else {
+            walk_mapping(&p, root, &top_section, "at the top level", conf);
+            resolve_origins(&p);
+            check_admin_listen(&p);
+        }
+        yaml_document_delete(&p.doc);
+    }
+    ret = p.errors.size == 0 ? 0 : -1;
+    flush_errors(&p, errors);
+    free(p.pending.entries);
+    return ret;
+}
+
+static int read_file(const char *path, char **text, size_t *len)
+{
+    size_t capacity = 8192;
+    ssize_t r;
+    int fd, saved_errno, ret = -1;
+
+    *text = NULL;
+    *len = 0;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+        return -1;
+    *text = xmalloc(capacity);
+    while ((r = read(fd, *text + *len, capacity - *len)) != 0) {
+        if (r == -1) {
+            if (errno == EINTR)
+                continue;
+            goto Exit;
+        }
+        if ((*len += r) == capacity)
+            *text = xrealloc(*text, capacity *= 2);
+    }
+    ret = 0;
+Exit:
+    saved_errno = errno;
+    close(fd);
+    errno = saved_errno;
+    return ret;
+}
+
+int ef_conf_load(ef_conf_t *conf, const char *path, ef_conf_errors_t *errors)
+{
+    char *file = absolute_path(path), *text = NULL;
+    size_t len;
+    int ret = -1;
+
+    init_conf(conf, path, join_path(file, ".."));
+    free(file);
+    if (read_file(path, &text, &len) != 0) {
+        append_error(errors, xsprintf("%s: cannot read: %s", path, strerror(errno)));
+        goto Exit;
+    }
+    ret = parse(conf, text, len, errors);
+Exit:
+    free(text);
+    return ret;
+}
+
+int ef_conf_parse(ef_conf_t *conf, const char *name, const char *dir, const char *text, size_t len, ef_conf_errors_t *errors)
+{
+    init_conf(conf, name, absolute_path(dir != NULL ? dir : "."));
+    return parse(conf, text, len, errors);
+}
+
+void ef_conf_dispose(ef_conf_t *conf)
+{
+    size_t i;
+
+    for (i = 0; i != conf->num_listen; ++i) {
+        free(conf->listen[i].address);
+        free(conf->listen[i].tls.certificate);
+        free(conf->listen[i].tls.key);
+    }
+    free(conf->listen);
+    for (i = 0; i != conf->num_origins; ++i) {
+        free(conf->origins[i].name);
+        free(conf->origins[i].url.raw);
+        free(conf->origins[i].url.host);
+        free(conf->origins[i].url.authority);
+        free(conf->origins[i].url.prefix);
+        free(conf->origins[i].directory);
+    }
+    free(conf->origins);
+    for (i = 0; i != conf->num_behaviors; ++i)
+        free(conf->behaviors[i].path);
+    free(conf->behaviors);
+    free(conf->access_log.path);
+    free(conf->admin.address);
+    free(conf->admin.token_file);
+    free(conf->file);
+    free(conf->dir);
+    memset(conf, 0, sizeof(*conf));
+}
+
+void ef_conf_error(ef_conf_errors_t *errors, const ef_conf_t *conf, ef_conf_pos_t pos, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    append_error(errors, format_error(conf, pos, fmt, ap));
+    va_end(ap);
+}
+
+void ef_conf_errors_dispose(ef_conf_errors_t *errors)
+{
+    size_t i;
+
+    for (i = 0; i != errors->size; ++i)
+        free(errors->entries[i]);
+    free(errors->entries);
+    memset(errors, 0, sizeof(*errors));
+}

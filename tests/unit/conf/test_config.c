@@ -1,0 +1,952 @@
+/*
+ * conf/config.c: what a valid config becomes, and the exact words a user reads for
+ * each kind of mistake. Most configs are inline; paths in them resolve against
+ * EF_TEST_DATA_DIR, which holds the files they name.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "conf/config.h"
+
+#ifndef EF_TEST_DATA_DIR
+#error "build with -DEF_TEST_DATA_DIR=\"<absolute path of tests/unit/conf/data>\""
+#endif
+#define DATA EF_TEST_DATA_DIR
+
+/* A valid origins: and behaviors: (four lines), for configs whose mistakes are elsewhere. */
+#define TAIL                                                                                                                       \
+    "origins:\n"                                                                                                                   \
+    "  app: { url: \"http://127.0.0.1:9000\" }\n"                                                                                  \
+    "behaviors:\n"                                                                                                                 \
+    "  - { path: /*, origin: app }\n"
+
+/* A valid listen: (one line). */
+#define LISTEN "listen: [8080]\n"
+
+#define DURATION_EXPECTED "expected an integer followed by ms, s, m, h or d, like 250ms or 5s"
+
+static int parse(ef_conf_t *conf, const char *yaml, ef_conf_errors_t *errors)
+{
+    return ef_conf_parse(conf, "edgefn.yaml", DATA, yaml, strlen(yaml), errors);
+}
+
+/* The errors, one per line, as `edgefn check` would print them. */
+static char *join_errors(const ef_conf_errors_t *errors)
+{
+    size_t i, len = 1;
+    char *joined;
+
+    for (i = 0; i != errors->size; ++i)
+        len += strlen(errors->entries[i]) + 1;
+    joined = malloc(len);
+    joined[0] = '\0';
+    for (i = 0; i != errors->size; ++i) {
+        strcat(joined, errors->entries[i]);
+        strcat(joined, "\n");
+    }
+    return joined;
+}
+
+/* Parses `yaml`, which must fail with exactly `expected` (errors joined by newlines). */
+static void assert_errors(const char *yaml, const char *expected)
+{
+    ef_conf_t conf;
+    ef_conf_errors_t errors = {0};
+    int ret = parse(&conf, yaml, &errors);
+    char *joined = join_errors(&errors);
+
+    assert_string_equal(joined, expected);
+    assert_int_equal(ret, -1);
+    free(joined);
+    ef_conf_dispose(&conf);
+    ef_conf_errors_dispose(&errors);
+}
+
+/* Parses `yaml`, which must be valid. */
+static void parse_valid(ef_conf_t *conf, const char *yaml)
+{
+    ef_conf_errors_t errors = {0};
+    int ret = parse(conf, yaml, &errors);
+    char *joined = join_errors(&errors);
+
+    assert_string_equal(joined, "");
+    assert_int_equal(ret, 0);
+    free(joined);
+    ef_conf_errors_dispose(&errors);
+}
+
+/* ---- valid configs ---- */
+
+static void test_full_config(void **state)
+{
+    ef_conf_t conf;
+    ef_conf_errors_t errors = {0};
+    ef_conf_origin_t *o;
+
+    assert_int_equal(ef_conf_load(&conf, DATA "/edgefn.yaml", &errors), 0);
+    assert_int_equal(errors.size, 0);
+    assert_string_equal(conf.file, DATA "/edgefn.yaml");
+    assert_string_equal(conf.dir, DATA);
+    assert_int_equal(conf.threads, 4);
+
+    assert_int_equal(conf.num_listen, 5);
+    assert_string_equal(conf.listen[0].address, "0.0.0.0");
+    assert_int_equal(conf.listen[0].port, 8080);
+    assert_null(conf.listen[0].tls.certificate);
+    assert_null(conf.listen[0].tls.key);
+    assert_int_equal(conf.listen[0].pos.line, 4);
+    assert_int_equal(conf.listen[0].pos.column, 5);
+    assert_string_equal(conf.listen[1].address, "::1");
+    assert_int_equal(conf.listen[1].port, 8443);
+    assert_string_equal(conf.listen[1].tls.certificate, DATA "/certs/edge.crt");
+    assert_string_equal(conf.listen[1].tls.key, DATA "/certs/edge.key"); /* written as ./certs/../certs/edge.key */
+    assert_int_equal(conf.listen[1].tls.pos.line, 7);
+    assert_int_equal(conf.listen[1].tls.pos.column, 10);
+    assert_string_equal(conf.listen[2].address, "127.0.0.1");
+    assert_int_equal(conf.listen[2].port, 9090);
+    assert_string_equal(conf.listen[3].address, "0.0.0.0");
+    assert_int_equal(conf.listen[3].port, 9091);
+    assert_string_equal(conf.listen[4].address, "::");
+    assert_int_equal(conf.listen[4].port, 9092);
+
+    assert_int_equal(conf.num_origins, 4);
+    o = conf.origins + 0;
+    assert_string_equal(o->name, "app");
+    assert_int_equal(o->pos.line, 12);
+    assert_int_equal(o->pos.column, 3);
+    assert_int_equal(o->kind, EF_CONF_ORIGIN_URL);
+    assert_string_equal(o->url.raw, "http://127.0.0.1:9000/prefix/");
+    assert_string_equal(o->url.host, "127.0.0.1");
+    assert_int_equal(o->url.port, 9000);
+    assert_string_equal(o->url.authority, "127.0.0.1:9000");
+    assert_string_equal(o->url.prefix, "/prefix");
+    assert_null(o->directory);
+    assert_int_equal(o->connect_timeout, 2000);
+    assert_int_equal(o->timeout, 60 * 1000);
+    assert_int_equal(o->keepalive_timeout, 0);
+    assert_int_equal(o->keepalive_connections, 0);
+    assert_int_equal(o->preserve_host, 1);
+    o = conf.origins + 1;
+    assert_string_equal(o->name, "v6");
+    assert_string_equal(o->url.host, "::1");
+    assert_int_equal(o->url.port, 8080);
+    assert_string_equal(o->url.authority, "[::1]:8080");
+    assert_string_equal(o->url.prefix, "");
+    assert_int_equal(o->connect_timeout, EF_CONF_DEFAULT_CONNECT_TIMEOUT);
+    assert_int_equal(o->preserve_host, 0);
+    o = conf.origins + 2;
+    assert_string_equal(o->name, "named");
+    assert_string_equal(o->url.host, "Example.com");
+    assert_int_equal(o->url.port, 80);
+    assert_string_equal(o->url.authority, "Example.com"); /* no port when it is 80, even if written */
+    assert_string_equal(o->url.prefix, "");
+    o = conf.origins + 3;
+    assert_string_equal(o->name, "site");
+    assert_int_equal(o->kind, EF_CONF_ORIGIN_DIRECTORY);
+    assert_string_equal(o->directory, DATA "/public");
+    assert_null(o->url.raw);
+
+    assert_int_equal(conf.num_behaviors, 4);
+    assert_string_equal(conf.behaviors[0].path, "/api/*");
+    assert_ptr_equal(conf.behaviors[0].origin, conf.origins + 0);
+    assert_int_equal(conf.behaviors[0].pos.line, 26);
+    assert_int_equal(conf.behaviors[0].pos.column, 5);
+    assert_string_equal(conf.behaviors[1].path, "/images/*.jpg");
+    assert_ptr_equal(conf.behaviors[1].origin, conf.origins + 1);
+    assert_string_equal(conf.behaviors[2].path, "*.css");
+    assert_ptr_equal(conf.behaviors[2].origin, conf.origins + 2);
+    assert_string_equal(conf.behaviors[3].path, "/*");
+    assert_ptr_equal(conf.behaviors[3].origin, conf.origins + 3);
+
+    assert_int_equal(conf.access_log.kind, EF_CONF_LOG_FILE);
+    assert_string_equal(conf.access_log.path, DATA "/access.log");
+    assert_int_equal(conf.admin.enabled, 1);
+    assert_int_equal(conf.admin.pos.line, 36);
+    assert_string_equal(conf.admin.address, "127.0.0.1");
+    assert_int_equal(conf.admin.port, 9181);
+    assert_string_equal(conf.admin.token_file, DATA "/admin.token");
+    assert_int_equal(conf.drain_timeout, 1500);
+    assert_int_equal(conf.max_request_body, 2 << 20);
+
+    ef_conf_dispose(&conf);
+    ef_conf_errors_dispose(&errors);
+}
+
+static void test_load_relative_path(void **state)
+{
+    char cwd[PATH_MAX], data[PATH_MAX];
+    ef_conf_t conf;
+    ef_conf_errors_t errors = {0};
+
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_non_null(realpath(DATA, data));
+    assert_int_equal(chdir(DATA "/public"), 0);
+
+    /* the file keeps the name it was given; its directory becomes absolute */
+    assert_int_equal(ef_conf_load(&conf, "../edgefn.yaml", &errors), 0);
+    assert_string_equal(conf.file, "../edgefn.yaml");
+    assert_string_equal(conf.dir, data);
+    assert_int_equal(strncmp(conf.origins[3].directory, data, strlen(data)), 0);
+    assert_string_equal(conf.origins[3].directory + strlen(data), "/public");
+
+    assert_int_equal(chdir(cwd), 0);
+    ef_conf_dispose(&conf);
+    ef_conf_errors_dispose(&errors);
+}
+
+static void test_defaults(void **state)
+{
+    ef_conf_t conf;
+
+    parse_valid(&conf, LISTEN TAIL);
+    assert_string_equal(conf.file, "edgefn.yaml");
+    assert_string_equal(conf.dir, DATA);
+    assert_int_equal(conf.threads, 0);
+    assert_int_equal(conf.num_listen, 1);
+    assert_string_equal(conf.listen[0].address, "0.0.0.0");
+    assert_int_equal(conf.listen[0].port, 8080);
+    assert_null(conf.listen[0].tls.certificate);
+    assert_int_equal(conf.num_origins, 1);
+    assert_int_equal(conf.origins[0].connect_timeout, EF_CONF_DEFAULT_CONNECT_TIMEOUT);
+    assert_int_equal(conf.origins[0].timeout, EF_CONF_DEFAULT_TIMEOUT);
+    assert_int_equal(conf.origins[0].keepalive_timeout, EF_CONF_DEFAULT_KEEPALIVE_TIMEOUT);
+    assert_int_equal(conf.origins[0].keepalive_connections, EF_CONF_DEFAULT_KEEPALIVE_CONNECTIONS);
+    assert_int_equal(conf.origins[0].preserve_host, 0);
+    assert_string_equal(conf.origins[0].url.prefix, "");
+    assert_int_equal(conf.access_log.kind, EF_CONF_LOG_STDERR);
+    assert_null(conf.access_log.path);
+    assert_int_equal(conf.admin.enabled, 0);
+    assert_string_equal(conf.admin.address, EF_CONF_DEFAULT_ADMIN_ADDRESS);
+    assert_int_equal(conf.admin.port, EF_CONF_DEFAULT_ADMIN_PORT);
+    assert_null(conf.admin.token_file);
+    assert_int_equal(conf.drain_timeout, EF_CONF_DEFAULT_DRAIN_TIMEOUT);
+    assert_int_equal(conf.max_request_body, EF_CONF_DEFAULT_MAX_REQUEST_BODY);
+    ef_conf_dispose(&conf);
+}
+
+static void test_listen_forms(void **state)
+{
+    ef_conf_t conf;
+
+    parse_valid(&conf, "listen:\n"
+                       "  - 8080\n"
+                       "  - \"8081\"\n"
+                       "  - 127.0.0.1:9090\n"
+                       "  - \"[::1]:9091\"\n"
+                       "  - { port: 9092, address: \"::\" }\n"
+                       "  - { port: 9093, address: 10.0.0.1 }\n"
+                       "  - \"[::]:8080\"\n" /* another family than 0.0.0.0:8080, so not a duplicate */
+                TAIL);
+    assert_int_equal(conf.num_listen, 7);
+    assert_string_equal(conf.listen[0].address, "0.0.0.0");
+    assert_int_equal(conf.listen[0].port, 8080);
+    assert_string_equal(conf.listen[1].address, "0.0.0.0");
+    assert_int_equal(conf.listen[1].port, 8081);
+    assert_string_equal(conf.listen[2].address, "127.0.0.1");
+    assert_int_equal(conf.listen[2].port, 9090);
+    assert_string_equal(conf.listen[3].address, "::1");
+    assert_int_equal(conf.listen[3].port, 9091);
+    assert_string_equal(conf.listen[4].address, "::");
+    assert_int_equal(conf.listen[4].port, 9092);
+    assert_string_equal(conf.listen[5].address, "10.0.0.1");
+    assert_int_equal(conf.listen[5].port, 9093);
+    assert_string_equal(conf.listen[6].address, "::");
+    assert_int_equal(conf.listen[6].port, 8080);
+    ef_conf_dispose(&conf);
+}
+
+static void test_admin_forms(void **state)
+{
+    ef_conf_t conf;
+
+    parse_valid(&conf, LISTEN TAIL "admin: { listen: 9000 }\n");
+    assert_int_equal(conf.admin.enabled, 1);
+    assert_string_equal(conf.admin.address, "127.0.0.1"); /* a port alone stays on loopback */
+    assert_int_equal(conf.admin.port, 9000);
+    ef_conf_dispose(&conf);
+
+    parse_valid(&conf, LISTEN TAIL "admin: { listen: \"0.0.0.0:9001\" }\n");
+    assert_string_equal(conf.admin.address, "0.0.0.0");
+    assert_int_equal(conf.admin.port, 9001);
+    ef_conf_dispose(&conf);
+
+    parse_valid(&conf, LISTEN TAIL "admin: { listen: \"[::1]:9002\" }\n");
+    assert_string_equal(conf.admin.address, "::1");
+    assert_int_equal(conf.admin.port, 9002);
+    ef_conf_dispose(&conf);
+
+    /* present but empty: enabled, with every default */
+    parse_valid(&conf, LISTEN TAIL "admin:\n");
+    assert_int_equal(conf.admin.enabled, 1);
+    assert_int_equal(conf.admin.pos.line, 6);
+    assert_string_equal(conf.admin.address, EF_CONF_DEFAULT_ADMIN_ADDRESS);
+    assert_int_equal(conf.admin.port, EF_CONF_DEFAULT_ADMIN_PORT);
+    assert_null(conf.admin.token_file);
+    ef_conf_dispose(&conf);
+}
+
+static void test_url_forms(void **state)
+{
+    static const struct {
+        const char *url, *host;
+        uint16_t port;
+        const char *authority, *prefix;
+    } cases[] = {
+        {"http://127.0.0.1", "127.0.0.1", 80, "127.0.0.1", ""},
+        {"http://127.0.0.1/", "127.0.0.1", 80, "127.0.0.1", ""},
+        {"http://example.com:8080/app", "example.com", 8080, "example.com:8080", "/app"},
+        {"http://example.com/app/v1/", "example.com", 80, "example.com", "/app/v1"},
+        {"http://[::1]", "::1", 80, "[::1]", ""},
+        {"http://[::1]:80/x", "::1", 80, "[::1]", "/x"},
+        {"http://[2001:db8::1]:9000/api//", "2001:db8::1", 9000, "[2001:db8::1]:9000", "/api"},
+        {"HTTP://Backend_1.internal:1/", "Backend_1.internal", 1, "Backend_1.internal:1", ""},
+    };
+    size_t i;
+
+    for (i = 0; i != sizeof(cases) / sizeof(cases[0]); ++i) {
+        char yaml[512];
+        ef_conf_t conf;
+        snprintf(yaml, sizeof(yaml), LISTEN "origins: { o: { url: \"%s\" } }\nbehaviors: [ { path: /*, origin: o } ]\n",
+                 cases[i].url);
+        parse_valid(&conf, yaml);
+        assert_int_equal(conf.origins[0].kind, EF_CONF_ORIGIN_URL);
+        assert_string_equal(conf.origins[0].url.raw, cases[i].url);
+        assert_string_equal(conf.origins[0].url.host, cases[i].host);
+        assert_int_equal(conf.origins[0].url.port, cases[i].port);
+        assert_string_equal(conf.origins[0].url.authority, cases[i].authority);
+        assert_string_equal(conf.origins[0].url.prefix, cases[i].prefix);
+        ef_conf_dispose(&conf);
+    }
+}
+
+static void test_path_patterns(void **state)
+{
+    char yaml[2048], long_pattern[256], accented[1 + 254 * 2 + 1];
+    ef_conf_t conf;
+    size_t i;
+
+    memset(long_pattern, 'a', 255);
+    long_pattern[0] = '/';
+    long_pattern[255] = '\0';
+    /* the limit counts characters, not bytes: 255 of them here, in 509 bytes */
+    accented[0] = '/';
+    for (i = 0; i != 254; ++i)
+        memcpy(accented + 1 + i * 2, "\xc3\xa9", 2);
+    accented[sizeof(accented) - 1] = '\0';
+    snprintf(yaml, sizeof(yaml),
+             LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                    "behaviors:\n"
+                    "  - { path: /api/*, origin: app }\n"
+                    "  - { path: images/*, origin: app }\n"
+                    "  - { path: \"*.css\", origin: app }\n"
+                    "  - { path: a?c, origin: app }\n"
+                    "  - { path: \"*\", origin: app }\n"
+                    "  - { path: %s, origin: app }\n"
+                    "  - { path: %s, origin: app }\n",
+             long_pattern, accented);
+    parse_valid(&conf, yaml);
+    assert_int_equal(conf.num_behaviors, 7);
+    assert_string_equal(conf.behaviors[0].path, "/api/*");
+    assert_string_equal(conf.behaviors[1].path, "/images/*"); /* as CloudFront reads it */
+    assert_string_equal(conf.behaviors[2].path, "*.css");
+    assert_string_equal(conf.behaviors[3].path, "/a?c");
+    assert_string_equal(conf.behaviors[4].path, "*");
+    assert_string_equal(conf.behaviors[5].path, long_pattern);
+    assert_string_equal(conf.behaviors[6].path, accented);
+    ef_conf_dispose(&conf);
+}
+
+static void test_scalar_forms(void **state)
+{
+    ef_conf_t conf;
+
+    parse_valid(&conf, LISTEN "origins:\n"
+                              "  a: { url: \"http://a\", preserve-host: on }\n"
+                              "  b: { url: \"http://b\", preserve-host: \"True\" }\n"
+                              "  c: { url: \"http://c\", preserve-host: NO }\n"
+                              "  d: { url: \"http://d\", preserve-host: off, keepalive-connections: 100000 }\n"
+                              "behaviors: [ { path: /*, origin: a } ]\n"
+                              "threads: auto\n"
+                              "access-log: off\n"
+                              "drain-timeout: 0\n"
+                              "max-request-body: 1B\n");
+    assert_int_equal(conf.origins[0].preserve_host, 1);
+    assert_int_equal(conf.origins[1].preserve_host, 1);
+    assert_int_equal(conf.origins[2].preserve_host, 0);
+    assert_int_equal(conf.origins[3].preserve_host, 0);
+    assert_int_equal(conf.origins[3].keepalive_connections, 100000);
+    assert_int_equal(conf.threads, 0);
+    assert_int_equal(conf.access_log.kind, EF_CONF_LOG_OFF);
+    assert_int_equal(conf.drain_timeout, 0);
+    assert_int_equal(conf.max_request_body, 1);
+    ef_conf_dispose(&conf);
+
+    parse_valid(&conf, LISTEN TAIL "threads: 256\naccess-log: stderr\n");
+    assert_int_equal(conf.threads, 256);
+    assert_int_equal(conf.access_log.kind, EF_CONF_LOG_STDERR);
+    ef_conf_dispose(&conf);
+
+    parse_valid(&conf, LISTEN TAIL "access-log: " DATA "/public/../logs.txt\n");
+    assert_int_equal(conf.access_log.kind, EF_CONF_LOG_FILE);
+    assert_string_equal(conf.access_log.path, DATA "/logs.txt");
+    ef_conf_dispose(&conf);
+}
+
+static void test_anchors_and_aliases(void **state)
+{
+    ef_conf_t conf;
+
+    /* one origin's settings reused through an alias: both origins get them */
+    parse_valid(&conf, LISTEN "origins:\n"
+                              "  a: &o { url: \"http://a\", timeout: 5s }\n"
+                              "  b: *o\n"
+                              "behaviors: [ { path: /*, origin: b } ]\n");
+    assert_int_equal(conf.num_origins, 2);
+    assert_int_equal(conf.origins[1].timeout, 5000);
+    assert_ptr_equal(conf.behaviors[0].origin, conf.origins + 1);
+    ef_conf_dispose(&conf);
+}
+
+/* ---- invalid configs, one class of mistake each ---- */
+
+static void test_unknown_key(void **state)
+{
+    assert_errors(LISTEN "origins:\n"
+                         "  app:\n"
+                         "    url: \"http://a\"\n"
+                         "    conect-timeout: 5s\n"
+                         "behaviors: [ { path: /*, origin: app } ]\n",
+                  "edgefn.yaml:5:5: unknown key \"conect-timeout\" in origin \"app\"; did you mean \"connect-timeout\"?\n");
+    assert_errors("listen:\n"
+                  "  - prot: 8080\n" TAIL "behaviours: []\n"
+                  "max_request_body: 1MB\n"
+                  "cache: {}\n",
+                  "edgefn.yaml:2:5: unknown key \"prot\" in listener 1; did you mean \"port\"?\n"
+                  "edgefn.yaml:2:5: missing required key \"port\" in listener 1\n"
+                  "edgefn.yaml:7:1: unknown key \"behaviours\" at the top level; did you mean \"behaviors\"?\n"
+                  "edgefn.yaml:8:1: unknown key \"max_request_body\" at the top level; did you mean \"max-request-body\"?\n"
+                  "edgefn.yaml:9:1: unknown key \"cache\" at the top level (expected one of: threads, listen, origins, behaviors, "
+                  "access-log, admin, drain-timeout, max-request-body)\n");
+    assert_errors(LISTEN TAIL "admin: { tokenfile: x, lsiten: 1 }\n",
+                  "edgefn.yaml:6:10: unknown key \"tokenfile\" in admin; did you mean \"token-file\"?\n"
+                  "edgefn.yaml:6:24: unknown key \"lsiten\" in admin; did you mean \"listen\"?\n");
+}
+
+static void test_wrong_node_type(void **state)
+{
+    assert_errors("listen: 8080\n" TAIL, "edgefn.yaml:1:9: listen: expected a sequence, found \"8080\"\n");
+    assert_errors(
+        "listen:\n"
+        "  - port: [8080]\n"
+        "  - { port: 1, tls: yes }\n"
+        "  - [1, 2]\n"
+        "origins: [app]\n"
+        "behaviors:\n"
+        "  - /*\n"
+        "threads: { n: 1 }\n",
+        "edgefn.yaml:2:11: port: expected a scalar, found a sequence\n"
+        "edgefn.yaml:3:21: tls: expected a mapping, found \"yes\"\n"
+        "edgefn.yaml:4:5: listener 3: expected a mapping or a string like \"8080\" or \"127.0.0.1:8080\", found a sequence\n"
+        "edgefn.yaml:5:10: origins: expected a mapping, found a sequence\n"
+        "edgefn.yaml:7:5: behavior 1: expected a mapping, found \"/*\"\n"
+        "edgefn.yaml:8:10: threads: expected a scalar, found a mapping\n");
+    assert_errors(LISTEN "origins:\n"
+                         "  app: http://127.0.0.1:9000\n"
+                         "behaviors: [ { path: /*, origin: app } ]\n",
+                  "edgefn.yaml:3:8: origin \"app\": expected a mapping, found \"http://127.0.0.1:9000\"\n");
+    assert_errors("- listen\n", "edgefn.yaml:1:1: expected a mapping at the top level, found a sequence\n");
+}
+
+static void test_bad_duration(void **state)
+{
+    assert_errors(LISTEN "origins:\n"
+                         "  app:\n"
+                         "    url: \"http://a\"\n"
+                         "    connect-timeout: 5 s\n"
+                         "    timeout: 0s\n"
+                         "    keepalive-timeout: -1s\n"
+                         "behaviors: [ { path: /*, origin: app } ]\n"
+                         "drain-timeout: 30\n",
+                  "edgefn.yaml:5:22: connect-timeout: invalid duration \"5 s\": " DURATION_EXPECTED "\n"
+                  "edgefn.yaml:6:14: timeout: must be greater than 0, found \"0s\"\n"
+                  "edgefn.yaml:7:24: keepalive-timeout: invalid duration \"-1s\": expected an integer without a sign, like 5s\n"
+                  "edgefn.yaml:9:16: drain-timeout: invalid duration \"30\": missing unit; expected ms, s, m, h or d after the "
+                  "number, like 5s\n");
+}
+
+static void test_bad_size(void **state)
+{
+    assert_errors(LISTEN TAIL "max-request-body: 1.5MB\n",
+                  "edgefn.yaml:6:19: max-request-body: invalid size \"1.5MB\": expected an integer; use a smaller unit instead of "
+                  "a fraction, like 1536KB for 1.5MB\n");
+    assert_errors(LISTEN TAIL "max-request-body: 10mb\n",
+                  "edgefn.yaml:6:19: max-request-body: invalid size \"10mb\": unknown unit; expected B, KB, MB or GB (or KiB, "
+                  "MiB, GiB)\n");
+    assert_errors(LISTEN TAIL "max-request-body: 0\n", "edgefn.yaml:6:19: max-request-body: must be greater than 0, found \"0\"\n");
+}
+
+static void test_bad_integer(void **state)
+{
+    assert_errors("listen:\n"
+                  "  - port: 70000\n"
+                  "  - port: 0\n"
+                  "  - port: 80a\n"
+                  "  - port: 99999999999999999999999\n"
+                  "  - 65536\n"
+                  "  - \"127.0.0.1:0\"\n" TAIL "threads: 257\n"
+                  "admin: { listen: 123456 }\n",
+                  "edgefn.yaml:2:11: port: 70000 is out of range (1-65535)\n"
+                  "edgefn.yaml:3:11: port: 0 is out of range (1-65535)\n"
+                  "edgefn.yaml:4:11: port: expected an integer 1-65535, found \"80a\"\n"
+                  "edgefn.yaml:5:11: port: 99999999999999999999999 is out of range (1-65535)\n"
+                  "edgefn.yaml:6:5: listener 5: port 65536 is out of range (1-65535)\n"
+                  "edgefn.yaml:7:5: listener 6: port 0 is out of range (1-65535)\n"
+                  "edgefn.yaml:12:10: threads: 257 is out of range (1-256)\n"
+                  "edgefn.yaml:13:18: admin.listen: port 123456 is out of range (1-65535)\n");
+    assert_errors(LISTEN "origins:\n"
+                         "  app: { url: \"http://a\", keepalive-connections: 100001 }\n"
+                         "  b: { url: \"http://b\", keepalive-connections: +1 }\n"
+                         "behaviors: [ { path: /*, origin: app } ]\n"
+                         "threads: 0\n",
+                  "edgefn.yaml:3:50: keepalive-connections: 100001 is out of range (0-100000)\n"
+                  "edgefn.yaml:4:48: keepalive-connections: expected an integer 0-100000, found \"+1\"\n"
+                  "edgefn.yaml:6:10: threads: 0 is out of range (1-256)\n");
+    assert_errors(LISTEN TAIL "threads: many\n",
+                  "edgefn.yaml:6:10: threads: expected \"auto\" or an integer 1-256, found \"many\"\n");
+}
+
+static void test_bad_boolean(void **state)
+{
+    assert_errors(LISTEN "origins:\n"
+                         "  app: { url: \"http://a\", preserve-host: maybe }\n"
+                         "behaviors: [ { path: /*, origin: app } ]\n",
+                  "edgefn.yaml:3:42: preserve-host: expected true or false, found \"maybe\"\n");
+}
+
+static void test_bad_address(void **state)
+{
+    assert_errors("listen:\n"
+                  "  - { port: 1, address: localhost }\n"
+                  "  - { port: 2, address: \"[::1]\" }\n"
+                  "  - \"localhost:80\"\n"
+                  "  - \"::1:80\"\n"
+                  "  - \"[127.0.0.1]:80\"\n"
+                  "  - \"[::1]\"\n"
+                  "  - 1\n" /* not a duplicate of the first: its address is wrong, not missing */
+                  TAIL,
+                  "edgefn.yaml:2:25: address: expected a numeric IPv4 or IPv6 address, found \"localhost\"\n"
+                  "edgefn.yaml:3:25: address: expected an IPv6 address without brackets, found \"[::1]\"\n"
+                  "edgefn.yaml:4:5: listener 3: expected a numeric IPv4 or IPv6 address, found \"localhost\"\n"
+                  "edgefn.yaml:5:5: listener 4: an IPv6 address must be in brackets, like \"[::1]:8080\", found \"::1:80\"\n"
+                  "edgefn.yaml:6:5: listener 5: expected a numeric IPv6 address in brackets, found \"127.0.0.1\"\n"
+                  "edgefn.yaml:7:5: listener 6: expected \"PORT\", \"ADDRESS:PORT\" or \"[IPV6]:PORT\", found \"[::1]\"\n");
+}
+
+static void test_missing_certificate(void **state)
+{
+    assert_errors("listen:\n"
+                  "  - port: 8443\n"
+                  "    tls: { certificate: certs/missing.crt, key: certs }\n" TAIL,
+                  "edgefn.yaml:3:25: tls.certificate: cannot read \"" DATA "/certs/missing.crt\": No such file or directory\n"
+                  "edgefn.yaml:3:49: tls.key: cannot read \"" DATA "/certs\": Is a directory\n");
+}
+
+static void test_incomplete_tls(void **state)
+{
+    assert_errors("listen:\n"
+                  "  - port: 8443\n"
+                  "    tls: { certificate: certs/edge.crt }\n"
+                  "  - port: 8444\n"
+                  "    tls:\n"
+                  "      key: certs/edge.key\n"
+                  "  - port: 8445\n"
+                  "    tls: {}\n" TAIL,
+                  "edgefn.yaml:3:10: missing required key \"key\" in tls\n"
+                  "edgefn.yaml:6:7: missing required key \"certificate\" in tls\n"
+                  "edgefn.yaml:8:10: missing required key \"certificate\" in tls\n"
+                  "edgefn.yaml:8:10: missing required key \"key\" in tls\n");
+}
+
+static void test_undefined_origin(void **state)
+{
+    assert_errors(LISTEN "behaviors:\n"
+                         "  - path: /api/*\n"
+                         "    origin: ap\n"
+                         "  - path: /*\n"
+                         "    origin: site\n"
+                         "origins:\n"
+                         "  app: { url: \"http://a\" }\n"
+                         "  site: { directory: public }\n",
+                  "edgefn.yaml:4:13: behavior \"/api/*\": origin \"ap\" is not defined (defined: app, site)\n");
+}
+
+static void test_url_and_directory(void **state)
+{
+    assert_errors(LISTEN "origins:\n"
+                         "  both:\n"
+                         "    url: \"http://a\"\n"
+                         "    directory: public\n"
+                         "  neither:\n"
+                         "    timeout: 5s\n"
+                         "  empty:\n"
+                         "behaviors: [ { path: /*, origin: both } ]\n",
+                  "edgefn.yaml:3:3: origin \"both\": expected exactly one of url or directory, found both\n"
+                  "edgefn.yaml:6:3: origin \"neither\": expected exactly one of url or directory, found neither\n"
+                  "edgefn.yaml:8:3: origin \"empty\": expected exactly one of url or directory, found neither\n");
+}
+
+static void test_bad_directory(void **state)
+{
+    assert_errors(LISTEN "origins:\n"
+                         "  a: { directory: missing }\n"
+                         "  b: { directory: certs/edge.crt }\n"
+                         "  c: { directory: \"\" }\n"
+                         "behaviors: [ { path: /*, origin: a } ]\n",
+                  "edgefn.yaml:3:19: directory: cannot read \"" DATA "/missing\": No such file or directory\n"
+                  "edgefn.yaml:4:19: directory: cannot read \"" DATA "/certs/edge.crt\": Not a directory\n"
+                  "edgefn.yaml:5:19: directory: expected a directory path, found an empty value\n");
+}
+
+static void test_https_url(void **state)
+{
+    assert_errors(LISTEN "origins:\n"
+                         "  app: { url: \"https://example.com\" }\n"
+                         "behaviors: [ { path: /*, origin: app } ]\n",
+                  "edgefn.yaml:3:15: url: https origins are not supported yet (only http://), found \"https://example.com\"\n");
+}
+
+static void test_bad_url(void **state)
+{
+    assert_errors(LISTEN "origins:\n"
+                         "  a: { url: \"ftp://x\" }\n"
+                         "  b: { url: \"http://\" }\n"
+                         "  c: { url: \"http://user:pw@x\" }\n"
+                         "  d: { url: \"http://[::1\" }\n"
+                         "  e: { url: \"http://[nope]\" }\n"
+                         "  f: { url: \"http://::1:80\" }\n"
+                         "  g: { url: \"http://ho st\" }\n"
+                         "  h: { url: \"http://x:\" }\n"
+                         "  i: { url: \"http://x:70000\" }\n"
+                         "  j: { url: \"http://x/a?b=1\" }\n"
+                         "  k: { url: \"http://x/a#top\" }\n"
+                         "  l: { url: \"http://x/a b\" }\n"
+                         "  m: { url: \"\" }\n"
+                         "  n: { url: \"x.example.com\" }\n"
+                         "behaviors: [ { path: /*, origin: a } ]\n",
+                  "edgefn.yaml:3:13: url: invalid url \"ftp://x\": expected http://HOST[:PORT][/PATH]\n"
+                  "edgefn.yaml:4:13: url: invalid url \"http://\": missing host\n"
+                  "edgefn.yaml:5:13: url: invalid url \"http://user:pw@x\": user info (user@host) is not allowed\n"
+                  "edgefn.yaml:6:13: url: invalid url \"http://[::1\": missing \"]\" after the IPv6 address\n"
+                  "edgefn.yaml:7:13: url: invalid url \"http://[nope]\": invalid IPv6 address in brackets\n"
+                  "edgefn.yaml:8:13: url: invalid url \"http://::1:80\": an IPv6 host must be in brackets, like "
+                  "http://[::1]:8080\n"
+                  "edgefn.yaml:9:13: url: invalid url \"http://ho st\": invalid host name\n"
+                  "edgefn.yaml:10:13: url: invalid url \"http://x:\": expected a port number after \":\"\n"
+                  "edgefn.yaml:11:13: url: invalid url \"http://x:70000\": the port is out of range (1-65535)\n"
+                  "edgefn.yaml:12:13: url: invalid url \"http://x/a?b=1\": a query string is not allowed\n"
+                  "edgefn.yaml:13:13: url: invalid url \"http://x/a#top\": a fragment is not allowed\n"
+                  "edgefn.yaml:14:13: url: invalid url \"http://x/a b\": the path contains whitespace or control characters\n"
+                  "edgefn.yaml:15:13: url: expected an http:// url, found an empty value\n"
+                  "edgefn.yaml:16:13: url: invalid url \"x.example.com\": expected http://HOST[:PORT][/PATH]\n");
+}
+
+static void test_bad_path_pattern(void **state)
+{
+    char yaml[1024], long_pattern[257];
+
+    memset(long_pattern, 'a', 256);
+    long_pattern[0] = '/';
+    long_pattern[256] = '\0';
+    snprintf(yaml, sizeof(yaml),
+             LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                    "behaviors:\n"
+                    "  - { path: \"\", origin: app }\n"
+                    "  - { path: \"/a b\", origin: app }\n"
+                    "  - { path: \"/a\\tb\", origin: app }\n"
+                    "  - { path: %s, origin: app }\n"
+                    "  - { path: /x, origin: \"\" }\n",
+             long_pattern);
+    assert_errors(yaml, "edgefn.yaml:4:13: path: expected a path pattern like /images/*, found an empty value\n"
+                        "edgefn.yaml:5:13: path: \"/a b\" contains whitespace or control characters\n"
+                        "edgefn.yaml:6:13: path: \"/a\\tb\" contains whitespace or control characters\n"
+                        "edgefn.yaml:7:13: path: the pattern is 256 characters long; the maximum is 255\n"
+                        "edgefn.yaml:8:25: origin: expected an origin name, found an empty value\n");
+}
+
+static void test_bad_access_log(void **state)
+{
+    assert_errors(LISTEN TAIL "access-log: logs/access.log\n",
+                  "edgefn.yaml:6:13: access-log: cannot use directory \"" DATA "/logs\": No such file or directory\n");
+    assert_errors(LISTEN TAIL "access-log: public\n",
+                  "edgefn.yaml:6:13: access-log: \"" DATA "/public\" is a directory; expected a file path\n");
+    assert_errors(LISTEN TAIL "access-log: \"\"\n",
+                  "edgefn.yaml:6:13: access-log: expected \"stderr\", \"off\" or a file path, found an empty value\n");
+}
+
+static void test_bad_admin(void **state)
+{
+    assert_errors(LISTEN TAIL "admin:\n"
+                              "  listen: \"localhost:9180\"\n"
+                              "  token-file: missing.token\n",
+                  "edgefn.yaml:7:11: admin.listen: expected a numeric IPv4 or IPv6 address, found \"localhost\"\n"
+                  "edgefn.yaml:8:15: admin.token-file: cannot read \"" DATA "/missing.token\": No such file or directory\n");
+}
+
+static void test_missing_required_keys(void **state)
+{
+    assert_errors("threads: 2\n", "edgefn.yaml:1:1: missing required key \"listen\" at the top level\n"
+                                  "edgefn.yaml:1:1: missing required key \"origins\" at the top level\n"
+                                  "edgefn.yaml:1:1: missing required key \"behaviors\" at the top level\n");
+    assert_errors("listen:\n"
+                  "  - address: 127.0.0.1\n"
+                  "origins: { app: { url: \"http://a\" } }\n"
+                  "behaviors:\n"
+                  "  - path: /*\n"
+                  "  - origin: app\n",
+                  "edgefn.yaml:2:5: missing required key \"port\" in listener 1\n"
+                  "edgefn.yaml:5:5: missing required key \"origin\" in behavior \"/*\"\n"
+                  "edgefn.yaml:6:5: missing required key \"path\" in behavior 2\n");
+    /* without origins, behaviors naming one add nothing to the missing key */
+    assert_errors(LISTEN "behaviors: [ { path: /*, origin: app } ]\n",
+                  "edgefn.yaml:1:1: missing required key \"origins\" at the top level\n");
+}
+
+static void test_empty_sections(void **state)
+{
+    assert_errors("listen: []\n"
+                  "origins: {}\n"
+                  "behaviors: []\n",
+                  "edgefn.yaml:1:9: listen: at least one listener is required\n"
+                  "edgefn.yaml:2:10: origins: at least one origin is required\n"
+                  "edgefn.yaml:3:12: behaviors: at least one behavior is required\n");
+    /* a key with no value reads as an empty collection */
+    assert_errors("listen:\n"
+                  "origins:\n"
+                  "behaviors: ~\n",
+                  "edgefn.yaml:1:8: listen: at least one listener is required\n"
+                  "edgefn.yaml:2:9: origins: at least one origin is required\n"
+                  "edgefn.yaml:3:12: behaviors: at least one behavior is required\n");
+}
+
+static void test_duplicate_key(void **state)
+{
+    assert_errors(LISTEN "origins:\n"
+                         "  app:\n"
+                         "    url: \"http://a\"\n"
+                         "    timeout: 5s\n"
+                         "    timeout: 6s\n"
+                         "  app: { url: \"http://b\" }\n"
+                         "behaviors: [ { path: /*, origin: app, path: /x } ]\n"
+                         "listen: [9090]\n",
+                  "edgefn.yaml:6:5: duplicate key \"timeout\" in origin \"app\" (first defined on line 5)\n"
+                  "edgefn.yaml:7:3: duplicate origin \"app\" (first defined on line 3)\n"
+                  "edgefn.yaml:8:39: duplicate key \"path\" in behavior \"/*\" (first defined on line 8)\n"
+                  "edgefn.yaml:9:1: duplicate key \"listen\" at the top level (first defined on line 1)\n");
+}
+
+static void test_duplicate_listener(void **state)
+{
+    assert_errors("listen:\n"
+                  "  - port: 8080\n"
+                  "  - \"0.0.0.0:8080\"\n"
+                  "  - \"[::1]:80\"\n"
+                  "  - { port: 80, address: \"0:0::1\" }\n"
+                  "  - 127.0.0.1:9180\n" TAIL "admin: { listen: 9180 }\n",
+                  "edgefn.yaml:3:5: duplicate listener 0.0.0.0:8080 (first defined on line 2)\n"
+                  "edgefn.yaml:5:5: duplicate listener [0:0::1]:80 (first defined on line 4)\n"
+                  "edgefn.yaml:11:18: admin.listen: 127.0.0.1:9180 is already used by the listener on line 6\n");
+}
+
+static void test_yaml_syntax_error(void **state)
+{
+    /* reported once, and nothing after it: the rest of the file cannot be trusted */
+    assert_errors("listen:\n"
+                  "  - port: 70000\n"
+                  " origins: x\n" TAIL,
+                  "edgefn.yaml:3:2: YAML syntax error: did not find expected key (while parsing a block mapping at line 1)\n");
+    assert_errors("listen: [8080\n" TAIL, "edgefn.yaml:2:8: YAML syntax error: did not find expected ',' or ']' (while parsing a "
+                                          "flow sequence at line 1)\n");
+    assert_errors("origins:\n"
+                  "\tapp: {}\n",
+                  "edgefn.yaml:2:1: YAML syntax error: found character that cannot start any token (while scanning for the next "
+                  "token at line 2); YAML does not allow tabs for indentation\n");
+    assert_errors("threads: \"4\n", "edgefn.yaml:2:1: YAML syntax error: found unexpected end of stream (while scanning a quoted "
+                                    "scalar at line 1)\n");
+    assert_errors("listen: *ports\n", "edgefn.yaml:1:9: YAML syntax error: found undefined alias\n");
+    assert_errors("threads: 1\nlisten: [\xff]\n", "edgefn.yaml:2:10: YAML syntax error: invalid leading UTF-8 octet\n");
+}
+
+static void test_not_one_document(void **state)
+{
+    assert_errors("", "edgefn.yaml:1:1: the config is empty; expected a mapping with listen, origins and behaviors\n");
+    assert_errors("# nothing but a comment\n",
+                  "edgefn.yaml:1:1: the config is empty; expected a mapping with listen, origins and behaviors\n");
+    assert_errors(LISTEN TAIL "---\n" LISTEN, "edgefn.yaml:7:1: expected one YAML document, found a second one\n");
+}
+
+static void test_unreadable_file(void **state)
+{
+    ef_conf_t conf;
+    ef_conf_errors_t errors = {0};
+
+    assert_int_equal(ef_conf_load(&conf, DATA "/missing.yaml", &errors), -1);
+    assert_int_equal(errors.size, 1);
+    assert_string_equal(errors.entries[0], DATA "/missing.yaml: cannot read: No such file or directory");
+    ef_conf_dispose(&conf);
+
+    assert_int_equal(ef_conf_load(&conf, DATA "/public", &errors), -1);
+    assert_int_equal(errors.size, 2);
+    assert_string_equal(errors.entries[1], DATA "/public: cannot read: Is a directory");
+    ef_conf_dispose(&conf);
+    ef_conf_errors_dispose(&errors);
+}
+
+static void test_several_errors_in_order(void **state)
+{
+    /* found in another order than they are written: behaviors come before the origins they name */
+    assert_errors("behaviors:\n"
+                  "  - path: /api/*\n"
+                  "    origin: ap\n"
+                  "  - path: \"a b\"\n"
+                  "    origin: app\n"
+                  "listen:\n"
+                  "  - port: 70000\n"
+                  "    tls: { certificate: certs/missing.crt, key: certs/missing.key }\n"
+                  "origins:\n"
+                  "  app:\n"
+                  "    url: https://example.com\n"
+                  "    conect-timeout: 5s\n"
+                  "    timeout: 5 s\n"
+                  "threads: 0\n"
+                  "drain-timeout: 1.5s\n",
+                  "edgefn.yaml:3:13: behavior \"/api/*\": origin \"ap\" is not defined (defined: app)\n"
+                  "edgefn.yaml:4:11: path: \"a b\" contains whitespace or control characters\n"
+                  "edgefn.yaml:7:11: port: 70000 is out of range (1-65535)\n"
+                  "edgefn.yaml:8:25: tls.certificate: cannot read \"" DATA "/certs/missing.crt\": No such file or directory\n"
+                  "edgefn.yaml:8:49: tls.key: cannot read \"" DATA "/certs/missing.key\": No such file or directory\n"
+                  "edgefn.yaml:11:10: url: https origins are not supported yet (only http://), found \"https://example.com\"\n"
+                  "edgefn.yaml:12:5: unknown key \"conect-timeout\" in origin \"app\"; did you mean \"connect-timeout\"?\n"
+                  "edgefn.yaml:13:14: timeout: invalid duration \"5 s\": " DURATION_EXPECTED "\n"
+                  "edgefn.yaml:14:10: threads: 0 is out of range (1-256)\n"
+                  "edgefn.yaml:15:16: drain-timeout: invalid duration \"1.5s\": expected an integer; use a smaller unit instead of "
+                  "a fraction, like 1500ms for 1.5s\n");
+}
+
+static void test_quoting_in_messages(void **state)
+{
+    /* what the user wrote is shown on one line, escaped, and cut when very long */
+    char yaml[1024], expected[1024], value[601];
+
+    memset(value, 'x', 600);
+    value[600] = '\0';
+    snprintf(yaml, sizeof(yaml), LISTEN TAIL "drain-timeout: \"a\\\"b\\nc\"\nthreads: %s\n", value);
+    snprintf(expected, sizeof(expected),
+             "edgefn.yaml:6:16: drain-timeout: invalid duration \"a\\\"b\\nc\": " DURATION_EXPECTED "\n"
+             "edgefn.yaml:7:10: threads: expected \"auto\" or an integer 1-256, found \"%.*s...\"\n",
+             512 - 6, value);
+    assert_errors(yaml, expected);
+}
+
+static void test_conf_error(void **state)
+{
+    ef_conf_t conf;
+    ef_conf_errors_t errors = {0};
+
+    parse_valid(&conf, "listen:\n"
+                       "  - port: 8443\n"
+                       "    tls: { certificate: certs/edge.crt, key: certs/edge.key }\n" TAIL);
+    ef_conf_error(&errors, &conf, conf.listen[0].tls.pos, "tls: the key \"%s\" does not belong to the certificate", "k");
+    ef_conf_error(&errors, &conf, (ef_conf_pos_t){1, 1}, "second");
+    assert_int_equal(errors.size, 2);
+    assert_string_equal(errors.entries[0], "edgefn.yaml:3:10: tls: the key \"k\" does not belong to the certificate");
+    assert_string_equal(errors.entries[1], "edgefn.yaml:1:1: second");
+    ef_conf_dispose(&conf);
+    ef_conf_errors_dispose(&errors);
+    assert_null(errors.entries);
+    assert_int_equal(errors.size, 0);
+}
+
+static void test_errors_are_appended(void **state)
+{
+    ef_conf_t conf;
+    ef_conf_errors_t errors = {0};
+
+    /* a second run adds to what is there, and returns -1 only for its own errors */
+    assert_int_equal(parse(&conf, "threads: 0\n" LISTEN TAIL, &errors), -1);
+    ef_conf_dispose(&conf);
+    assert_int_equal(parse(&conf, LISTEN TAIL, &errors), 0);
+    ef_conf_dispose(&conf);
+    assert_int_equal(errors.size, 1);
+    assert_string_equal(errors.entries[0], "edgefn.yaml:1:10: threads: 0 is out of range (1-256)");
+    ef_conf_errors_dispose(&errors);
+}
+
+static void test_dispose(void **state)
+{
+    ef_conf_t conf;
+    ef_conf_errors_t errors;
+
+    /* zeroed, twice, and after a failed load: nothing to free is fine, and ASan sees no leak */
+    memset(&conf, 0, sizeof(conf));
+    ef_conf_dispose(&conf);
+    ef_conf_dispose(&conf);
+    memset(&errors, 0, sizeof(errors));
+    ef_conf_errors_dispose(&errors);
+    assert_int_equal(parse(&conf, "listen: [1, 1]\norigins: { a: { url: \"http://a\" }, b: x }\nbehaviors: [ 1 ]\n", &errors), -1);
+    ef_conf_dispose(&conf);
+    assert_null(conf.listen);
+    assert_null(conf.file);
+    ef_conf_errors_dispose(&errors);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_config),
+        cmocka_unit_test(test_load_relative_path),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_listen_forms),
+        cmocka_unit_test(test_admin_forms),
+        cmocka_unit_test(test_url_forms),
+        cmocka_unit_test(test_path_patterns),
+        cmocka_unit_test(test_scalar_forms),
+        cmocka_unit_test(test_anchors_and_aliases),
+        cmocka_unit_test(test_unknown_key),
+        cmocka_unit_test(test_wrong_node_type),
+        cmocka_unit_test(test_bad_duration),
+        cmocka_unit_test(test_bad_size),
+        cmocka_unit_test(test_bad_integer),
+        cmocka_unit_test(test_bad_boolean),
+        cmocka_unit_test(test_bad_address),
+        cmocka_unit_test(test_missing_certificate),
+        cmocka_unit_test(test_incomplete_tls),
+        cmocka_unit_test(test_undefined_origin),
+        cmocka_unit_test(test_url_and_directory),
+        cmocka_unit_test(test_bad_directory),
+        cmocka_unit_test(test_https_url),
+        cmocka_unit_test(test_bad_url),
+        cmocka_unit_test(test_bad_path_pattern),
+        cmocka_unit_test(test_bad_access_log),
+        cmocka_unit_test(test_bad_admin),
+        cmocka_unit_test(test_missing_required_keys),
+        cmocka_unit_test(test_empty_sections),
+        cmocka_unit_test(test_duplicate_key),
+        cmocka_unit_test(test_duplicate_listener),
+        cmocka_unit_test(test_yaml_syntax_error),
+        cmocka_unit_test(test_not_one_document),
+        cmocka_unit_test(test_unreadable_file),
+        cmocka_unit_test(test_several_errors_in_order),
+        cmocka_unit_test(test_quoting_in_messages),
+        cmocka_unit_test(test_conf_error),
+        cmocka_unit_test(test_errors_are_appended),
+        cmocka_unit_test(test_dispose),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
