@@ -11,12 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EF_CONF_DEFAULT_CONNECT_TIMEOUT (10 * 1000)   /* ms, CloudFront's origin connection timeout */
-#define EF_CONF_DEFAULT_TIMEOUT (30 * 1000)           /* ms, CloudFront's origin response timeout */
-#define EF_CONF_DEFAULT_KEEPALIVE_TIMEOUT (4 * 1000)  /* ms; below the 5s idle timeout of Node.js servers, so we close first */
-#define EF_CONF_DEFAULT_KEEPALIVE_CONNECTIONS 64      /* idle origin connections kept per thread */
-#define EF_CONF_DEFAULT_DRAIN_TIMEOUT (30 * 1000)     /* ms */
-#define EF_CONF_DEFAULT_MAX_REQUEST_BODY (100 << 20)  /* bytes; h2o buffers request bodies in memory */
+#define EF_CONF_DEFAULT_CONNECT_TIMEOUT (10 * 1000)  /* ms, CloudFront's origin connection timeout */
+#define EF_CONF_DEFAULT_TIMEOUT (30 * 1000)          /* ms, CloudFront's origin response timeout */
+#define EF_CONF_DEFAULT_KEEPALIVE_TIMEOUT (4 * 1000) /* ms; below the 5s idle timeout of Node.js servers, so we close first */
+#define EF_CONF_DEFAULT_KEEPALIVE_CONNECTIONS 64     /* idle origin connections kept per thread */
+#define EF_CONF_DEFAULT_DRAIN_TIMEOUT (30 * 1000)    /* ms */
+#define EF_CONF_DEFAULT_MAX_REQUEST_BODY (100 << 20) /* bytes; h2o buffers request bodies in memory */
 #define EF_CONF_DEFAULT_ADMIN_ADDRESS "127.0.0.1"
 #define EF_CONF_DEFAULT_ADMIN_PORT 9180
 
@@ -47,13 +47,13 @@ typedef struct st_ef_conf_origin_t {
     char *name;
     ef_conf_origin_kind_t kind;
     struct {
-        char *raw;       /* the url as written */
-        char *host;      /* host name or numeric address, IPv6 without brackets */
-        uint16_t port;   /* 80 when not given */
-        char *authority; /* what a Host header names: "host", "host:port" or "[v6]:port"; no port when it is 80 */
-        char *prefix;    /* origin path prepended to every request path: "" or "/app" (never a trailing slash) */
-    } url;               /* kind == EF_CONF_ORIGIN_URL */
-    char *directory;     /* kind == EF_CONF_ORIGIN_DIRECTORY: absolute path of an existing directory */
+        char *raw;                  /* the url as written */
+        char *host;                 /* host name or numeric address, IPv6 without brackets */
+        uint16_t port;              /* 80 when not given */
+        char *authority;            /* what a Host header names: "host", "host:port" or "[v6]:port"; no port when it is 80 */
+        char *prefix;               /* origin path prepended to every request path: "" or "/app" (never a trailing slash) */
+    } url;                          /* kind == EF_CONF_ORIGIN_URL */
+    char *directory;                /* kind == EF_CONF_ORIGIN_DIRECTORY: absolute path of an existing directory */
     uint64_t connect_timeout;       /* ms */
     uint64_t timeout;               /* ms: for the response to begin, and between reads of it */
     uint64_t keepalive_timeout;     /* ms an idle origin connection is kept */
@@ -74,8 +74,8 @@ typedef enum en_ef_conf_log_kind_t {
 } ef_conf_log_kind_t;
 
 typedef struct st_ef_conf_t {
-    char *file; /* the path as given to ef_conf_load */
-    char *dir;  /* absolute directory that relative paths in the file are resolved against */
+    char *file;       /* the path as given to ef_conf_load */
+    char *dir;        /* absolute directory that relative paths in the file are resolved against */
     unsigned threads; /* worker threads; 0 means "auto": one per CPU this process may run on */
     ef_conf_listen_t *listen;
     size_t num_listen;

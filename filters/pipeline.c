@@ -129,8 +129,8 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     ex->behavior = ef_routes_find(self->server->routes, req->path_normalized.base, req->path_normalized.len);
     if (ex->behavior == NULL) {
         char cause[256];
-        snprintf(cause, sizeof(cause), "no behavior matches %.*s", (int)(req->path_normalized.len < 200 ? req->path_normalized.len : 200),
-                 req->path_normalized.base);
+        snprintf(cause, sizeof(cause), "no behavior matches %.*s",
+                 (int)(req->path_normalized.len < 200 ? req->path_normalized.len : 200), req->path_normalized.base);
         respond_error(ex, 404, cause);
         return 0;
     }

@@ -60,8 +60,8 @@ const ef_behavior_t *ef_routes_find(const struct st_ef_routes_t *routes, const c
         const ef_behavior_t *b = routes->behaviors + i;
         if (path_len < b->literal_len || memcmp(path, b->pattern, b->literal_len) != 0)
             continue;
-        if (b->is_prefix_match || ef_path_match(b->pattern + b->literal_len, b->pattern_len - b->literal_len,
-                                                path + b->literal_len, path_len - b->literal_len))
+        if (b->is_prefix_match || ef_path_match(b->pattern + b->literal_len, b->pattern_len - b->literal_len, path + b->literal_len,
+                                                path_len - b->literal_len))
             return b;
     }
     return NULL;

@@ -160,7 +160,10 @@ void ef_accesslog_write(ef_accesslog_buffer_t *buf, const ef_access_entry_t *ent
     dst = append_string(dst, end, "method", req->input.method.base, req->input.method.len);
     dst = append_string(dst, end, "uri", req->input.path.base, req->input.path.len);
     dst = append_string(dst, end, "protocol",
-                        req->version >= 0x200 ? "HTTP/2" : req->version == 0x101 ? "HTTP/1.1" : "HTTP/1.0", req->version >= 0x200 ? 6 : 8);
+                        req->version >= 0x200   ? "HTTP/2"
+                        : req->version == 0x101 ? "HTTP/1.1"
+                                                : "HTTP/1.0",
+                        req->version >= 0x200 ? 6 : 8);
     dst = append_string(dst, end, "host", req->input.authority.base, req->input.authority.len);
     dst += sprintf(dst, ",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f", entry->status, req->bytes_sent,
                    (double)entry->duration_us / 1000.0);

@@ -70,7 +70,7 @@ struct st_ef_fetch_t {
     void *data; /* the consumer's */
     h2o_req_t *req;
     const char *request_id; /* for messages: in generated bodies and in the error log */
-    int upstream_status; /* status the origin answered with; 0 until known */
+    int upstream_status;    /* status the origin answered with; 0 until known */
 };
 
 /**
@@ -79,8 +79,8 @@ struct st_ef_fetch_t {
  * in the returned fetch. `request_id` must live as long as the request. on_head may be called before this returns. The fetch lives
  * in req->pool and is released with the request; ef_fetch_cancel stops it early.
  */
-static inline ef_fetch_t *ef_origin_fetch(ef_origin_t *origin, h2o_req_t *req, const char *request_id, const ef_fetch_callbacks_t *cb,
-                                          void *data)
+static inline ef_fetch_t *ef_origin_fetch(ef_origin_t *origin, h2o_req_t *req, const char *request_id,
+                                          const ef_fetch_callbacks_t *cb, void *data)
 {
     return origin->ops->fetch(origin, req, request_id, cb, data);
 }

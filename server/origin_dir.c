@@ -221,14 +221,15 @@ static ef_fetch_t *do_fetch(ef_origin_t *origin, h2o_req_t *req, const char *req
     if (S_ISDIR(st.st_mode)) {
         /* "/docs" names a directory: send the client to "/docs/", as web servers do */
         close_file(f);
-        h2o_iovec_t location = req->query_at != SIZE_MAX
-                                   ? h2o_concat(&req->pool, h2o_iovec_init(req->path.base, req->query_at), h2o_iovec_init(H2O_STRLIT("/")),
-                                                h2o_iovec_init(req->path.base + req->query_at, req->path.len - req->query_at))
-                                   : h2o_concat(&req->pool, req->path, h2o_iovec_init(H2O_STRLIT("/")));
+        h2o_iovec_t location =
+            req->query_at != SIZE_MAX
+                ? h2o_concat(&req->pool, h2o_iovec_init(req->path.base, req->query_at), h2o_iovec_init(H2O_STRLIT("/")),
+                             h2o_iovec_init(req->path.base + req->query_at, req->path.len - req->query_at))
+                : h2o_concat(&req->pool, req->path, h2o_iovec_init(H2O_STRLIT("/")));
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, location.base, location.len);
         char cause[300];
-        snprintf(cause, sizeof(cause), "%.*s is a directory; see %.*s/", (int)(pathlen < 140 ? pathlen : 140), req->path_normalized.base,
-                 (int)(pathlen < 140 ? pathlen : 140), req->path_normalized.base);
+        snprintf(cause, sizeof(cause), "%.*s is a directory; see %.*s/", (int)(pathlen < 140 ? pathlen : 140),
+                 req->path_normalized.base, (int)(pathlen < 140 ? pathlen : 140), req->path_normalized.base);
         answer(f, 301, "Moved Permanently", cause);
         return &f->super;
     }
@@ -240,9 +241,9 @@ static ef_fetch_t *do_fetch(ef_origin_t *origin, h2o_req_t *req, const char *req
 
     char etagbuf[64], lmbuf[H2O_TIMESTR_RFC1123_LEN + 1];
     struct tm gmt;
-    h2o_iovec_t etag = h2o_strdup(&req->pool, etagbuf,
-                                  (size_t)snprintf(etagbuf, sizeof(etagbuf), "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st.st_mtime,
-                                                   (uint64_t)st.st_size));
+    h2o_iovec_t etag = h2o_strdup(
+        &req->pool, etagbuf,
+        (size_t)snprintf(etagbuf, sizeof(etagbuf), "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st.st_mtime, (uint64_t)st.st_size));
     gmtime_r(&st.st_mtime, &gmt);
     h2o_time2str_rfc1123(lmbuf, &gmt);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, etag.base, etag.len);

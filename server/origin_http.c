@@ -81,8 +81,8 @@ struct st_fetch_t {
     enum en_framing_t framing;
     size_t remaining; /* FRAMING_LENGTH */
     struct phr_chunked_decoder chunked;
-    size_t processed;     /* bytes at the start of the receiving buffer that are body, decoded */
-    h2o_buffer_t *rest;   /* the receiving buffer once the connection is let go */
+    size_t processed;   /* bytes at the start of the receiving buffer that are body, decoded */
+    h2o_buffer_t *rest; /* the receiving buffer once the connection is let go */
     h2o_doublebuffer_t sending;
     unsigned is_head : 1;
     unsigned reused : 1;
@@ -410,7 +410,8 @@ static void build_request(struct st_fetch_t *f)
     }
     if (cookie.base != NULL) {
         /* may be longer than the crumbs it joins, so it gets its own buffer */
-        h2o_iovec_t line = h2o_concat(&req->pool, h2o_iovec_init(H2O_STRLIT("cookie: ")), cookie, h2o_iovec_init(H2O_STRLIT("\r\n")));
+        h2o_iovec_t line =
+            h2o_concat(&req->pool, h2o_iovec_init(H2O_STRLIT("cookie: ")), cookie, h2o_iovec_init(H2O_STRLIT("\r\n")));
         size_t off = dst - head;
         char *bigger = h2o_mem_alloc_pool(&req->pool, cap + line.len);
         memcpy(bigger, head, off);

@@ -112,7 +112,8 @@ int ef_server_prepare(ef_server_t *server, ef_conf_t *conf, ef_conf_errors_t *er
         h2o_hostconf_t *admin = h2o_config_register_host(&server->globalconf, h2o_iovec_init(H2O_STRLIT("admin")), 65535);
         ef_admin_register(h2o_config_register_path(admin, "/", 0), server);
         server->admin_hosts[0] = admin;
-        if (conf->admin.token_file != NULL && ef_admin_read_token(conf->admin.token_file, &server->admin_token, err, sizeof(err)) != 0)
+        if (conf->admin.token_file != NULL &&
+            ef_admin_read_token(conf->admin.token_file, &server->admin_token, err, sizeof(err)) != 0)
             ef_conf_error(errors, conf, conf->admin.pos, "admin.token-file: %s", err);
         ef_listener_t *l = server->listeners + server->num_listeners++;
         *l = (ef_listener_t){.is_admin = 1};
@@ -466,8 +467,8 @@ int ef_server_run(ef_server_t *server)
         for (i = 0; i != server->num_threads; ++i) {
             ef_thread_t *thread = server->threads + i;
             if (!thread->finished)
-                h2o_multithread_send_message(&thread->shutdown_receiver, atomic_load(&stop_now) ? &thread->stop_message
-                                                                                                 : &thread->drain_message);
+                h2o_multithread_send_message(&thread->shutdown_receiver,
+                                             atomic_load(&stop_now) ? &thread->stop_message : &thread->drain_message);
         }
         pthread_mutex_unlock(&server->lock);
     }

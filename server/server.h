@@ -28,8 +28,8 @@ struct st_ef_thread_t {
     pthread_t tid;
     h2o_multithread_receiver_t shutdown_receiver;
     h2o_multithread_message_t drain_message, stop_message; /* each sent at most once */
-    h2o_socket_t **listeners; /* one per ef_server_t.listeners entry; NULL once closed */
-    size_t num_connections;   /* client connections open on this thread */
+    h2o_socket_t **listeners;                              /* one per ef_server_t.listeners entry; NULL once closed */
+    size_t num_connections;                                /* client connections open on this thread */
     int draining;
     int drain_expired;
     int finished; /* under ef_server_t.lock: the thread takes no more messages */
@@ -47,8 +47,8 @@ typedef struct st_ef_listener_t {
     const ef_conf_listen_t *conf; /* NULL for the admin listener */
     int is_admin;
     SSL_CTX *ssl_ctx;
-    int *fds;       /* one per thread (SO_REUSEPORT), -1 when not yet bound */
-    char name[80];  /* "http://0.0.0.0:8080", for messages */
+    int *fds;      /* one per thread (SO_REUSEPORT), -1 when not yet bound */
+    char name[80]; /* "http://0.0.0.0:8080", for messages */
 } ef_listener_t;
 
 struct st_ef_server_t {

@@ -106,12 +106,9 @@ static void test_no_match(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_literal),
-        cmocka_unit_test(test_star),
-        cmocka_unit_test(test_question_mark),
-        cmocka_unit_test(test_backtracking),
-        cmocka_unit_test(test_first_match_wins),
-        cmocka_unit_test(test_no_match),
+        cmocka_unit_test(test_literal),          cmocka_unit_test(test_star),
+        cmocka_unit_test(test_question_mark),    cmocka_unit_test(test_backtracking),
+        cmocka_unit_test(test_first_match_wins), cmocka_unit_test(test_no_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
