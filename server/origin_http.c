@@ -607,11 +607,14 @@ Again:
                 conn_keepalive |= h2o_contains_token(value.base, value.len, H2O_STRLIT("keep-alive"), ',');
                 continue;
             }
-            if (token->proxy_should_drop_for_res)
+            /* hop-by-hop, for the hop from the origin to us (Proxy-Authenticate answers us, not the viewer) */
+            if (token->proxy_should_drop_for_res || token == H2O_TOKEN_PROXY_AUTHENTICATE)
                 continue;
             h2o_add_header(&req->pool, &req->res.headers, token, NULL, value.base, value.len);
         } else {
-            if (h2o_memis(name, headers[i].name_len, H2O_STRLIT("proxy-connection")))
+            /* trailers are consumed with the chunked encoding, so their announcement goes too */
+            if (h2o_memis(name, headers[i].name_len, H2O_STRLIT("proxy-connection")) ||
+                h2o_memis(name, headers[i].name_len, H2O_STRLIT("trailer")))
                 continue;
             h2o_add_header_by_str(&req->pool, &req->res.headers, name, headers[i].name_len, 0, NULL, value.base, value.len);
         }
