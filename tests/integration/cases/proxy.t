@@ -270,6 +270,15 @@ curl -sS -i http://127.0.0.1:$PORT/echo/after-idle-close
 --- status: 200
 --- body ~ "path": "/echo/after-idle-close"
 
+=== a response the origin ends with Connection: close arrives whole
+# the body comes in the same read as the head, and the connection is not kept:
+# the bytes must outlive the connection
+--- run
+curl -sS -m 5 -i 'http://127.0.0.1:$PORT/headers?connection=close'
+--- status: 200
+--- header: content-length: 2
+--- body: ok
+
 === a connection the origin closes with Connection: close is not reused
 --- run
 curl -sS -o /dev/null -w '%{http_code}\n' 'http://127.0.0.1:$PORT/headers?connection=close'
