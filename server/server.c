@@ -24,6 +24,8 @@
 /* set by the main thread when a second signal asks to stop without waiting */
 static atomic_int stop_now;
 static atomic_size_t running_threads;
+/* set by a thread that stopped with connections still open, whose h2o state cannot be torn down */
+static atomic_int abandoned;
 
 /* preparing */
 
@@ -390,8 +392,8 @@ static void *thread_main(void *arg)
     if (thread->num_connections != 0) {
         ef_log(EF_LOG_WARN, "thread %zu: drain-timeout reached, closing %zu connections with requests in flight", thread->index,
                thread->num_connections);
-        /* the process is about to exit; the kernel closes what h2o still holds */
         ef_accesslog_buffer_dispose(&thread->accesslog);
+        atomic_store(&abandoned, 1);
     } else {
         dispose_thread(thread);
     }
@@ -476,5 +478,10 @@ int ef_server_run(ef_server_t *server)
         pthread_join(server->threads[i].tid, NULL);
     pthread_mutex_destroy(&server->lock);
     ef_log(EF_LOG_INFO, "stopped");
+    if (atomic_load(&abandoned)) {
+        /* h2o has no way to close its connections from outside; the kernel closes them as we exit,
+         * and the state they hold dies with the process rather than being torn down */
+        _exit(0);
+    }
     return 0;
 }
