@@ -11,6 +11,17 @@
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
+#ifdef EF_SANITIZE
+/* LeakSanitizer asks for this. libh2o keeps per-thread free lists of recently used
+ * buffers (h2o_mem_alloc_recycle) in thread-local storage, with no call to empty
+ * them: bounded caches, lost at thread exit by design, not leaks of edgefn's. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:h2o_mem_alloc_recycle\n";
+}
+#endif
+
 static const char usage[] = "usage: edgefn [-c FILE]           serve, with the config in FILE (default ./edgefn.yaml)\n"
                             "       edgefn check [-c FILE]     validate the config and exit\n"
                             "       edgefn --version\n"
