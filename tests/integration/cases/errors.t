@@ -91,6 +91,30 @@ curl -sS -i --max-time 10 -w '%{stderr}took %{time_total}s\n' http://127.0.0.1:$
 --- body ~ \A504 Gateway Timeout: [^\n]*origin "app"[^\n]*\b1s\b[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
 --- stderr ~ took (0\.9|[123]\.)\d*s
 
+=== an origin that cannot be reached at all is a 504 after `connect-timeout`
+# tools/blackhole.py makes $DEAD_PORT drop SYNs, as a firewall would
+--- config
+threads: 1
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  hole:
+    url: "http://127.0.0.1:$DEAD_PORT"
+    connect-timeout: 300ms
+behaviors:
+  - path: /*
+    origin: hole
+--- run
+$PYTHON $TOOLS/blackhole.py $DEAD_PORT 20 > hole.out &
+hole=$!
+for i in $(seq 50); do grep -q ready hole.out && break; sleep 0.1; done
+curl -sS -i --max-time 10 -w '%{stderr}took %{time_total}s\n' http://127.0.0.1:$PORT/anything
+kill $hole
+--- status: 504
+--- body ~ \A504 Gateway Timeout: connecting to origin "hole" \(127\.0\.0\.1:\d+\) timed out after 300ms\nrequest id: ${header:x-edgefn-request-id}\n\Z
+--- stderr ~ took 0\.[3-9]\d*s
+
 === an origin that answers too late is a 504, and its late answer reaches no one
 --- run
 curl -sS -o /dev/null -w '%{http_code}\n' http://127.0.0.1:$PORT/delay/3000
