@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "server/accesslog.h"
 #include "server/log.h"
+#include "server/server.h"
 
 #define FLUSH_AT (48 * 1024)
 #define MAX_LINE (16 * 1024) /* longer fields are cut, never the line's JSON */
@@ -138,16 +139,11 @@ void ef_accesslog_write(ef_accesslog_buffer_t *buf, const ef_access_entry_t *ent
 {
     h2o_req_t *req = entry->req;
     char *dst, *end, ip[NI_MAXHOST];
-    struct sockaddr_storage ss;
-    socklen_t sslen;
-    size_t iplen = 0;
+    size_t iplen;
 
     if (buf->bytes == NULL)
         return;
-
-    if ((sslen = req->conn->callbacks->get_peername(req->conn, (void *)&ss)) != 0 &&
-        (iplen = h2o_socket_getnumerichost((void *)&ss, sslen, ip)) == SIZE_MAX)
-        iplen = 0;
+    iplen = ef_client_ip(req, ip);
 
     dst = buf->bytes + buf->size;
     end = dst + MAX_LINE - 1024; /* the keys, numbers and closing brace fit in what is left */

@@ -316,6 +316,27 @@ static int is_idempotent(h2o_iovec_t method)
     return 0;
 }
 
+/* Reads the options of a Connection header: close, keep-alive, and whether it names headers to drop. */
+static void read_connection(h2o_iovec_t v, int *close, int *keepalive, int *names)
+{
+    const char *p = v.base, *end = v.base + v.len;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+            ++p;
+        const char *tok = p;
+        while (p < end && *p != ',' && *p != ' ' && *p != '\t')
+            ++p;
+        if (p == tok)
+            continue;
+        if (h2o_lcstris(tok, p - tok, H2O_STRLIT("close")))
+            *close = 1;
+        else if (h2o_lcstris(tok, p - tok, H2O_STRLIT("keep-alive")))
+            *keepalive = 1;
+        else
+            *names = 1;
+    }
+}
+
 /* whether `name` is one of the comma-separated tokens of a Connection header */
 static int is_listed(h2o_iovec_t list, const h2o_iovec_t *name)
 {
@@ -347,20 +368,18 @@ static void build_request(struct st_fetch_t *f)
     h2o_iovec_t xff = {NULL}, via = {NULL}, connection = {NULL}, cookie = {NULL};
     size_t prefix_len = strlen(conf->url.prefix), cap, i;
     char ip[NI_MAXHOST], *head, *dst;
-    size_t iplen = 0;
-    struct sockaddr_storage ss;
-    socklen_t sslen;
-
-    if ((sslen = req->conn->callbacks->get_peername(req->conn, (void *)&ss)) != 0 &&
-        (iplen = h2o_socket_getnumerichost((void *)&ss, sslen, ip)) == SIZE_MAX)
-        iplen = 0;
+    size_t iplen = ef_client_ip(req, ip);
 
     cap = req->method.len + prefix_len + req->path.len + authority.len + iplen + 256;
     for (i = 0; i != req->headers.size; ++i) {
         const h2o_header_t *h = req->headers.entries + i;
         cap += h->name->len + h->value.len + 4;
-        if (h->name == &H2O_TOKEN_CONNECTION->buf)
-            connection = h->value;
+        if (h->name == &H2O_TOKEN_CONNECTION->buf) {
+            int close = 0, keepalive = 0, names = 0;
+            read_connection(h->value, &close, &keepalive, &names);
+            if (names)
+                connection = h->value; /* only then are there headers to look for */
+        }
     }
     dst = head = h2o_mem_alloc_pool(&req->pool, cap);
 
@@ -602,9 +621,10 @@ Again:
                 continue;
             }
             if (token == H2O_TOKEN_CONNECTION) {
-                connection = value;
-                conn_close |= h2o_contains_token(value.base, value.len, H2O_STRLIT("close"), ',');
-                conn_keepalive |= h2o_contains_token(value.base, value.len, H2O_STRLIT("keep-alive"), ',');
+                int names = 0;
+                read_connection(value, &conn_close, &conn_keepalive, &names);
+                if (names)
+                    connection = value; /* only then are there headers to look for */
                 continue;
             }
             /* hop-by-hop, for the hop from the origin to us (Proxy-Authenticate answers us, not the viewer) */

@@ -257,6 +257,33 @@ void ef_thread_next_request_id(ef_thread_t *thread, char *buf)
     buf[EF_REQUEST_ID_LEN] = '\0';
 }
 
+size_t ef_client_ip(h2o_req_t *req, char *buf)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = req->conn->callbacks->get_peername(req->conn, (void *)&ss);
+    size_t n;
+
+    if (len == 0)
+        return 0;
+    if (ss.ss_family == AF_INET) {
+        const uint8_t *a = (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr;
+        char *p = buf;
+        for (int i = 0; i != 4; ++i) {
+            unsigned v = a[i];
+            if (v >= 100)
+                *p++ = '0' + v / 100;
+            if (v >= 10)
+                *p++ = '0' + v / 10 % 10;
+            *p++ = '0' + v % 10;
+            *p++ = '.';
+        }
+        p[-1] = '\0';
+        return p - 1 - buf;
+    }
+    n = h2o_socket_getnumerichost((void *)&ss, len, buf);
+    return n == SIZE_MAX ? 0 : n;
+}
+
 static void on_connection_close(void *data)
 {
     --((ef_thread_t *)data)->num_connections;

@@ -98,6 +98,14 @@ void ef_server_dispose(ef_server_t *server);
  */
 h2o_timeout_t *ef_thread_timeout(ef_thread_t *thread, uint64_t ms);
 
+/**
+ * Writes the viewer's address ("192.0.2.7", "2001:db8::1") as a NUL-terminated
+ * string into `buf` (at least NI_MAXHOST bytes) and returns its length, or 0 when the
+ * connection has none. IPv4, the common case, is formatted without printf: this runs
+ * for every proxied request.
+ */
+size_t ef_client_ip(h2o_req_t *req, char *buf);
+
 /* Writes the thread's next request id, 20 lowercase hex digits and a NUL, into `buf`. */
 void ef_thread_next_request_id(ef_thread_t *thread, char *buf);
 
