@@ -29,6 +29,16 @@
 
 #define MAX_PATH_PATTERN 255 /* CloudFront's limit */
 
+#define MAX_FUNCTION_NAME 64 /* a function's name becomes a log file's name, and appears in every log line */
+
+/* the most a Lua function may ask for, and how messages write it */
+#define MAX_LUA_MEMORY (UINT64_C(1) << 30)
+#define MAX_LUA_MEMORY_TEXT "1GB"
+#define MAX_LUA_TIMEOUT (60 * 1000) /* ms */
+#define MAX_LUA_TIMEOUT_TEXT "1m"
+
+const char *const ef_hook_names[EF_NUM_HOOKS] = {"viewer-request", "origin-request", "origin-response", "viewer-response"};
+
 static void *xmalloc(size_t size)
 {
     void *p = malloc(size);
@@ -116,6 +126,12 @@ struct st_pending_origin {
     yaml_node_t *name;
 };
 
+/* a behavior's function at one hook, looked up likewise (functions: may come later too) */
+struct st_pending_function {
+    ef_conf_function_t **slot; /* in some behavior's functions[] */
+    yaml_node_t *name;
+};
+
 struct st_parser {
     ef_conf_t *conf;
     yaml_document_t doc;
@@ -127,6 +143,10 @@ struct st_parser {
         struct st_pending_origin *entries;
         size_t size, capacity;
     } pending;
+    struct {
+        struct st_pending_function *entries;
+        size_t size, capacity;
+    } pending_functions;
     yaml_node_t *behaviors; /* the behaviors: sequence, to name a behavior in a late error */
     yaml_node_t *admin_listen;
 };
@@ -324,6 +344,28 @@ static yaml_node_t *earlier_key(struct st_parser *p, const yaml_node_t *mapping,
             return k;
     }
     return NULL;
+}
+
+/* The pair of `mapping` whose key is `name`: the first one, which is the one walk_mapping reads; or NULL. */
+static yaml_node_pair_t *pair_named(struct st_parser *p, const yaml_node_t *mapping, const char *name)
+{
+    yaml_node_pair_t *pair;
+
+    if (mapping->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (pair = mapping->data.mapping.pairs.start; pair != mapping->data.mapping.pairs.top; ++pair) {
+        yaml_node_t *key = node_at(p, pair->key);
+        if (key->type == YAML_SCALAR_NODE && strcmp(scalar_of(key), name) == 0)
+            return pair;
+    }
+    return NULL;
+}
+
+static yaml_node_t *value_named(struct st_parser *p, const yaml_node_t *mapping, const char *name)
+{
+    yaml_node_pair_t *pair = pair_named(p, mapping, name);
+
+    return pair != NULL ? node_at(p, pair->value) : NULL;
 }
 
 /* ---- numbers, addresses and paths ---- */
@@ -573,21 +615,59 @@ static int set_positive_duration(struct st_parser *p, const char *name, yaml_nod
     return parse_duration(p, name, node, 1, field);
 }
 
-static int set_positive_size(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+static int parse_positive_size(struct st_parser *p, const char *name, yaml_node_t *node, uint64_t *bytes)
 {
     char buf[QUOTED_SIZE];
     const char *why;
-    uint64_t bytes;
 
-    if (ef_parse_size(scalar_of(node), &bytes, &why) != 0) {
+    if (ef_parse_size(scalar_of(node), bytes, &why) != 0) {
         report(p, pos_of(node), "%s: invalid size %s: %s", name, quote(buf, scalar_of(node)), why);
         return -1;
     }
-    if (bytes == 0) {
+    if (*bytes == 0) {
         report(p, pos_of(node), "%s: must be greater than 0, found %s", name, quote(buf, scalar_of(node)));
         return -1;
     }
+    return 0;
+}
+
+static int set_positive_size(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    uint64_t bytes;
+
+    if (parse_positive_size(p, name, node, &bytes) != 0)
+        return -1;
     *(uint64_t *)field = bytes;
+    return 0;
+}
+
+static int set_lua_memory(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE];
+    uint64_t bytes;
+
+    if (parse_positive_size(p, name, node, &bytes) != 0)
+        return -1;
+    if (bytes > MAX_LUA_MEMORY) {
+        report(p, pos_of(node), "%s: must be at most " MAX_LUA_MEMORY_TEXT ", found %s", name, quote(buf, scalar_of(node)));
+        return -1;
+    }
+    *(uint64_t *)field = bytes;
+    return 0;
+}
+
+static int set_lua_timeout(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE];
+    uint64_t ms;
+
+    if (parse_duration(p, name, node, 1, &ms) != 0)
+        return -1;
+    if (ms > MAX_LUA_TIMEOUT) {
+        report(p, pos_of(node), "%s: must be at most " MAX_LUA_TIMEOUT_TEXT ", found %s", name, quote(buf, scalar_of(node)));
+        return -1;
+    }
+    *(uint64_t *)field = ms;
     return 0;
 }
 
@@ -890,6 +970,140 @@ static int set_behavior_origin(struct st_parser *p, const char *name, yaml_node_
     return 0;
 }
 
+/* viewer-request: and the other hooks of a behavior */
+static int set_behavior_function(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    struct st_pending_function *pending;
+
+    if (node->data.scalar.length == 0) {
+        report(p, pos_of(node), "%s: expected a function name, found an empty value", name);
+        return -1;
+    }
+    p->pending_functions.entries = reserve(p->pending_functions.entries, &p->pending_functions.capacity, p->pending_functions.size,
+                                           sizeof(p->pending_functions.entries[0]));
+    pending = p->pending_functions.entries + p->pending_functions.size++;
+    pending->slot = field;
+    pending->name = node;
+    return 0;
+}
+
+struct st_runtime {
+    const char *name;
+    int supported;
+    ef_conf_runtime_t runtime;
+};
+
+/* the runtimes a function may name; the unsupported ones are known, so that their users hear "not yet" */
+static const struct st_runtime runtimes[] = {{"lua", 1, EF_CONF_RUNTIME_LUA}, {"nodejs"}, {"python"}, {"provided"}, {NULL}};
+
+static const struct st_runtime *find_runtime(const char *name)
+{
+    const struct st_runtime *r;
+
+    for (r = runtimes; r->name != NULL; ++r)
+        if (strcmp(r->name, name) == 0)
+            return r;
+    return NULL;
+}
+
+static int set_runtime(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    const struct st_runtime *r = find_runtime(scalar_of(node));
+    char buf[QUOTED_SIZE];
+
+    if (r == NULL) {
+        report(p, pos_of(node), "%s: expected \"lua\", found %s", name, describe(buf, node));
+        return -1;
+    }
+    if (!r->supported) {
+        report(p, pos_of(node), "%s: %s functions are not supported yet (only lua)", name, r->name);
+        return -1;
+    }
+    *(ef_conf_runtime_t *)field = r->runtime;
+    return 0;
+}
+
+/* code: a file, whose directory then holds the modules it requires, or a directory of modules */
+static int set_code(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_function_t *fn = STRUCT_FROM_MEMBER(ef_conf_function_t, code, field);
+    char buf[QUOTED_SIZE], *path;
+    struct stat st;
+    int fd, ret = -1;
+
+    if (node->data.scalar.length == 0) {
+        report(p, pos_of(node), "%s: expected a file or directory path, found an empty value", name);
+        return -1;
+    }
+    path = join_path(p->conf->dir, scalar_of(node));
+    /* O_NONBLOCK: a FIFO given by mistake must not hang the check */
+    if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+        report(p, pos_of(node), "%s: cannot read %s: %s", name, quote(buf, path), strerror(errno));
+        goto Exit;
+    }
+    if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+        report(p, pos_of(node), "%s: %s is neither a file nor a directory", name, quote(buf, path));
+        goto Exit;
+    }
+    free(fn->code);
+    free(fn->code_dir);
+    fn->code_dir = S_ISDIR(st.st_mode) ? xstrdup(path) : join_path(path, "..");
+    fn->code = path;
+    path = NULL;
+    ret = 0;
+Exit:
+    if (fd != -1)
+        close(fd);
+    free(path);
+    return ret;
+}
+
+/* handler: kept as written; what it means depends on code, which may come after it (see resolve_lua_handler) */
+static int set_handler(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    if (node->data.scalar.length == 0) {
+        report(p, pos_of(node), "%s: expected a handler like \"handler\" or \"index.handler\", found an empty value", name);
+        return -1;
+    }
+    free(*(char **)field);
+    *(char **)field = xstrdup(scalar_of(node));
+    return 0;
+}
+
+static int set_function_logs(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_t *conf = p->conf;
+    const char *s = scalar_of(node);
+    char buf[QUOTED_SIZE], *dir;
+    int fd;
+
+    free(conf->function_logs.dir);
+    conf->function_logs.dir = NULL;
+    if (strcmp(s, "stderr") == 0) {
+        conf->function_logs.kind = EF_CONF_LOG_STDERR;
+        return 0;
+    }
+    if (strcmp(s, "off") == 0) {
+        conf->function_logs.kind = EF_CONF_LOG_OFF;
+        return 0;
+    }
+    if (node->data.scalar.length == 0) {
+        report(p, pos_of(node), "%s: expected \"stderr\", \"off\" or a directory path, found an empty value", name);
+        return -1;
+    }
+    /* the server creates a file per function in it; the directory itself must be there */
+    dir = join_path(conf->dir, s);
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+        report(p, pos_of(node), "%s: cannot use directory %s: %s", name, quote(buf, dir), strerror(errno));
+        free(dir);
+        return -1;
+    }
+    close(fd);
+    conf->function_logs.kind = EF_CONF_LOG_FILE;
+    conf->function_logs.dir = dir;
+    return 0;
+}
+
 /* ---- sections ---- */
 
 struct st_key {
@@ -1155,11 +1369,214 @@ static int set_origins(struct st_parser *p, const char *name, yaml_node_t *node,
     return 0;
 }
 
+/* an item of functions: */
+
+static const struct st_key function_keys[] = {
+    {"runtime", YAML_SCALAR_NODE, set_runtime, offsetof(ef_conf_function_t, runtime), REQUIRED},
+    {"code", YAML_SCALAR_NODE, set_code, offsetof(ef_conf_function_t, code), REQUIRED},
+    {"handler", YAML_SCALAR_NODE, set_handler, offsetof(ef_conf_function_t, handler)},
+    {"memory", YAML_SCALAR_NODE, set_lua_memory, offsetof(ef_conf_function_t, memory)},
+    {"timeout", YAML_SCALAR_NODE, set_lua_timeout, offsetof(ef_conf_function_t, timeout)},
+    {"max-code-size", YAML_SCALAR_NODE, set_positive_size, offsetof(ef_conf_function_t, max_code_size)},
+    {NULL}};
+static const struct st_section function_section = {"", function_keys};
+
+static void init_function(ef_conf_function_t *fn, const char *name, ef_conf_pos_t pos)
+{
+    fn->pos = pos;
+    fn->name = xstrdup(name);
+    fn->runtime = EF_CONF_RUNTIME_LUA;
+    fn->memory = EF_CONF_DEFAULT_LUA_MEMORY;
+    fn->timeout = EF_CONF_DEFAULT_LUA_TIMEOUT;
+    fn->max_code_size = EF_CONF_DEFAULT_MAX_CODE_SIZE;
+}
+
+/* Reports a name that cannot be a log file's name: 1-64 of A-Z, a-z, 0-9, '-' and '_'. */
+static void check_function_name(struct st_parser *p, const char *name, yaml_node_t *key)
+{
+    const char *s = scalar_of(key);
+    char buf[QUOTED_SIZE];
+    size_t i;
+
+    for (i = 0; i != key->data.scalar.length; ++i) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+            report(p, pos_of(key), "%s: invalid function name %s: use only letters, digits, \"-\" and \"_\"", name, quote(buf, s));
+            return;
+        }
+    }
+    if (key->data.scalar.length > MAX_FUNCTION_NAME)
+        report(p, pos_of(key), "%s: invalid function name %s: %zu characters long; the maximum is %d", name, quote(buf, s),
+               key->data.scalar.length, MAX_FUNCTION_NAME);
+}
+
+/* NULL when the `len` bytes at `s` can name a Lua function; otherwise why not, in `buf` (QUOTED_SIZE + 64 bytes) */
+static const char *lua_identifier_problem(char *buf, const char *s, size_t len)
+{
+    static const char *const reserved[] = {"and",      "break",  "do",   "else", "elseif", "end",   "false", "for",
+                                           "function", "goto",   "if",   "in",   "local",  "nil",   "not",   "or",
+                                           "repeat",   "return", "then", "true", "until",  "while", NULL};
+    char quoted[QUOTED_SIZE], *word = xstrndup(s, len);
+    const char *why = NULL;
+    size_t i;
+
+    for (i = 0; i != len; ++i) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i != 0 && c >= '0' && c <= '9')))
+            break;
+    }
+    if (len == 0 || i != len) {
+        snprintf(buf, QUOTED_SIZE + 64, "%s is not a Lua identifier (letters, digits and \"_\", not starting with a digit)",
+                 quote(quoted, word));
+        why = buf;
+    } else if (is_one_of(word, reserved)) {
+        snprintf(buf, QUOTED_SIZE + 64, "%s is a reserved word in Lua", quote(quoted, word));
+        why = buf;
+    }
+    free(word);
+    return why;
+}
+
+/* Whether the `len` bytes at `s` are a module name: names of letters, digits, '-' and '_', joined by dots. */
+static int is_module_name(const char *s, size_t len)
+{
+    size_t i, part = 0;
+
+    for (i = 0; i != len; ++i) {
+        char c = s[i];
+        if (c == '.') {
+            if (part == 0)
+                return 0;
+            part = 0;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
+            ++part;
+        } else {
+            return 0;
+        }
+    }
+    return part != 0;
+}
+
+/*
+ * With code and runtime known, checks a Lua function's handler (or its default) and finds the file that defines it. For a file,
+ * the handler is a function's name in it; for a directory, MODULE.FUNCTION, and DIR/MODULE.lua must exist.
+ */
+static void resolve_lua_handler(struct st_parser *p, ef_conf_function_t *fn, yaml_node_t *mapping)
+{
+    yaml_node_t *runtime = value_named(p, mapping, "runtime"), *handler = value_named(p, mapping, "handler");
+    const struct st_runtime *r;
+    const char *s, *dot, *why = NULL;
+    char buf[QUOTED_SIZE], buf2[QUOTED_SIZE], whybuf[QUOTED_SIZE + 64], *rel = NULL, *path = NULL, *c;
+    struct stat st;
+    int fd = -1, is_dir;
+
+    /* a missing or invalid runtime, code or handler is reported already; anything said here would only repeat it */
+    if (fn->code == NULL || runtime == NULL || runtime->type != YAML_SCALAR_NODE ||
+        (r = find_runtime(scalar_of(runtime))) == NULL || !r->supported || r->runtime != EF_CONF_RUNTIME_LUA ||
+        (handler != NULL && fn->handler == NULL))
+        return;
+    is_dir = strcmp(fn->code, fn->code_dir) == 0; /* set_code makes them one for a directory */
+    s = fn->handler != NULL ? fn->handler : is_dir ? "index.handler" : "handler";
+    dot = strrchr(s, '.');
+
+    if (!is_dir) {
+        if (dot != NULL)
+            why = "MODULE.FUNCTION is for a code directory; for a file, give the function name alone, like \"handler\"";
+        else
+            why = lua_identifier_problem(whybuf, s, strlen(s));
+        if (why != NULL) {
+            report(p, pos_of(handler), "handler: invalid handler %s: %s", quote(buf, s), why);
+            return;
+        }
+        fn->module_file = xstrdup(fn->code);
+    } else {
+        if (dot == NULL)
+            why = "expected MODULE.FUNCTION for a code directory, like \"index.handler\"";
+        else if (!is_module_name(s, dot - s))
+            why = "MODULE must be names of letters, digits, \"-\" and \"_\" joined by dots, like \"lib.auth\"";
+        else
+            why = lua_identifier_problem(whybuf, dot + 1, strlen(dot + 1));
+        if (why != NULL) {
+            report(p, pos_of(handler), "handler: invalid handler %s: %s", quote(buf, s), why);
+            return;
+        }
+        /* "lib.auth.check" is function check of DIR/lib/auth.lua, which Lua's require would find as "lib.auth" */
+        rel = xsprintf("%.*s.lua", (int)(dot - s), s);
+        for (c = rel; c != rel + (dot - s); ++c)
+            if (*c == '.')
+                *c = '/';
+        path = join_path(fn->code, rel);
+        if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1 || (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))) {
+            /* with no handler written, the default is what is missing, so the code is what to point at */
+            if (handler != NULL)
+                report(p, pos_of(handler), "handler: cannot read %s, the module of %s: %s", quote(buf, path), quote(buf2, s),
+                       strerror(fd == -1 ? errno : EISDIR));
+            else
+                report(p, pos_of(value_named(p, mapping, "code")), "code: cannot read %s, the module of the default handler %s: %s",
+                       quote(buf, path), quote(buf2, s), strerror(fd == -1 ? errno : EISDIR));
+            goto Exit;
+        }
+        fn->module_file = path;
+        path = NULL;
+    }
+    /* what is left is the function's name alone; `s` may be fn->handler itself, so it is copied before that is freed */
+    path = xstrdup(dot != NULL ? dot + 1 : s);
+    free(fn->handler);
+    fn->handler = path;
+    path = NULL;
+Exit:
+    if (fd != -1)
+        close(fd);
+    free(rel);
+    free(path);
+}
+
+static int set_functions(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_t *conf = p->conf;
+    yaml_node_pair_t *pair;
+    char buf[QUOTED_SIZE], buf2[QUOTED_SIZE], where[QUOTED_SIZE + 16];
+
+    /* unlike origins, none is fine: a config may serve without functions */
+    if (count_items(node) == 0)
+        return 0;
+    conf->functions = xcalloc(count_items(node), sizeof(conf->functions[0]));
+    for (pair = node->data.mapping.pairs.start; pair != node->data.mapping.pairs.top; ++pair) {
+        yaml_node_t *key = node_at(p, pair->key), *value = node_at(p, pair->value), *first;
+        ef_conf_function_t *fn;
+        if (key->type != YAML_SCALAR_NODE || key->data.scalar.length == 0) {
+            report(p, pos_of(key), "%s: expected a function name, found %s", name, describe(buf, key));
+            continue;
+        }
+        if ((first = earlier_key(p, node, pair)) != NULL) {
+            report(p, pos_of(key), "duplicate function %s (first defined on line %u)", quote(buf, scalar_of(key)),
+                   pos_of(first).line);
+            continue;
+        }
+        /* a bad name is still a function: the rest of it is checked, and behaviors naming it are not wrong */
+        check_function_name(p, name, key);
+        fn = conf->functions + conf->num_functions++;
+        init_function(fn, scalar_of(key), pos_of(key));
+        if (!kind_matches(YAML_MAPPING_NODE, value)) {
+            report(p, pos_of(value), "function %s: expected a mapping, found %s", quote(buf, fn->name), describe(buf2, value));
+            continue;
+        }
+        snprintf(where, sizeof(where), "in function %s", quote(buf, fn->name));
+        walk_mapping(p, value, &function_section, where, fn);
+        resolve_lua_handler(p, fn, value);
+    }
+    return 0;
+}
+
 /* an item of behaviors: */
 
 static const struct st_key behavior_keys[] = {
     {"path", YAML_SCALAR_NODE, set_path_pattern, offsetof(ef_conf_behavior_t, path), REQUIRED},
     {"origin", YAML_SCALAR_NODE, set_behavior_origin, offsetof(ef_conf_behavior_t, origin), REQUIRED},
+    {"viewer-request", YAML_SCALAR_NODE, set_behavior_function, offsetof(ef_conf_behavior_t, functions[EF_HOOK_VIEWER_REQUEST])},
+    {"origin-request", YAML_SCALAR_NODE, set_behavior_function, offsetof(ef_conf_behavior_t, functions[EF_HOOK_ORIGIN_REQUEST])},
+    {"origin-response", YAML_SCALAR_NODE, set_behavior_function, offsetof(ef_conf_behavior_t, functions[EF_HOOK_ORIGIN_RESPONSE])},
+    {"viewer-response", YAML_SCALAR_NODE, set_behavior_function, offsetof(ef_conf_behavior_t, functions[EF_HOOK_VIEWER_RESPONSE])},
     {NULL}};
 static const struct st_section behavior_section = {"", behavior_keys};
 
@@ -1187,7 +1604,8 @@ static int set_behaviors(struct st_parser *p, const char *name, yaml_node_t *nod
 {
     ef_conf_t *conf = p->conf;
     char label[QUOTED_SIZE + 16], where[QUOTED_SIZE + 20], buf[QUOTED_SIZE];
-    size_t i;
+    yaml_node_pair_t *pair;
+    size_t i, hook;
 
     if ((conf->num_behaviors = count_items(node)) == 0) {
         report(p, pos_of(node), "%s: at least one behavior is required", name);
@@ -1205,6 +1623,9 @@ static int set_behaviors(struct st_parser *p, const char *name, yaml_node_t *nod
         }
         snprintf(where, sizeof(where), "in %s", label);
         walk_mapping(p, item, &behavior_section, where, conf->behaviors + i);
+        for (hook = 0; hook != EF_NUM_HOOKS; ++hook)
+            if ((pair = pair_named(p, item, ef_hook_names[hook])) != NULL)
+                conf->behaviors[i].function_pos[hook] = pos_of(node_at(p, pair->key));
     }
     return 0;
 }
@@ -1231,14 +1652,16 @@ static int set_admin(struct st_parser *p, const char *name, yaml_node_t *node, v
     return 0;
 }
 
-/* the top level; listen, origins and behaviors fill an array and its count, so their setters work on the conf itself */
+/* the top level; listen, origins, functions and behaviors fill an array and its count, so their setters work on the conf itself */
 
 static const struct st_key top_keys[] = {
     {"threads", YAML_SCALAR_NODE, set_threads, offsetof(ef_conf_t, threads)},
     {"listen", YAML_SEQUENCE_NODE, set_listen, offsetof(ef_conf_t, listen), REQUIRED},
     {"origins", YAML_MAPPING_NODE, set_origins, offsetof(ef_conf_t, origins), REQUIRED},
+    {"functions", YAML_MAPPING_NODE, set_functions, offsetof(ef_conf_t, functions)},
     {"behaviors", YAML_SEQUENCE_NODE, set_behaviors, offsetof(ef_conf_t, behaviors), REQUIRED},
     {"access-log", YAML_SCALAR_NODE, set_access_log, offsetof(ef_conf_t, access_log)},
+    {"function-logs", YAML_SCALAR_NODE, set_function_logs, offsetof(ef_conf_t, function_logs)},
     {"admin", YAML_MAPPING_NODE, set_admin, offsetof(ef_conf_t, admin)},
     {"drain-timeout", YAML_SCALAR_NODE, set_duration, offsetof(ef_conf_t, drain_timeout)},
     {"max-request-body", YAML_SCALAR_NODE, set_positive_size, offsetof(ef_conf_t, max_request_body)},
@@ -1247,20 +1670,33 @@ static const struct st_section top_section = {"", top_keys};
 
 /* ---- checks that need the whole file ---- */
 
+/* "a, b, c": the names of `num` entries of `size` bytes each, whose name is the char * at `name_offset`. */
+static char *join_names(const void *entries, size_t num, size_t size, size_t name_offset)
+{
+    char *joined;
+    size_t i, len;
+
+#define NAME_AT(i) (*(char *const *)((const char *)entries + (i)*size + name_offset))
+    for (len = 1, i = 0; i != num; ++i)
+        len += strlen(NAME_AT(i)) + 2;
+    joined = xmalloc(len);
+    for (len = 0, i = 0; i != num; ++i)
+        len += sprintf(joined + len, "%s%s", i == 0 ? "" : ", ", NAME_AT(i));
+    joined[len] = '\0';
+#undef NAME_AT
+    return joined;
+}
+
 static void resolve_origins(struct st_parser *p)
 {
     ef_conf_t *conf = p->conf;
     char label[QUOTED_SIZE + 16], buf[QUOTED_SIZE], *defined;
-    size_t i, j, len;
+    size_t i, j;
 
     /* with no origins, "origins" is missing or empty, which is reported already */
     if (conf->num_origins == 0)
         return;
-    for (len = 1, j = 0; j != conf->num_origins; ++j)
-        len += strlen(conf->origins[j].name) + 2;
-    defined = xmalloc(len);
-    for (len = 0, j = 0; j != conf->num_origins; ++j)
-        len += sprintf(defined + len, "%s%s", j == 0 ? "" : ", ", conf->origins[j].name);
+    defined = join_names(conf->origins, conf->num_origins, sizeof(conf->origins[0]), offsetof(ef_conf_origin_t, name));
 
     for (i = 0; i != p->pending.size; ++i) {
         struct st_pending_origin *pending = p->pending.entries + i;
@@ -1275,6 +1711,36 @@ static void resolve_origins(struct st_parser *p)
             report(p, pos_of(pending->name), "%s: origin %s is not defined (defined: %s)", label,
                    quote(buf, scalar_of(pending->name)), defined);
         }
+    }
+    free(defined);
+}
+
+static void resolve_functions(struct st_parser *p)
+{
+    ef_conf_t *conf = p->conf;
+    char label[QUOTED_SIZE + 16], buf[QUOTED_SIZE], *defined;
+    size_t i, j;
+
+    defined = join_names(conf->functions, conf->num_functions, sizeof(conf->functions[0]), offsetof(ef_conf_function_t, name));
+    for (i = 0; i != p->pending_functions.size; ++i) {
+        struct st_pending_function *pending = p->pending_functions.entries + i;
+        size_t index, hook;
+        for (j = 0; j != conf->num_functions; ++j)
+            if (strcmp(conf->functions[j].name, scalar_of(pending->name)) == 0)
+                break;
+        if (j != conf->num_functions) {
+            *pending->slot = conf->functions + j;
+            continue;
+        }
+        index = ((char *)pending->slot - (char *)conf->behaviors) / sizeof(conf->behaviors[0]);
+        hook = pending->slot - conf->behaviors[index].functions;
+        behavior_label(p, label, node_at(p, p->behaviors->data.sequence.items.start[index]), index);
+        if (conf->num_functions == 0)
+            report(p, pos_of(pending->name), "%s: %s function %s is not defined (no functions are defined)", label,
+                   ef_hook_names[hook], quote(buf, scalar_of(pending->name)));
+        else
+            report(p, pos_of(pending->name), "%s: %s function %s is not defined (defined: %s)", label, ef_hook_names[hook],
+                   quote(buf, scalar_of(pending->name)), defined);
     }
     free(defined);
 }
@@ -1383,6 +1849,7 @@ static void init_conf(ef_conf_t *conf, const char *file, char *dir)
     conf->dir = dir;
     conf->threads = 0;
     conf->access_log.kind = EF_CONF_LOG_STDERR;
+    conf->function_logs.kind = EF_CONF_LOG_STDERR;
     conf->admin.address = xstrdup(EF_CONF_DEFAULT_ADMIN_ADDRESS);
     conf->admin.port = EF_CONF_DEFAULT_ADMIN_PORT;
     conf->drain_timeout = EF_CONF_DEFAULT_DRAIN_TIMEOUT;
@@ -1413,6 +1880,7 @@ static int parse(ef_conf_t *conf, const char *text, size_t len, ef_conf_errors_t
         } else {
             walk_mapping(&p, root, &top_section, "at the top level", conf);
             resolve_origins(&p);
+            resolve_functions(&p);
             check_admin_listen(&p);
         }
         yaml_document_delete(&p.doc);
@@ -1420,6 +1888,7 @@ static int parse(ef_conf_t *conf, const char *text, size_t len, ef_conf_errors_t
     ret = p.errors.size == 0 ? 0 : -1;
     flush_errors(&p, errors);
     free(p.pending.entries);
+    free(p.pending_functions.entries);
     return ret;
 }
 
@@ -1497,6 +1966,15 @@ void ef_conf_dispose(ef_conf_t *conf)
     for (i = 0; i != conf->num_behaviors; ++i)
         free(conf->behaviors[i].path);
     free(conf->behaviors);
+    for (i = 0; i != conf->num_functions; ++i) {
+        free(conf->functions[i].name);
+        free(conf->functions[i].code);
+        free(conf->functions[i].code_dir);
+        free(conf->functions[i].module_file);
+        free(conf->functions[i].handler);
+    }
+    free(conf->functions);
+    free(conf->function_logs.dir);
     free(conf->access_log.path);
     free(conf->admin.address);
     free(conf->admin.token_file);

@@ -17,6 +17,9 @@
 #define EF_CONF_DEFAULT_KEEPALIVE_CONNECTIONS 64     /* idle origin connections kept per thread */
 #define EF_CONF_DEFAULT_DRAIN_TIMEOUT (30 * 1000)    /* ms */
 #define EF_CONF_DEFAULT_MAX_REQUEST_BODY (100 << 20) /* bytes; h2o buffers request bodies in memory */
+#define EF_CONF_DEFAULT_LUA_MEMORY (2 << 20)         /* bytes a Lua invocation may allocate */
+#define EF_CONF_DEFAULT_LUA_TIMEOUT 5                 /* ms a Lua invocation may run */
+#define EF_CONF_DEFAULT_MAX_CODE_SIZE (64 << 10)      /* bytes of a function's source (CloudFront's is 10 KB) */
 #define EF_CONF_DEFAULT_ADMIN_ADDRESS "127.0.0.1"
 #define EF_CONF_DEFAULT_ADMIN_PORT 9180
 
@@ -61,10 +64,41 @@ typedef struct st_ef_conf_origin_t {
     int preserve_host;              /* forward the viewer's Host instead of the origin's authority */
 } ef_conf_origin_t;
 
+/* The four points of a request where a function may run, in the order a request meets them. */
+typedef enum en_ef_hook_t {
+    EF_HOOK_VIEWER_REQUEST,
+    EF_HOOK_ORIGIN_REQUEST,
+    EF_HOOK_ORIGIN_RESPONSE,
+    EF_HOOK_VIEWER_RESPONSE,
+    EF_NUM_HOOKS
+} ef_hook_t;
+
+/* "viewer-request", ... as written in configs and events */
+extern const char *const ef_hook_names[EF_NUM_HOOKS];
+
+typedef enum en_ef_conf_runtime_t {
+    EF_CONF_RUNTIME_LUA,
+} ef_conf_runtime_t;
+
+typedef struct st_ef_conf_function_t {
+    ef_conf_pos_t pos;
+    char *name;
+    ef_conf_runtime_t runtime;
+    char *code;            /* absolute path as configured: a .lua file, or a directory */
+    char *code_dir;        /* absolute directory that `require` finds the function's modules in */
+    char *module_file;     /* absolute path of the file that defines the handler */
+    char *handler;         /* name of the handler function in that file ("handler" by default) */
+    uint64_t memory;       /* bytes an invocation may allocate */
+    uint64_t timeout;      /* ms an invocation may run */
+    uint64_t max_code_size; /* bytes of source a function may have, its modules included */
+} ef_conf_function_t;
+
 typedef struct st_ef_conf_behavior_t {
     ef_conf_pos_t pos;
-    char *path;               /* path pattern, always starting with '/' or '*' */
-    ef_conf_origin_t *origin; /* points into ef_conf_t.origins */
+    char *path;                                   /* path pattern, always starting with '/' or '*' */
+    ef_conf_origin_t *origin;                     /* points into ef_conf_t.origins */
+    ef_conf_function_t *functions[EF_NUM_HOOKS];  /* points into ef_conf_t.functions; NULL for no function */
+    ef_conf_pos_t function_pos[EF_NUM_HOOKS];     /* of each hook's key, for errors found later */
 } ef_conf_behavior_t;
 
 typedef enum en_ef_conf_log_kind_t {
@@ -83,6 +117,12 @@ typedef struct st_ef_conf_t {
     size_t num_origins;
     ef_conf_behavior_t *behaviors; /* in the order written: the first match wins */
     size_t num_behaviors;
+    ef_conf_function_t *functions;
+    size_t num_functions;
+    struct {
+        ef_conf_log_kind_t kind; /* stderr (default), off, or EF_CONF_LOG_FILE: one file per function in `dir` */
+        char *dir;               /* absolute; an existing directory */
+    } function_logs;
     struct {
         ef_conf_log_kind_t kind;
         char *path; /* absolute; kind == EF_CONF_LOG_FILE */

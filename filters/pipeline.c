@@ -1,22 +1,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "filters/exchange.h"
+#include "filters/hook.h"
 #include "filters/pipeline.h"
 #include "filters/route.h"
 #include "server/errors.h"
 #include "server/log.h"
-
-/* One request's way through the pipeline; it is also the generator of the response sent to the client. */
-typedef struct st_ef_exchange_t {
-    h2o_generator_t super;
-    h2o_req_t *req;
-    ef_thread_t *thread;
-    const ef_behavior_t *behavior;
-    ef_fetch_t *fetch;
-    int upstream_status;
-    struct timespec started;
-    char id[EF_REQUEST_ID_LEN + 1];
-} ef_exchange_t;
 
 struct st_handler_t {
     h2o_handler_t super;
@@ -68,7 +58,39 @@ static void on_generator_stop(h2o_generator_t *self, h2o_req_t *req)
     ef_fetch_cancel(((ef_exchange_t *)self)->fetch);
 }
 
+/* the last stage: what goes to the client */
+
+static void send_response(ef_exchange_t *ex)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    h2o_req_t *req = ex->req;
+
+    ef_add_request_id(req, ex->id);
+    if (!ex->has_body) {
+        /* the origin's body, streamed */
+        h2o_start_response(req, &ex->super);
+        ef_fetch_proceed(ex->fetch);
+        return;
+    }
+    /* a function's body, generated or replacing the origin's */
+    if (ex->fetch != NULL) {
+        ef_fetch_cancel(ex->fetch);
+        ex->fetch = NULL;
+    }
+    req->res.content_length = ex->body.len;
+    h2o_start_response(req, &generator);
+    if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+    else
+        h2o_send(req, &ex->body, 1, H2O_SEND_STATE_FINAL);
+}
+
 /* the origin stage */
+
+static void after_origin_response(ef_exchange_t *ex)
+{
+    ef_hook_run(ex, EF_HOOK_VIEWER_RESPONSE, send_response);
+}
 
 static void on_origin_head(ef_fetch_t *fetch, int errstatus, const char *cause)
 {
@@ -77,13 +99,12 @@ static void on_origin_head(ef_fetch_t *fetch, int errstatus, const char *cause)
     ex->fetch = fetch;
     ex->upstream_status = fetch->upstream_status;
     if (errstatus != 0) {
+        /* edgefn's own error: no function runs on it */
+        ex->fetch = NULL;
         respond_error(ex, errstatus, cause);
         return;
     }
-    /* origin-response and viewer-response functions run here, before anything is sent */
-    ef_add_request_id(ex->req, ex->id);
-    h2o_start_response(ex->req, &ex->super);
-    ef_fetch_proceed(fetch);
+    ef_hook_run(ex, EF_HOOK_ORIGIN_RESPONSE, after_origin_response);
 }
 
 static void on_origin_body(ef_fetch_t *fetch, h2o_iovec_t *bufs, size_t bufcnt, h2o_send_state_t state)
@@ -94,9 +115,27 @@ static void on_origin_body(ef_fetch_t *fetch, h2o_iovec_t *bufs, size_t bufcnt, 
 
 static const ef_fetch_callbacks_t origin_callbacks = {on_origin_head, on_origin_body};
 
-static void fetch_from_origin(ef_exchange_t *ex)
+/* the request stages */
+
+static void after_origin_request(ef_exchange_t *ex)
 {
+    if (ex->responded) {
+        /* answered at origin-request: no origin, no origin-response, but viewer-response runs */
+        ef_hook_run(ex, EF_HOOK_VIEWER_RESPONSE, send_response);
+        return;
+    }
     ex->fetch = ef_origin_fetch(ex->behavior->origin, ex->req, ex->id, &origin_callbacks, ex);
+}
+
+static void after_viewer_request(ef_exchange_t *ex)
+{
+    if (ex->responded) {
+        /* answered at viewer-request: straight to the client, viewer-response included */
+        send_response(ex);
+        return;
+    }
+    /* the cache lookup goes here */
+    ef_hook_run(ex, EF_HOOK_ORIGIN_REQUEST, after_origin_request);
 }
 
 /* the request's end: its access-log line */
@@ -105,6 +144,8 @@ static void on_exchange_dispose(void *_ex)
 {
     ef_exchange_t *ex = _ex;
     h2o_req_t *req = ex->req;
+
+    ef_hook_cancel(ex);
     ef_access_entry_t entry = {
         .req = req,
         .request_id = ex->id,
@@ -134,8 +175,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         respond_error(ex, 404, cause);
         return 0;
     }
-    /* viewer-request, the cache lookup and origin-request run here */
-    fetch_from_origin(ex);
+    ef_hook_run(ex, EF_HOOK_VIEWER_REQUEST, after_viewer_request);
     return 0;
 }
 

@@ -32,7 +32,9 @@ struct st_ef_routes_t *ef_routes_create(const ef_conf_t *conf, ef_origin_t *orig
 {
     struct st_ef_routes_t *routes = h2o_mem_alloc(sizeof(*routes));
     routes->size = conf->num_behaviors;
-    routes->behaviors = h2o_mem_alloc(sizeof(routes->behaviors[0]) * (routes->size != 0 ? routes->size : 1));
+    routes->behaviors = calloc(routes->size != 0 ? routes->size : 1, sizeof(routes->behaviors[0]));
+    if (routes->behaviors == NULL)
+        h2o_fatal("no memory");
 
     for (size_t i = 0; i != routes->size; ++i) {
         ef_behavior_t *b = routes->behaviors + i;

@@ -12,6 +12,7 @@
 typedef struct st_ef_behavior_t {
     const ef_conf_behavior_t *conf;
     ef_origin_t *origin;
+    struct st_ef_function_t *functions[EF_NUM_HOOKS]; /* NULL where no function is bound */
     const char *pattern;
     size_t pattern_len;
     size_t literal_len;  /* bytes before the first wildcard */

@@ -94,7 +94,13 @@ int ef_server_prepare(ef_server_t *server, ef_conf_t *conf, ef_conf_errors_t *er
     for (i = 0; i != conf->num_origins; ++i)
         if (ef_origin_init(server->origins + i, conf->origins + i, i, err, sizeof(err)) != 0)
             ef_conf_error(errors, conf, conf->origins[i].pos, "origin \"%s\": %s", conf->origins[i].name, err);
+    ef_functions_prepare(&server->functions, conf, errors);
     server->routes = ef_routes_create(conf, server->origins);
+    for (i = 0; i != conf->num_behaviors; ++i)
+        for (int hook = 0; hook != EF_NUM_HOOKS; ++hook)
+            if (conf->behaviors[i].functions[hook] != NULL)
+                server->routes->behaviors[i].functions[hook] =
+                    ef_functions_get(&server->functions, conf, conf->behaviors[i].functions[hook]);
 
     h2o_hostconf_t *host = h2o_config_register_host(&server->globalconf, h2o_iovec_init(H2O_STRLIT("edge")), 65535);
     ef_pipeline_register(h2o_config_register_path(host, "/", 0), server);
@@ -146,6 +152,7 @@ void ef_server_dispose(ef_server_t *server)
     }
     free(server->listeners);
     ef_routes_destroy(server->routes);
+    ef_functions_dispose(&server->functions);
     if (server->origins != NULL) {
         for (i = 0; i != server->num_origins; ++i)
             ef_origin_dispose(server->origins + i);
@@ -360,6 +367,7 @@ static void dispose_thread(ef_thread_t *thread)
         if (server->origins[i].ops->on_thread_dispose != NULL)
             server->origins[i].ops->on_thread_dispose(server->origins + i, thread);
     free(thread->origin_state);
+    ef_functions_thread_dispose(&thread->functions);
     ef_accesslog_buffer_dispose(&thread->accesslog);
     h2o_timeout_unlink(&thread->drain_timer);
     h2o_multithread_unregister_receiver(thread->ctx.queue, &thread->shutdown_receiver);
@@ -397,6 +405,7 @@ static void *thread_main(void *arg)
         if (server->origins[i].ops->on_thread_init != NULL)
             server->origins[i].ops->on_thread_init(server->origins + i, thread);
     ef_accesslog_buffer_init(&thread->accesslog, &server->accesslog, thread->ctx.loop, ef_thread_timeout(thread, 100));
+    ef_functions_thread_init(&server->functions, &thread->functions);
 
     thread->listeners = h2o_mem_alloc(sizeof(thread->listeners[0]) * server->num_listeners);
     actx = alloca(sizeof(*actx) * server->num_listeners);
@@ -439,6 +448,11 @@ int ef_server_run(ef_server_t *server)
             return -1;
     if (ef_accesslog_open(&server->accesslog, server->conf) != 0) {
         ef_log(EF_LOG_ERROR, "cannot open the access log \"%s\": %s", server->conf->access_log.path, strerror(errno));
+        return -1;
+    }
+    char err[512];
+    if (ef_functions_open_logs(&server->functions, server->conf, err, sizeof(err)) != 0) {
+        ef_log(EF_LOG_ERROR, "%s", err);
         return -1;
     }
     if (ef_lazyread_init() != 0)

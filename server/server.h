@@ -9,6 +9,7 @@
 #include <h2o.h>
 #include <openssl/ssl.h>
 #include "conf/config.h"
+#include "functions/registry.h"
 #include "server/accesslog.h"
 #include "server/origin.h"
 
@@ -36,6 +37,7 @@ struct st_ef_thread_t {
     h2o_timeout_entry_t drain_timer;
     H2O_VECTOR(ef_timeout_slot_t *) timeouts;
     void **origin_state; /* per origin, owned by that origin's ops */
+    ef_functions_thread_t functions;
     ef_accesslog_buffer_t accesslog;
     struct {
         uint64_t prefix; /* random, per thread */
@@ -58,6 +60,7 @@ struct st_ef_server_t {
     h2o_hostconf_t *admin_hosts[2]; /* the admin host, NULL-terminated */
     ef_origin_t *origins;
     size_t num_origins;
+    ef_functions_t functions;
     ef_routes_t *routes;
     ef_listener_t *listeners;
     size_t num_listeners;

@@ -89,6 +89,7 @@ static void test_full_config(void **state)
     ef_conf_t conf;
     ef_conf_errors_t errors = {0};
     ef_conf_origin_t *o;
+    ef_conf_function_t *f;
 
     assert_int_equal(ef_conf_load(&conf, DATA "/edgefn.yaml", &errors), 0);
     assert_int_equal(errors.size, 0);
@@ -153,22 +154,59 @@ static void test_full_config(void **state)
     assert_string_equal(o->directory, DATA "/public");
     assert_null(o->url.raw);
 
+    assert_int_equal(conf.num_functions, 2);
+    f = conf.functions + 0;
+    assert_string_equal(f->name, "security-headers");
+    assert_int_equal(f->pos.line, 26);
+    assert_int_equal(f->pos.column, 3);
+    assert_int_equal(f->runtime, EF_CONF_RUNTIME_LUA);
+    assert_string_equal(f->code, DATA "/functions/security-headers.lua");
+    assert_string_equal(f->code_dir, DATA "/functions");
+    assert_string_equal(f->module_file, DATA "/functions/security-headers.lua");
+    assert_string_equal(f->handler, "handler");
+    assert_int_equal(f->memory, EF_CONF_DEFAULT_LUA_MEMORY);
+    assert_int_equal(f->timeout, EF_CONF_DEFAULT_LUA_TIMEOUT);
+    assert_int_equal(f->max_code_size, EF_CONF_DEFAULT_MAX_CODE_SIZE);
+    f = conf.functions + 1;
+    assert_string_equal(f->name, "auth");
+    assert_string_equal(f->code, DATA "/functions/auth"); /* written as ./functions/auth/ */
+    assert_string_equal(f->code_dir, DATA "/functions/auth");
+    assert_string_equal(f->module_file, DATA "/functions/auth/lib/auth.lua");
+    assert_string_equal(f->handler, "check");
+    assert_int_equal(f->memory, 16 << 20);
+    assert_int_equal(f->timeout, 50);
+    assert_int_equal(f->max_code_size, 128 << 10);
+
     assert_int_equal(conf.num_behaviors, 4);
     assert_string_equal(conf.behaviors[0].path, "/api/*");
     assert_ptr_equal(conf.behaviors[0].origin, conf.origins + 0);
-    assert_int_equal(conf.behaviors[0].pos.line, 26);
+    assert_int_equal(conf.behaviors[0].pos.line, 37);
     assert_int_equal(conf.behaviors[0].pos.column, 5);
+    assert_ptr_equal(conf.behaviors[0].functions[EF_HOOK_VIEWER_REQUEST], conf.functions + 1);
+    assert_ptr_equal(conf.behaviors[0].functions[EF_HOOK_ORIGIN_REQUEST], conf.functions + 1);
+    assert_null(conf.behaviors[0].functions[EF_HOOK_ORIGIN_RESPONSE]);
+    assert_null(conf.behaviors[0].functions[EF_HOOK_VIEWER_RESPONSE]);
+    assert_int_equal(conf.behaviors[0].function_pos[EF_HOOK_ORIGIN_REQUEST].line, 40);
+    assert_int_equal(conf.behaviors[0].function_pos[EF_HOOK_ORIGIN_REQUEST].column, 5);
     assert_string_equal(conf.behaviors[1].path, "/images/*.jpg");
     assert_ptr_equal(conf.behaviors[1].origin, conf.origins + 1);
+    assert_null(conf.behaviors[1].functions[EF_HOOK_VIEWER_REQUEST]);
+    assert_null(conf.behaviors[1].functions[EF_HOOK_ORIGIN_REQUEST]);
+    assert_null(conf.behaviors[1].functions[EF_HOOK_ORIGIN_RESPONSE]);
+    assert_null(conf.behaviors[1].functions[EF_HOOK_VIEWER_RESPONSE]);
     assert_string_equal(conf.behaviors[2].path, "*.css");
     assert_ptr_equal(conf.behaviors[2].origin, conf.origins + 2);
+    assert_ptr_equal(conf.behaviors[2].functions[EF_HOOK_ORIGIN_RESPONSE], conf.functions + 0);
     assert_string_equal(conf.behaviors[3].path, "/*");
     assert_ptr_equal(conf.behaviors[3].origin, conf.origins + 3);
+    assert_ptr_equal(conf.behaviors[3].functions[EF_HOOK_VIEWER_RESPONSE], conf.functions + 0);
 
     assert_int_equal(conf.access_log.kind, EF_CONF_LOG_FILE);
     assert_string_equal(conf.access_log.path, DATA "/access.log");
+    assert_int_equal(conf.function_logs.kind, EF_CONF_LOG_FILE);
+    assert_string_equal(conf.function_logs.dir, DATA "/function-logs");
     assert_int_equal(conf.admin.enabled, 1);
-    assert_int_equal(conf.admin.pos.line, 36);
+    assert_int_equal(conf.admin.pos.line, 52);
     assert_string_equal(conf.admin.address, "127.0.0.1");
     assert_int_equal(conf.admin.port, 9181);
     assert_string_equal(conf.admin.token_file, DATA "/admin.token");
@@ -220,8 +258,16 @@ static void test_defaults(void **state)
     assert_int_equal(conf.origins[0].keepalive_connections, EF_CONF_DEFAULT_KEEPALIVE_CONNECTIONS);
     assert_int_equal(conf.origins[0].preserve_host, 0);
     assert_string_equal(conf.origins[0].url.prefix, "");
+    assert_int_equal(conf.num_functions, 0);
+    assert_null(conf.functions);
+    assert_null(conf.behaviors[0].functions[EF_HOOK_VIEWER_REQUEST]);
+    assert_null(conf.behaviors[0].functions[EF_HOOK_ORIGIN_REQUEST]);
+    assert_null(conf.behaviors[0].functions[EF_HOOK_ORIGIN_RESPONSE]);
+    assert_null(conf.behaviors[0].functions[EF_HOOK_VIEWER_RESPONSE]);
     assert_int_equal(conf.access_log.kind, EF_CONF_LOG_STDERR);
     assert_null(conf.access_log.path);
+    assert_int_equal(conf.function_logs.kind, EF_CONF_LOG_STDERR);
+    assert_null(conf.function_logs.dir);
     assert_int_equal(conf.admin.enabled, 0);
     assert_string_equal(conf.admin.address, EF_CONF_DEFAULT_ADMIN_ADDRESS);
     assert_int_equal(conf.admin.port, EF_CONF_DEFAULT_ADMIN_PORT);
@@ -414,6 +460,172 @@ static void test_anchors_and_aliases(void **state)
     ef_conf_dispose(&conf);
 }
 
+/* A valid function (one line), for configs whose mistakes are elsewhere. */
+#define FILE_FN "{ runtime: lua, code: functions/security-headers.lua }"
+
+static void test_function_forms(void **state)
+{
+    char yaml[2048], long_name[65];
+    ef_conf_t conf;
+    ef_conf_function_t *f;
+
+    memset(long_name, 'f', 64);
+    long_name[64] = '\0';
+    snprintf(yaml, sizeof(yaml),
+             LISTEN TAIL "functions:\n"
+                         "  file-default: { runtime: lua, code: functions/security-headers.lua }\n"
+                         "  file_explicit: { runtime: lua, code: \"" DATA "/functions/security-headers.lua\", handler: _On_Req2 }\n"
+                         "  dir-default: { runtime: lua, code: functions/auth }\n"
+                         "  dir-dotted: { runtime: lua, code: functions/auth/, handler: lib.auth.check }\n"
+                         "  dir-other:\n"
+                         "    handler: main.handler\n" /* before the code it is resolved against */
+                         "    memory: 1GB\n"
+                         "    timeout: 1m\n"
+                         "    max-code-size: 1B\n"
+                         "    code: functions/no-index\n"
+                         "    runtime: lua\n"
+                         "  %s: { runtime: lua, code: functions/security-headers.lua, memory: 1B, timeout: 1ms }\n"
+                         "  Fn-9: { runtime: lua, code: functions/security-headers.lua, timeout: 60000ms, memory: 1024MB }\n",
+             long_name);
+    parse_valid(&conf, yaml);
+    assert_int_equal(conf.num_functions, 7);
+
+    f = conf.functions + 0;
+    assert_string_equal(f->name, "file-default");
+    assert_int_equal(f->pos.line, 7);
+    assert_int_equal(f->pos.column, 3);
+    assert_int_equal(f->runtime, EF_CONF_RUNTIME_LUA);
+    assert_string_equal(f->code, DATA "/functions/security-headers.lua");
+    assert_string_equal(f->code_dir, DATA "/functions");
+    assert_string_equal(f->module_file, DATA "/functions/security-headers.lua");
+    assert_string_equal(f->handler, "handler");
+    assert_int_equal(f->memory, EF_CONF_DEFAULT_LUA_MEMORY);
+    assert_int_equal(f->timeout, EF_CONF_DEFAULT_LUA_TIMEOUT);
+    assert_int_equal(f->max_code_size, EF_CONF_DEFAULT_MAX_CODE_SIZE);
+
+    f = conf.functions + 1;
+    assert_string_equal(f->name, "file_explicit");
+    assert_string_equal(f->code, DATA "/functions/security-headers.lua");
+    assert_string_equal(f->code_dir, DATA "/functions");
+    assert_string_equal(f->module_file, DATA "/functions/security-headers.lua");
+    assert_string_equal(f->handler, "_On_Req2");
+
+    f = conf.functions + 2;
+    assert_string_equal(f->name, "dir-default");
+    assert_string_equal(f->code, DATA "/functions/auth");
+    assert_string_equal(f->code_dir, DATA "/functions/auth");
+    assert_string_equal(f->module_file, DATA "/functions/auth/index.lua");
+    assert_string_equal(f->handler, "handler");
+
+    f = conf.functions + 3;
+    assert_string_equal(f->name, "dir-dotted");
+    assert_string_equal(f->code, DATA "/functions/auth");
+    assert_string_equal(f->code_dir, DATA "/functions/auth");
+    assert_string_equal(f->module_file, DATA "/functions/auth/lib/auth.lua");
+    assert_string_equal(f->handler, "check");
+
+    f = conf.functions + 4;
+    assert_string_equal(f->name, "dir-other");
+    assert_string_equal(f->code_dir, DATA "/functions/no-index");
+    assert_string_equal(f->module_file, DATA "/functions/no-index/main.lua");
+    assert_string_equal(f->handler, "handler");
+    assert_int_equal(f->memory, 1 << 30);
+    assert_int_equal(f->timeout, 60 * 1000);
+    assert_int_equal(f->max_code_size, 1);
+
+    f = conf.functions + 5;
+    assert_string_equal(f->name, long_name);
+    assert_int_equal(f->memory, 1);
+    assert_int_equal(f->timeout, 1);
+
+    f = conf.functions + 6;
+    assert_string_equal(f->name, "Fn-9");
+    assert_int_equal(f->memory, 1 << 30);
+    assert_int_equal(f->timeout, 60 * 1000);
+
+    /* none of them is used by a behavior, which is fine: `edgefn test` runs a function on its own */
+    assert_null(conf.behaviors[0].functions[EF_HOOK_VIEWER_REQUEST]);
+    ef_conf_dispose(&conf);
+
+    /* an empty functions: is no functions */
+    parse_valid(&conf, LISTEN TAIL "functions: {}\n");
+    assert_int_equal(conf.num_functions, 0);
+    assert_null(conf.functions);
+    ef_conf_dispose(&conf);
+    parse_valid(&conf, LISTEN TAIL "functions:\n");
+    assert_int_equal(conf.num_functions, 0);
+    ef_conf_dispose(&conf);
+}
+
+static void test_function_hooks(void **state)
+{
+    ef_conf_t conf;
+    size_t hook;
+
+    assert_string_equal(ef_hook_names[EF_HOOK_VIEWER_REQUEST], "viewer-request");
+    assert_string_equal(ef_hook_names[EF_HOOK_ORIGIN_REQUEST], "origin-request");
+    assert_string_equal(ef_hook_names[EF_HOOK_ORIGIN_RESPONSE], "origin-response");
+    assert_string_equal(ef_hook_names[EF_HOOK_VIEWER_RESPONSE], "viewer-response");
+
+    /* functions come after the behaviors that name them */
+    parse_valid(&conf, LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                              "behaviors:\n"
+                              "  - path: /a\n"
+                              "    origin: app\n"
+                              "    viewer-request: f1\n"
+                              "    origin-request: f2\n"
+                              "    origin-response: f3\n"
+                              "    viewer-response: f4\n"
+                              "  - { path: /b, origin: app, viewer-response: f1 }\n"
+                              "  - { path: /c, origin: app }\n"
+                              "functions:\n"
+                              "  f1: " FILE_FN "\n"
+                              "  f2: { runtime: lua, code: functions/auth }\n"
+                              "  f3: { runtime: lua, code: functions/no-index, handler: main.handler }\n"
+                              "  f4: { runtime: lua, code: functions/auth, handler: lib.auth.check }\n"
+                              "  unused: " FILE_FN "\n");
+    assert_int_equal(conf.num_functions, 5);
+    for (hook = 0; hook != EF_NUM_HOOKS; ++hook) {
+        assert_ptr_equal(conf.behaviors[0].functions[hook], conf.functions + hook);
+        assert_int_equal(conf.behaviors[0].function_pos[hook].line, 6 + hook);
+        assert_int_equal(conf.behaviors[0].function_pos[hook].column, 5);
+        assert_null(conf.behaviors[2].functions[hook]);
+    }
+    assert_string_equal(conf.behaviors[0].functions[EF_HOOK_ORIGIN_RESPONSE]->module_file, DATA "/functions/no-index/main.lua");
+    assert_null(conf.behaviors[1].functions[EF_HOOK_VIEWER_REQUEST]);
+    assert_null(conf.behaviors[1].functions[EF_HOOK_ORIGIN_REQUEST]);
+    assert_null(conf.behaviors[1].functions[EF_HOOK_ORIGIN_RESPONSE]);
+    assert_ptr_equal(conf.behaviors[1].functions[EF_HOOK_VIEWER_RESPONSE], conf.functions + 0);
+    assert_int_equal(conf.behaviors[1].function_pos[EF_HOOK_VIEWER_RESPONSE].line, 10);
+    assert_int_equal(conf.behaviors[1].function_pos[EF_HOOK_VIEWER_RESPONSE].column, 30);
+    ef_conf_dispose(&conf);
+}
+
+static void test_function_logs_forms(void **state)
+{
+    ef_conf_t conf;
+
+    parse_valid(&conf, LISTEN TAIL "function-logs: stderr\n");
+    assert_int_equal(conf.function_logs.kind, EF_CONF_LOG_STDERR);
+    assert_null(conf.function_logs.dir);
+    ef_conf_dispose(&conf);
+
+    parse_valid(&conf, LISTEN TAIL "function-logs: off\n");
+    assert_int_equal(conf.function_logs.kind, EF_CONF_LOG_OFF);
+    assert_null(conf.function_logs.dir);
+    ef_conf_dispose(&conf);
+
+    parse_valid(&conf, LISTEN TAIL "function-logs: ./function-logs/\n");
+    assert_int_equal(conf.function_logs.kind, EF_CONF_LOG_FILE);
+    assert_string_equal(conf.function_logs.dir, DATA "/function-logs");
+    ef_conf_dispose(&conf);
+
+    parse_valid(&conf, LISTEN TAIL "function-logs: " DATA "/public/..\n");
+    assert_int_equal(conf.function_logs.kind, EF_CONF_LOG_FILE);
+    assert_string_equal(conf.function_logs.dir, DATA);
+    ef_conf_dispose(&conf);
+}
+
 /* ---- invalid configs, one class of mistake each ---- */
 
 static void test_unknown_key(void **state)
@@ -432,11 +644,29 @@ static void test_unknown_key(void **state)
                   "edgefn.yaml:2:5: missing required key \"port\" in listener 1\n"
                   "edgefn.yaml:7:1: unknown key \"behaviours\" at the top level; did you mean \"behaviors\"?\n"
                   "edgefn.yaml:8:1: unknown key \"max_request_body\" at the top level; did you mean \"max-request-body\"?\n"
-                  "edgefn.yaml:9:1: unknown key \"cache\" at the top level (expected one of: threads, listen, origins, behaviors, "
-                  "access-log, admin, drain-timeout, max-request-body)\n");
+                  "edgefn.yaml:9:1: unknown key \"cache\" at the top level (expected one of: threads, listen, origins, functions, "
+                  "behaviors, access-log, function-logs, admin, drain-timeout, max-request-body)\n");
     assert_errors(LISTEN TAIL "admin: { tokenfile: x, lsiten: 1 }\n",
                   "edgefn.yaml:6:10: unknown key \"tokenfile\" in admin; did you mean \"token-file\"?\n"
                   "edgefn.yaml:6:24: unknown key \"lsiten\" in admin; did you mean \"listen\"?\n");
+    assert_errors(LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                         "functions:\n"
+                         "  f:\n"
+                         "    runtime: lua\n"
+                         "    code: functions/security-headers.lua\n"
+                         "    memroy: 2MB\n"
+                         "    handle: main\n"
+                         "    environment: { A: b }\n"
+                         "behaviors:\n"
+                         "  - { path: /*, origin: app, viewer_request: f, origin-reponse: f }\n"
+                         "function_logs: off\n",
+                  "edgefn.yaml:7:5: unknown key \"memroy\" in function \"f\"; did you mean \"memory\"?\n"
+                  "edgefn.yaml:8:5: unknown key \"handle\" in function \"f\"; did you mean \"handler\"?\n"
+                  "edgefn.yaml:9:5: unknown key \"environment\" in function \"f\" (expected one of: runtime, code, handler, "
+                  "memory, timeout, max-code-size)\n"
+                  "edgefn.yaml:11:30: unknown key \"viewer_request\" in behavior \"/*\"; did you mean \"viewer-request\"?\n"
+                  "edgefn.yaml:11:49: unknown key \"origin-reponse\" in behavior \"/*\"; did you mean \"origin-response\"?\n"
+                  "edgefn.yaml:12:1: unknown key \"function_logs\" at the top level; did you mean \"function-logs\"?\n");
 }
 
 static void test_wrong_node_type(void **state)
@@ -699,6 +929,244 @@ static void test_bad_admin(void **state)
                   "edgefn.yaml:8:15: admin.token-file: cannot read \"" DATA "/missing.token\": No such file or directory\n");
 }
 
+static void test_unknown_runtime(void **state)
+{
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: luajit, code: functions/security-headers.lua }\n"
+                              "  b: { runtime: Lua, code: functions/security-headers.lua }\n"
+                              "  c: { runtime: \"\", code: functions/security-headers.lua }\n"
+                              "  d: { runtime: [lua], code: functions/security-headers.lua }\n",
+                  "edgefn.yaml:7:17: runtime: expected \"lua\", found \"luajit\"\n"
+                  "edgefn.yaml:8:17: runtime: expected \"lua\", found \"Lua\"\n"
+                  "edgefn.yaml:9:17: runtime: expected \"lua\", found an empty value\n"
+                  "edgefn.yaml:10:17: runtime: expected a scalar, found a sequence\n");
+}
+
+static void test_unsupported_runtime(void **state)
+{
+    /* said plainly, and nothing about a handler whose meaning depends on that runtime */
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: nodejs, code: functions/auth, handler: index.handler }\n"
+                              "  b: { runtime: python, code: functions/no-index }\n"
+                              "  c: { runtime: provided, code: functions/security-headers.lua, handler: bootstrap.sh }\n",
+                  "edgefn.yaml:7:17: runtime: nodejs functions are not supported yet (only lua)\n"
+                  "edgefn.yaml:8:17: runtime: python functions are not supported yet (only lua)\n"
+                  "edgefn.yaml:9:17: runtime: provided functions are not supported yet (only lua)\n");
+}
+
+static void test_missing_function_keys(void **state)
+{
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { code: functions/security-headers.lua }\n"
+                              "  b: { runtime: lua, handler: main.handler }\n"
+                              "  c: {}\n"
+                              "  d: functions/security-headers.lua\n"
+                              "  e:\n"
+                              "  f: { runtime: lua, code: functions/security-headers.lua }\n",
+                  "edgefn.yaml:7:6: missing required key \"runtime\" in function \"a\"\n"
+                  "edgefn.yaml:8:6: missing required key \"code\" in function \"b\"\n"
+                  "edgefn.yaml:9:6: missing required key \"runtime\" in function \"c\"\n"
+                  "edgefn.yaml:9:6: missing required key \"code\" in function \"c\"\n"
+                  "edgefn.yaml:10:6: function \"d\": expected a mapping, found \"functions/security-headers.lua\"\n"
+                  "edgefn.yaml:11:5: missing required key \"runtime\" in function \"e\"\n"
+                  "edgefn.yaml:11:5: missing required key \"code\" in function \"e\"\n");
+    assert_errors(LISTEN TAIL "functions: [a]\n", "edgefn.yaml:6:12: functions: expected a mapping, found a sequence\n");
+}
+
+static void test_missing_code(void **state)
+{
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: lua, code: functions/missing.lua }\n"
+                              "  b: { runtime: lua, code: functions/missing/, handler: index.handler }\n"
+                              "  c: { runtime: lua, code: \"\" }\n"
+                              "  d: { runtime: lua, code: /dev/null }\n",
+                  "edgefn.yaml:7:28: code: cannot read \"" DATA "/functions/missing.lua\": No such file or directory\n"
+                  "edgefn.yaml:8:28: code: cannot read \"" DATA "/functions/missing\": No such file or directory\n"
+                  "edgefn.yaml:9:28: code: expected a file or directory path, found an empty value\n"
+                  "edgefn.yaml:10:28: code: \"/dev/null\" is neither a file nor a directory\n");
+}
+
+static void test_missing_handler_module(void **state)
+{
+    /* the default handler's module is missing: the code directory is what to look at */
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: lua, code: functions/no-index }\n"
+                              "  b: { runtime: lua, code: functions/auth, handler: lib.missing.check }\n"
+                              "  c: { runtime: lua, code: functions/auth, handler: lib.handler }\n"
+                              "  d: { runtime: lua, code: functions/auth, handler: auth.handler }\n",
+                  "edgefn.yaml:7:28: code: cannot read \"" DATA "/functions/no-index/index.lua\", the module of the default "
+                  "handler \"index.handler\": No such file or directory\n"
+                  "edgefn.yaml:8:53: handler: cannot read \"" DATA "/functions/auth/lib/missing.lua\", the module of "
+                  "\"lib.missing.check\": No such file or directory\n"
+                  "edgefn.yaml:9:53: handler: cannot read \"" DATA "/functions/auth/lib.lua\", the module of \"lib.handler\": No "
+                  "such file or directory\n"
+                  "edgefn.yaml:10:53: handler: cannot read \"" DATA "/functions/auth/auth.lua\", the module of \"auth.handler\": "
+                  "No such file or directory\n");
+}
+
+static void test_bad_handler(void **state)
+{
+    /* code is a file: the handler is a function's name */
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: lua, code: functions/security-headers.lua, handler: index.handler }\n"
+                              "  b: { runtime: lua, code: functions/security-headers.lua, handler: 1abc }\n"
+                              "  c: { runtime: lua, code: functions/security-headers.lua, handler: on-request }\n"
+                              "  d: { runtime: lua, code: functions/security-headers.lua, handler: end }\n"
+                              "  e: { runtime: lua, code: functions/security-headers.lua, handler: \"\" }\n"
+                              "  f: { runtime: lua, code: functions/security-headers.lua, handler: [x] }\n",
+                  "edgefn.yaml:7:69: handler: invalid handler \"index.handler\": MODULE.FUNCTION is for a code directory; for "
+                  "a file, give the function name alone, like \"handler\"\n"
+                  "edgefn.yaml:8:69: handler: invalid handler \"1abc\": \"1abc\" is not a Lua identifier (letters, digits and "
+                  "\"_\", not starting with a digit)\n"
+                  "edgefn.yaml:9:69: handler: invalid handler \"on-request\": \"on-request\" is not a Lua identifier (letters, "
+                  "digits and \"_\", not starting with a digit)\n"
+                  "edgefn.yaml:10:69: handler: invalid handler \"end\": \"end\" is a reserved word in Lua\n"
+                  "edgefn.yaml:11:69: handler: expected a handler like \"handler\" or \"index.handler\", found an empty value\n"
+                  "edgefn.yaml:12:69: handler: expected a scalar, found a sequence\n");
+    /* code is a directory: the handler is MODULE.FUNCTION */
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: lua, code: functions/auth, handler: handler }\n"
+                              "  b: { runtime: lua, code: functions/auth, handler: lib..auth.check }\n"
+                              "  c: { runtime: lua, code: functions/auth, handler: .handler }\n"
+                              "  d: { runtime: lua, code: functions/auth, handler: lib/auth.check }\n"
+                              "  e: { runtime: lua, code: functions/auth, handler: index. }\n"
+                              "  f: { runtime: lua, code: functions/auth, handler: index.2fa }\n"
+                              "  g: { runtime: lua, code: functions/auth, handler: index.function }\n",
+                  "edgefn.yaml:7:53: handler: invalid handler \"handler\": expected MODULE.FUNCTION for a code directory, like "
+                  "\"index.handler\"\n"
+                  "edgefn.yaml:8:53: handler: invalid handler \"lib..auth.check\": MODULE must be names of letters, digits, "
+                  "\"-\" and \"_\" joined by dots, like \"lib.auth\"\n"
+                  "edgefn.yaml:9:53: handler: invalid handler \".handler\": MODULE must be names of letters, digits, \"-\" and "
+                  "\"_\" joined by dots, like \"lib.auth\"\n"
+                  "edgefn.yaml:10:53: handler: invalid handler \"lib/auth.check\": MODULE must be names of letters, digits, "
+                  "\"-\" and \"_\" joined by dots, like \"lib.auth\"\n"
+                  "edgefn.yaml:11:53: handler: invalid handler \"index.\": \"\" is not a Lua identifier (letters, digits and "
+                  "\"_\", not starting with a digit)\n"
+                  "edgefn.yaml:12:53: handler: invalid handler \"index.2fa\": \"2fa\" is not a Lua identifier (letters, digits "
+                  "and \"_\", not starting with a digit)\n"
+                  "edgefn.yaml:13:53: handler: invalid handler \"index.function\": \"function\" is a reserved word in Lua\n");
+}
+
+static void test_bad_function_name(void **state)
+{
+    char yaml[1024], expected[1024], long_name[66];
+
+    memset(long_name, 'f', 65);
+    long_name[65] = '\0';
+    /* reported, but still functions: behaviors naming them add no error */
+    snprintf(yaml, sizeof(yaml),
+             LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                    "behaviors: [ { path: /*, origin: app, viewer-request: \"a b\", origin-request: %s } ]\n"
+                    "functions:\n"
+                    "  \"a b\": " FILE_FN "\n"
+                    "  ../x: " FILE_FN "\n"
+                    "  caf\xc3\xa9: " FILE_FN "\n"
+                    "  %s: " FILE_FN "\n"
+                    "  \"\": " FILE_FN "\n"
+                    "  ? [x]\n"
+                    "  : " FILE_FN "\n",
+             long_name, long_name);
+    snprintf(expected, sizeof(expected),
+             "edgefn.yaml:5:3: functions: invalid function name \"a b\": use only letters, digits, \"-\" and \"_\"\n"
+             "edgefn.yaml:6:3: functions: invalid function name \"../x\": use only letters, digits, \"-\" and \"_\"\n"
+             "edgefn.yaml:7:3: functions: invalid function name \"caf\xc3\xa9\": use only letters, digits, \"-\" and \"_\"\n"
+             "edgefn.yaml:8:3: functions: invalid function name \"%s\": 65 characters long; the maximum is 64\n"
+             "edgefn.yaml:9:3: functions: expected a function name, found an empty value\n"
+             "edgefn.yaml:10:5: functions: expected a function name, found a sequence\n",
+             long_name);
+    assert_errors(yaml, expected);
+}
+
+static void test_duplicate_function(void **state)
+{
+    /* the second is not read: its own mistakes would only add noise */
+    assert_errors(LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                         "functions:\n"
+                         "  f: " FILE_FN "\n"
+                         "  g: " FILE_FN "\n"
+                         "  f: { runtime: nodejs }\n"
+                         "behaviors: [ { path: /*, origin: app, viewer-request: f } ]\n",
+                  "edgefn.yaml:6:3: duplicate function \"f\" (first defined on line 4)\n");
+}
+
+static void test_undefined_function(void **state)
+{
+    assert_errors(LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                         "behaviors:\n"
+                         "  - path: /api/*\n"
+                         "    origin: app\n"
+                         "    viewer-request: auth\n"
+                         "    origin-request: auth\n"
+                         "    origin-response: Security-Headers\n"
+                         "    viewer-response: security_headers\n"
+                         "  - { path: /*, origin: app, viewer-request: \"\", viewer-response: redirect }\n"
+                         "functions:\n"
+                         "  security-headers: " FILE_FN "\n"
+                         "  redirect: " FILE_FN "\n",
+                  "edgefn.yaml:6:21: behavior \"/api/*\": viewer-request function \"auth\" is not defined (defined: "
+                  "security-headers, redirect)\n"
+                  "edgefn.yaml:7:21: behavior \"/api/*\": origin-request function \"auth\" is not defined (defined: "
+                  "security-headers, redirect)\n"
+                  "edgefn.yaml:8:22: behavior \"/api/*\": origin-response function \"Security-Headers\" is not defined (defined: "
+                  "security-headers, redirect)\n"
+                  "edgefn.yaml:9:22: behavior \"/api/*\": viewer-response function \"security_headers\" is not defined "
+                  "(defined: security-headers, redirect)\n"
+                  "edgefn.yaml:10:46: viewer-request: expected a function name, found an empty value\n");
+    assert_errors(LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                         "behaviors:\n"
+                         "  - { path: /api/*, origin: app, origin-response: auth }\n"
+                         "  - { origin: app, viewer-response: auth }\n",
+                  "edgefn.yaml:4:51: behavior \"/api/*\": origin-response function \"auth\" is not defined (no functions are "
+                  "defined)\n"
+                  "edgefn.yaml:5:5: missing required key \"path\" in behavior 2\n"
+                  "edgefn.yaml:5:37: behavior 2: viewer-response function \"auth\" is not defined (no functions are defined)\n");
+    assert_errors(LISTEN TAIL "functions: {}\n"
+                              "behaviors: [ { path: /*, origin: app, origin-request: auth } ]\n",
+                  "edgefn.yaml:7:1: duplicate key \"behaviors\" at the top level (first defined on line 4)\n");
+    assert_errors(LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                         "functions: {}\n"
+                         "behaviors: [ { path: /*, origin: app, origin-request: auth } ]\n",
+                  "edgefn.yaml:4:55: behavior \"/*\": origin-request function \"auth\" is not defined (no functions are "
+                  "defined)\n");
+}
+
+static void test_bad_function_limits(void **state)
+{
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: lua, code: functions/security-headers.lua, memory: 0 }\n"
+                              "  b: { runtime: lua, code: functions/security-headers.lua, memory: 2GB }\n"
+                              "  c: { runtime: lua, code: functions/security-headers.lua, memory: 1025MB }\n"
+                              "  d: { runtime: lua, code: functions/security-headers.lua, memory: 2mb }\n"
+                              "  e: { runtime: lua, code: functions/security-headers.lua, timeout: 0ms }\n"
+                              "  f: { runtime: lua, code: functions/security-headers.lua, timeout: 61s }\n"
+                              "  g: { runtime: lua, code: functions/security-headers.lua, timeout: 5 }\n"
+                              "  h: { runtime: lua, code: functions/security-headers.lua, max-code-size: 0KB }\n"
+                              "  i: { runtime: lua, code: functions/security-headers.lua, max-code-size: 1.5KB }\n",
+                  "edgefn.yaml:7:68: memory: must be greater than 0, found \"0\"\n"
+                  "edgefn.yaml:8:68: memory: must be at most 1GB, found \"2GB\"\n"
+                  "edgefn.yaml:9:68: memory: must be at most 1GB, found \"1025MB\"\n"
+                  "edgefn.yaml:10:68: memory: invalid size \"2mb\": unknown unit; expected B, KB, MB or GB (or KiB, MiB, GiB)\n"
+                  "edgefn.yaml:11:69: timeout: must be greater than 0, found \"0ms\"\n"
+                  "edgefn.yaml:12:69: timeout: must be at most 1m, found \"61s\"\n"
+                  "edgefn.yaml:13:69: timeout: invalid duration \"5\": missing unit; expected ms, s, m, h or d after the number, "
+                  "like 5s\n"
+                  "edgefn.yaml:14:75: max-code-size: must be greater than 0, found \"0KB\"\n"
+                  "edgefn.yaml:15:75: max-code-size: invalid size \"1.5KB\": expected an integer; use a smaller unit instead of a "
+                  "fraction, like 1536KB for 1.5MB\n");
+}
+
+static void test_bad_function_logs(void **state)
+{
+    assert_errors(LISTEN TAIL "function-logs: logs\n",
+                  "edgefn.yaml:6:16: function-logs: cannot use directory \"" DATA "/logs\": No such file or directory\n");
+    assert_errors(LISTEN TAIL "function-logs: admin.token\n",
+                  "edgefn.yaml:6:16: function-logs: cannot use directory \"" DATA "/admin.token\": Not a directory\n");
+    assert_errors(LISTEN TAIL "function-logs: \"\"\n",
+                  "edgefn.yaml:6:16: function-logs: expected \"stderr\", \"off\" or a directory path, found an empty value\n");
+    assert_errors(LISTEN TAIL "function-logs: { dir: logs }\n",
+                  "edgefn.yaml:6:16: function-logs: expected a scalar, found a mapping\n");
+}
+
 static void test_missing_required_keys(void **state)
 {
     assert_errors("threads: 2\n", "edgefn.yaml:1:1: missing required key \"listen\" at the top level\n"
@@ -903,6 +1371,20 @@ static void test_dispose(void **state)
     ef_conf_dispose(&conf);
     assert_null(conf.listen);
     assert_null(conf.file);
+    /* functions that fail at every stage, with what each had allocated by then */
+    assert_int_equal(parse(&conf,
+                           LISTEN TAIL "functions:\n"
+                                       "  a: { runtime: lua, code: functions/auth, handler: lib.missing.check, memory: 0 }\n"
+                                       "  b: { runtime: nodejs, code: functions/auth, handler: x }\n"
+                                       "  c: { runtime: lua, code: functions/security-headers.lua, handler: a.b }\n"
+                                       "  a: { runtime: lua }\n"
+                                       "function-logs: missing\n",
+                           &errors),
+                     -1);
+    ef_conf_dispose(&conf);
+    assert_null(conf.functions);
+    assert_int_equal(conf.num_functions, 0);
+    assert_null(conf.function_logs.dir);
     ef_conf_errors_dispose(&errors);
 }
 
@@ -918,6 +1400,9 @@ int main(void)
         cmocka_unit_test(test_path_patterns),
         cmocka_unit_test(test_scalar_forms),
         cmocka_unit_test(test_anchors_and_aliases),
+        cmocka_unit_test(test_function_forms),
+        cmocka_unit_test(test_function_hooks),
+        cmocka_unit_test(test_function_logs_forms),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_wrong_node_type),
         cmocka_unit_test(test_bad_duration),
@@ -935,6 +1420,17 @@ int main(void)
         cmocka_unit_test(test_bad_path_pattern),
         cmocka_unit_test(test_bad_access_log),
         cmocka_unit_test(test_bad_admin),
+        cmocka_unit_test(test_unknown_runtime),
+        cmocka_unit_test(test_unsupported_runtime),
+        cmocka_unit_test(test_missing_function_keys),
+        cmocka_unit_test(test_missing_code),
+        cmocka_unit_test(test_missing_handler_module),
+        cmocka_unit_test(test_bad_handler),
+        cmocka_unit_test(test_bad_function_name),
+        cmocka_unit_test(test_duplicate_function),
+        cmocka_unit_test(test_undefined_function),
+        cmocka_unit_test(test_bad_function_limits),
+        cmocka_unit_test(test_bad_function_logs),
         cmocka_unit_test(test_missing_required_keys),
         cmocka_unit_test(test_empty_sections),
         cmocka_unit_test(test_duplicate_key),

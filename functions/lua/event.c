@@ -1,0 +1,1077 @@
+/*
+ * The event as Lua sees it, in the CloudFront Functions shape, and back.
+ *
+ * Nothing is converted before a function asks for it. `event`, `event.request` and
+ * `event.response` are tables whose __index builds a field on first access and stores
+ * it; `headers` builds one header at a time. So a function that sets one header
+ * costs a handful of small tables, not a copy of the request.
+ *
+ * On the way back, a field that was never touched is left as it is. Headers are
+ * compared name by name with the request's own; only the names that changed are
+ * rewritten. An absent name means "deleted" only if the function had seen it: the
+ * thread keeps a bitmap over the original headers of what was handed out (`seen`).
+ * multiValue follows CloudFront's rule: a changed multiValue wins; otherwise a
+ * changed value replaces the first of the values.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "functions/lua/lua_internal.h"
+
+#define MAX_ITEMS 256 /* values of one header, query parameter or cookie that a function may set */
+
+static const char event_key = 'V'; /* registry key: the current invocation's event table */
+
+typedef struct st_item_t {
+    h2o_iovec_t value;
+    h2o_iovec_t attrs; /* cookies in responses: what follows "name=value; " */
+} item_t;
+
+static void push_iovec(lua_State *L, h2o_iovec_t v)
+{
+    lua_pushlstring(L, v.base != NULL ? v.base : "", v.len);
+}
+
+static h2o_iovec_t trim(h2o_iovec_t v)
+{
+    while (v.len != 0 && (v.base[0] == ' ' || v.base[0] == '\t'))
+        ++v.base, --v.len;
+    while (v.len != 0 && (v.base[v.len - 1] == ' ' || v.base[v.len - 1] == '\t'))
+        --v.len;
+    return v;
+}
+
+/* Pushes {value = items[0]...} in the shape of one header, parameter or cookie. [-0, +1] */
+static void push_entry(lua_State *L, const item_t *items, size_t n, int with_attrs)
+{
+    lua_createtable(L, 0, n > 1 ? 2 : 1);
+    push_iovec(L, items[0].value);
+    lua_setfield(L, -2, "value");
+    if (with_attrs && items[0].attrs.len != 0) {
+        push_iovec(L, items[0].attrs);
+        lua_setfield(L, -2, "attributes");
+    }
+    if (n > 1) {
+        lua_createtable(L, (int)n, 0);
+        for (size_t i = 0; i != n; ++i) {
+            lua_createtable(L, 0, 2);
+            push_iovec(L, items[i].value);
+            lua_setfield(L, -2, "value");
+            if (with_attrs && items[i].attrs.len != 0) {
+                push_iovec(L, items[i].attrs);
+                lua_setfield(L, -2, "attributes");
+            }
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        lua_setfield(L, -2, "multiValue");
+    }
+}
+
+/* ---- name/value lists: query strings and cookies ---- */
+
+typedef struct st_pair_t {
+    h2o_iovec_t name;
+    item_t item;
+} pair_t;
+
+typedef H2O_VECTOR(pair_t) pairs_t;
+
+static void add_pair(h2o_mem_pool_t *pool, pairs_t *pairs, h2o_iovec_t name, h2o_iovec_t value, h2o_iovec_t attrs)
+{
+    h2o_vector_reserve(pool, pairs, pairs->size + 1);
+    pairs->entries[pairs->size++] = (pair_t){name, {value, attrs}};
+}
+
+static void parse_query(h2o_mem_pool_t *pool, h2o_iovec_t q, pairs_t *pairs)
+{
+    const char *p = q.base, *end = q.base + q.len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', end - p), *stop = amp != NULL ? amp : end;
+        if (stop != p) {
+            const char *eq = memchr(p, '=', stop - p);
+            h2o_iovec_t name = h2o_iovec_init(p, (eq != NULL ? eq : stop) - p);
+            h2o_iovec_t value = eq != NULL ? h2o_iovec_init(eq + 1, stop - eq - 1) : h2o_iovec_init("", 0);
+            add_pair(pool, pairs, name, value, h2o_iovec_init(NULL, 0));
+        }
+        p = stop + 1;
+    }
+}
+
+/* "a=1; b=2" from every cookie header */
+static void parse_request_cookies(h2o_mem_pool_t *pool, const h2o_headers_t *headers, pairs_t *pairs)
+{
+    for (size_t i = 0; i != headers->size; ++i) {
+        if (headers->entries[i].name != &H2O_TOKEN_COOKIE->buf)
+            continue;
+        h2o_iovec_t v = headers->entries[i].value;
+        const char *p = v.base, *end = v.base + v.len;
+        while (p < end) {
+            const char *semi = memchr(p, ';', end - p), *stop = semi != NULL ? semi : end;
+            h2o_iovec_t crumb = trim(h2o_iovec_init(p, stop - p));
+            if (crumb.len != 0) {
+                const char *eq = memchr(crumb.base, '=', crumb.len);
+                h2o_iovec_t name = trim(h2o_iovec_init(crumb.base, (eq != NULL ? eq : crumb.base + crumb.len) - crumb.base));
+                h2o_iovec_t value = eq != NULL ? trim(h2o_iovec_init(eq + 1, crumb.base + crumb.len - eq - 1)) : h2o_iovec_init("", 0);
+                add_pair(pool, pairs, name, value, h2o_iovec_init(NULL, 0));
+            }
+            p = stop + 1;
+        }
+    }
+}
+
+/* each set-cookie header: "name=value; Path=/; Secure" */
+static void parse_response_cookies(h2o_mem_pool_t *pool, const h2o_headers_t *headers, pairs_t *pairs)
+{
+    for (size_t i = 0; i != headers->size; ++i) {
+        if (headers->entries[i].name != &H2O_TOKEN_SET_COOKIE->buf)
+            continue;
+        h2o_iovec_t v = headers->entries[i].value;
+        const char *semi = memchr(v.base, ';', v.len);
+        h2o_iovec_t first = h2o_iovec_init(v.base, (semi != NULL ? semi : v.base + v.len) - v.base);
+        h2o_iovec_t attrs = semi != NULL ? trim(h2o_iovec_init(semi + 1, v.base + v.len - semi - 1)) : h2o_iovec_init(NULL, 0);
+        const char *eq = memchr(first.base, '=', first.len);
+        h2o_iovec_t name = trim(h2o_iovec_init(first.base, (eq != NULL ? eq : first.base + first.len) - first.base));
+        h2o_iovec_t value = eq != NULL ? trim(h2o_iovec_init(eq + 1, first.base + first.len - eq - 1)) : h2o_iovec_init("", 0);
+        add_pair(pool, pairs, name, value, attrs);
+    }
+}
+
+/* Pushes {name = entry, ...}: pairs with one name become one entry (multiValue when repeated). [-0, +1] */
+static void push_pairs(lua_State *L, const pairs_t *pairs, int with_attrs)
+{
+    item_t items[MAX_ITEMS];
+    lua_createtable(L, 0, (int)pairs->size);
+    for (size_t i = 0; i != pairs->size; ++i) {
+        const pair_t *p = pairs->entries + i;
+        size_t n = 0, j;
+        for (j = 0; j != i; ++j)
+            if (h2o_memis(pairs->entries[j].name.base, pairs->entries[j].name.len, p->name.base, p->name.len))
+                break;
+        if (j != i)
+            continue; /* already done with its first occurrence */
+        for (j = i; j != pairs->size && n != MAX_ITEMS; ++j)
+            if (h2o_memis(pairs->entries[j].name.base, pairs->entries[j].name.len, p->name.base, p->name.len))
+                items[n++] = pairs->entries[j].item;
+        push_iovec(L, p->name);
+        push_entry(L, items, n, with_attrs);
+        lua_rawset(L, -3);
+    }
+}
+
+/* ---- lazy objects ---- */
+
+static int is_excluded(ef_lua_object_t kind, const h2o_iovec_t *name)
+{
+    /* CloudFront keeps cookies out of headers: they have objects of their own */
+    return kind == EF_LUA_REQUEST_HEADERS ? name == &H2O_TOKEN_COOKIE->buf : name == &H2O_TOKEN_SET_COOKIE->buf;
+}
+
+static h2o_headers_t *headers_of(ef_event_t *ev, ef_lua_object_t kind)
+{
+    return kind == EF_LUA_REQUEST_HEADERS ? ev->request.headers : ev->response.headers;
+}
+
+static uint8_t *seen_of(ef_lua_thread_t *t, ef_lua_object_t kind)
+{
+    return kind == EF_LUA_REQUEST_HEADERS ? t->req_seen.seen : t->res_seen.seen;
+}
+
+static void push_object(ef_lua_thread_t *t, ef_lua_object_t kind)
+{
+    lua_newtable(t->L);
+    lua_rawgeti(t->L, LUA_REGISTRYINDEX, t->mts[kind]);
+    lua_setmetatable(t->L, -2);
+}
+
+/* Builds header `name` from the originals, marking them seen; pushes nil when there are none or they were deleted. */
+static void push_header(lua_State *L, ef_lua_object_t kind, h2o_iovec_t name)
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    ef_event_t *ev = t->current->event;
+    h2o_headers_t *headers = headers_of(ev, kind);
+    uint8_t *seen = seen_of(t, kind);
+    item_t items[MAX_ITEMS];
+    size_t n = 0;
+
+    for (size_t i = 0; i != headers->size; ++i) {
+        const h2o_header_t *h = headers->entries + i;
+        if (!h2o_memis(h->name->base, h->name->len, name.base, name.len) || is_excluded(kind, h->name))
+            continue;
+        if (seen[i]) {
+            /* handed out before and not in the table now: the function deleted it */
+            lua_pushnil(L);
+            return;
+        }
+        if (n != MAX_ITEMS)
+            items[n++] = (item_t){h->value, {NULL, 0}};
+    }
+    if (n == 0) {
+        lua_pushnil(L);
+        return;
+    }
+    for (size_t i = 0; i != headers->size; ++i)
+        if (h2o_memis(headers->entries[i].name->base, headers->entries[i].name->len, name.base, name.len))
+            seen[i] = 1;
+    push_entry(L, items, n, 0);
+}
+
+static int headers_index(lua_State *L, ef_lua_object_t kind) /* [-0, +1] */
+{
+    size_t len;
+    const char *name = lua_tolstring(L, 2, &len);
+    if (lua_type(L, 2) != LUA_TSTRING) {
+        lua_pushnil(L);
+        return 1;
+    }
+    push_header(L, kind, h2o_iovec_init(name, len));
+    if (!lua_isnil(L, -1)) {
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, 1);
+    }
+    return 1;
+}
+
+static int on_request_headers_index(lua_State *L)
+{
+    return headers_index(L, EF_LUA_REQUEST_HEADERS);
+}
+
+static int on_response_headers_index(lua_State *L)
+{
+    return headers_index(L, EF_LUA_RESPONSE_HEADERS);
+}
+
+static int headers_newindex(lua_State *L, ef_lua_object_t kind) /* [-3, +0] */
+{
+    if (lua_type(L, 2) == LUA_TSTRING && lua_isnil(L, 3)) {
+        /* deleting a header never looked at: mark its originals seen, so that absent means deleted */
+        ef_lua_thread_t *t = ef_lua_thread(L);
+        h2o_headers_t *headers = headers_of(t->current->event, kind);
+        uint8_t *seen = seen_of(t, kind);
+        size_t len;
+        const char *name = lua_tolstring(L, 2, &len);
+        for (size_t i = 0; i != headers->size; ++i)
+            if (h2o_memis(headers->entries[i].name->base, headers->entries[i].name->len, name, len))
+                seen[i] = 1;
+    }
+    lua_rawset(L, 1);
+    return 0;
+}
+
+static int on_request_headers_newindex(lua_State *L)
+{
+    return headers_newindex(L, EF_LUA_REQUEST_HEADERS);
+}
+
+static int on_response_headers_newindex(lua_State *L)
+{
+    return headers_newindex(L, EF_LUA_RESPONSE_HEADERS);
+}
+
+static int headers_pairs(lua_State *L, ef_lua_object_t kind) /* [-1, +3] */
+{
+    /* iterating needs every header: build those not handed out yet, then iterate the table itself */
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    h2o_headers_t *headers = headers_of(t->current->event, kind);
+    uint8_t *seen = seen_of(t, kind);
+
+    for (size_t i = 0; i != headers->size; ++i) {
+        const h2o_header_t *h = headers->entries + i;
+        if (seen[i] || is_excluded(kind, h->name))
+            continue;
+        push_iovec(L, *h->name);
+        push_header(L, kind, *h->name);
+        lua_rawset(L, 1);
+    }
+    lua_getglobal(L, "next"); /* the real next, from the real globals */
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static int on_request_headers_pairs(lua_State *L)
+{
+    return headers_pairs(L, EF_LUA_REQUEST_HEADERS);
+}
+
+static int on_response_headers_pairs(lua_State *L)
+{
+    return headers_pairs(L, EF_LUA_RESPONSE_HEADERS);
+}
+
+static int is_key(lua_State *L, const char *key, size_t len, const char *lit)
+{
+    return strlen(lit) == len && memcmp(key, lit, len) == 0;
+}
+
+/* event.request.* */
+static int on_request_index(lua_State *L) /* [-0, +1] */
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    ef_event_t *ev = t->current->event;
+    size_t len;
+    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+
+    if (key == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (is_key(L, key, len, "method")) {
+        push_iovec(L, ev->request.method);
+    } else if (is_key(L, key, len, "uri")) {
+        push_iovec(L, ev->request.path);
+    } else if (is_key(L, key, len, "querystring")) {
+        pairs_t pairs = {NULL};
+        parse_query(ev->pool, ev->request.query, &pairs);
+        push_pairs(L, &pairs, 0);
+    } else if (is_key(L, key, len, "headers")) {
+        push_object(t, EF_LUA_REQUEST_HEADERS);
+    } else if (is_key(L, key, len, "cookies")) {
+        pairs_t pairs = {NULL};
+        parse_request_cookies(ev->pool, ev->request.headers, &pairs);
+        push_pairs(L, &pairs, 0);
+    } else {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+/* event.response.* */
+static int on_response_index(lua_State *L) /* [-0, +1] */
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    ef_event_t *ev = t->current->event;
+    size_t len;
+    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+
+    if (key == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (is_key(L, key, len, "statusCode")) {
+        lua_pushinteger(L, ev->response.status);
+    } else if (is_key(L, key, len, "statusDescription")) {
+        push_iovec(L, ev->response.reason);
+    } else if (is_key(L, key, len, "headers")) {
+        push_object(t, EF_LUA_RESPONSE_HEADERS);
+    } else if (is_key(L, key, len, "cookies")) {
+        pairs_t pairs = {NULL};
+        parse_response_cookies(ev->pool, ev->response.headers, &pairs);
+        push_pairs(L, &pairs, 1);
+    } else {
+        lua_pushnil(L); /* no `body`: like CloudFront, a function does not see the origin's body */
+        return 1;
+    }
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+/* event.* */
+static int on_event_index(lua_State *L) /* [-0, +1] */
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    ef_event_t *ev = t->current->event;
+    size_t len;
+    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+
+    if (key == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (is_key(L, key, len, "version")) {
+        lua_pushliteral(L, "1.0");
+    } else if (is_key(L, key, len, "context")) {
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, ef_hook_names[ev->hook]);
+        lua_setfield(L, -2, "eventType");
+        lua_pushstring(L, ev->request_id);
+        lua_setfield(L, -2, "requestId");
+    } else if (is_key(L, key, len, "viewer")) {
+        lua_createtable(L, 0, 1);
+        push_iovec(L, ev->client_ip);
+        lua_setfield(L, -2, "ip");
+    } else if (is_key(L, key, len, "request")) {
+        push_object(t, EF_LUA_REQUEST);
+    } else if (is_key(L, key, len, "response") && ef_hook_is_response(ev->hook)) {
+        push_object(t, EF_LUA_RESPONSE);
+    } else {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+void ef_lua_event_init(ef_lua_thread_t *t)
+{
+    static const struct {
+        lua_CFunction index, newindex, pairs;
+    } mts[EF_LUA_NUM_OBJECTS] = {
+        [EF_LUA_EVENT] = {on_event_index},
+        [EF_LUA_REQUEST] = {on_request_index},
+        [EF_LUA_RESPONSE] = {on_response_index},
+        [EF_LUA_REQUEST_HEADERS] = {on_request_headers_index, on_request_headers_newindex, on_request_headers_pairs},
+        [EF_LUA_RESPONSE_HEADERS] = {on_response_headers_index, on_response_headers_newindex, on_response_headers_pairs},
+    };
+    lua_State *L = t->L;
+
+    for (int i = 0; i != EF_LUA_NUM_OBJECTS; ++i) {
+        lua_createtable(L, 0, 4);
+        if (mts[i].index != NULL) {
+            lua_pushcfunction(L, mts[i].index);
+            lua_setfield(L, -2, "__index");
+        }
+        if (mts[i].newindex != NULL) {
+            lua_pushcfunction(L, mts[i].newindex);
+            lua_setfield(L, -2, "__newindex");
+        }
+        if (mts[i].pairs != NULL) {
+            lua_pushcfunction(L, mts[i].pairs);
+            lua_setfield(L, -2, "__pairs");
+        }
+        /* shared by every invocation: a function may neither see nor change them */
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+        t->mts[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+}
+
+void ef_lua_push_event(ef_lua_thread_t *t)
+{
+    ef_event_t *ev = t->current->event;
+    size_t nreq = ev->request.headers != NULL ? ev->request.headers->size : 0;
+    size_t nres = ev->response.headers != NULL ? ev->response.headers->size : 0;
+
+#define RESET(s, n)                                                                                                                \
+    do {                                                                                                                           \
+        if ((n) > (s).cap) {                                                                                                       \
+            free((s).seen);                                                                                                        \
+            (s).cap = (n) < 32 ? 32 : (n);                                                                                         \
+            if (((s).seen = malloc((s).cap)) == NULL)                                                                              \
+                abort();                                                                                                           \
+        }                                                                                                                          \
+        if ((s).seen != NULL)                                                                                                      \
+            memset((s).seen, 0, (n));                                                                                              \
+    } while (0)
+    RESET(t->req_seen, nreq);
+    RESET(t->res_seen, nres);
+#undef RESET
+
+    push_object(t, EF_LUA_EVENT);
+    lua_pushvalue(t->L, -1);
+    lua_rawsetp(t->L, LUA_REGISTRYINDEX, &event_key);
+}
+
+/* ---- back from Lua ---- */
+
+#define INVALID(...)                                                                                                               \
+    do {                                                                                                                           \
+        snprintf(why, whylen, __VA_ARGS__);                                                                                        \
+        return -1;                                                                                                                 \
+    } while (0)
+
+static h2o_iovec_t dup_value(lua_State *L, h2o_mem_pool_t *pool, int idx)
+{
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    return h2o_strdup(pool, s, len);
+}
+
+/* reads a field: raw for our own objects (an absent field was never touched), through metamethods otherwise */
+static int get_field(lua_State *L, int idx, const char *key, int raw)
+{
+    if (raw) {
+        lua_pushstring(L, key);
+        return lua_rawget(L, idx);
+    }
+    return lua_getfield(L, idx, key);
+}
+
+static int is_string(lua_State *L, int idx)
+{
+    int type = lua_type(L, idx);
+    return type == LUA_TSTRING || type == LUA_TNUMBER;
+}
+
+static int same_items(const item_t *a, size_t na, const item_t *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i != na; ++i)
+        if (!h2o_memis(a[i].value.base, a[i].value.len, b[i].value.base, b[i].value.len) ||
+            !h2o_memis(a[i].attrs.base, a[i].attrs.len, b[i].attrs.base, b[i].attrs.len))
+            return 0;
+    return 1;
+}
+
+/* Reads one item, {value = ..., attributes = ...} or a plain string, at `idx`. */
+static int read_item(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *what, item_t *item, char *why, size_t whylen)
+{
+    if (is_string(L, idx)) {
+        *item = (item_t){dup_value(L, pool, idx), {NULL, 0}};
+        return 0;
+    }
+    if (!lua_istable(L, idx))
+        INVALID("%s: expected {value = \"...\"}, got %s", what, luaL_typename(L, idx));
+    lua_getfield(L, idx, "value");
+    if (!is_string(L, -1))
+        INVALID("%s: value must be a string, got %s", what, luaL_typename(L, -1));
+    item->value = dup_value(L, pool, -1);
+    lua_pop(L, 1);
+    item->attrs = h2o_iovec_init(NULL, 0);
+    if (lua_getfield(L, idx, "attributes") != LUA_TNIL) {
+        if (!is_string(L, -1))
+            INVALID("%s: attributes must be a string, got %s", what, luaL_typename(L, -1));
+        item->attrs = dup_value(L, pool, -1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+/**
+ * The values an entry (at `idx`) stands for, given the originals: CloudFront's rule. A
+ * changed multiValue wins; else a changed value replaces the first original. nil or
+ * false: none (deleted). Returns the number of items, or -1 when invalid.
+ */
+static int read_entry(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *what, const item_t *orig, size_t norig, item_t *items,
+                      char *why, size_t whylen)
+{
+    int n = 0;
+
+    idx = lua_absindex(L, idx);
+    if (lua_isnil(L, idx) || (lua_isboolean(L, idx) && !lua_toboolean(L, idx)))
+        return 0;
+    if (!lua_istable(L, idx)) {
+        if (read_item(L, pool, idx, what, items, why, whylen) != 0)
+            return -1;
+        return 1;
+    }
+    if (lua_getfield(L, idx, "multiValue") != LUA_TNIL) {
+        if (!lua_istable(L, -1))
+            INVALID("%s: multiValue must be an array, got %s", what, luaL_typename(L, -1));
+        lua_Integer len = luaL_len(L, -1);
+        if (len > MAX_ITEMS)
+            INVALID("%s: more than %d values", what, MAX_ITEMS);
+        for (lua_Integer i = 1; i <= len; ++i) {
+            lua_geti(L, -1, i);
+            if (read_item(L, pool, lua_gettop(L), what, items + n, why, whylen) != 0)
+                return -1;
+            ++n;
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+        if (n != 0 && !same_items(items, n, orig, norig))
+            return n;
+    } else {
+        lua_pop(L, 1);
+    }
+    /* the value, with the originals after the first */
+    if (read_item(L, pool, idx, what, items, why, whylen) != 0)
+        return -1;
+    n = 1;
+    for (size_t i = 1; i < norig && n != MAX_ITEMS; ++i)
+        items[n++] = orig[i];
+    return n;
+}
+
+static size_t originals_of(const h2o_headers_t *headers, h2o_iovec_t name, item_t *orig)
+{
+    size_t n = 0;
+    for (size_t i = 0; i != headers->size && n != MAX_ITEMS; ++i)
+        if (h2o_memis(headers->entries[i].name->base, headers->entries[i].name->len, name.base, name.len))
+            orig[n++] = (item_t){headers->entries[i].value, {NULL, 0}};
+    return n;
+}
+
+static void delete_headers(h2o_headers_t *headers, h2o_iovec_t name)
+{
+    ssize_t i;
+    while ((i = h2o_find_header_by_str(headers, name.base, name.len, -1)) != -1)
+        h2o_delete_header(headers, i);
+}
+
+static void add_header(h2o_mem_pool_t *pool, h2o_headers_t *headers, h2o_iovec_t name, h2o_iovec_t value)
+{
+    const h2o_token_t *token = h2o_lookup_token(name.base, name.len);
+    if (token != NULL)
+        h2o_add_header(pool, headers, token, NULL, value.base, value.len);
+    else
+        h2o_add_header_by_str(pool, headers, name.base, name.len, 0, NULL, value.base, value.len);
+}
+
+typedef struct st_change_t {
+    h2o_iovec_t name;
+    item_t *items;
+    size_t n;
+    int keep; /* a table replacing all headers left out one a function may not touch: it stays */
+} change_t;
+
+/**
+ * Applies a headers table (at `idx`) to `headers`. `lazy`: it is our own object, whose
+ * absent names are either untouched or (when seen) deleted; otherwise it replaces all.
+ */
+static int apply_headers(lua_State *L, ef_event_t *ev, ef_lua_object_t kind, h2o_headers_t *headers, const uint8_t *seen, int idx,
+                         int lazy, char *why, size_t whylen)
+{
+    H2O_VECTOR(change_t) changes = {NULL};
+    item_t orig[MAX_ITEMS];
+    size_t i;
+
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            INVALID("header names must be strings, got %s", luaL_typename(L, -2));
+        h2o_iovec_t name = dup_value(L, ev->pool, -2);
+        size_t norig = originals_of(headers, name, orig);
+        item_t *items = h2o_mem_alloc_pool(ev->pool, sizeof(*items) * MAX_ITEMS);
+        char what[96];
+        snprintf(what, sizeof(what), "header \"%.*s\"", (int)(name.len < 64 ? name.len : 64), name.base);
+        int n = read_entry(L, ev->pool, -1, what, orig, norig, items, why, whylen);
+        if (n < 0)
+            return -1;
+        lua_pop(L, 1);
+        if (lazy && same_items(items, n, orig, norig))
+            continue;
+        h2o_vector_reserve(ev->pool, &changes, changes.size + 1);
+        changes.entries[changes.size++] = (change_t){name, items, (size_t)n, 0};
+    }
+    /* deletions: names handed out, or all of them when the table replaces the headers */
+    for (i = 0; i != headers->size; ++i) {
+        const h2o_header_t *h = headers->entries + i;
+        if (lazy ? !seen[i] : is_excluded(kind, h->name))
+            continue;
+        lua_pushlstring(L, h->name->base, h->name->len);
+        int present = lua_rawget(L, idx) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (present)
+            continue;
+        size_t j;
+        for (j = 0; j != changes.size; ++j)
+            if (h2o_memis(changes.entries[j].name.base, changes.entries[j].name.len, h->name->base, h->name->len))
+                break;
+        if (j == changes.size) {
+            h2o_vector_reserve(ev->pool, &changes, changes.size + 1);
+            changes.entries[changes.size++] = (change_t){*h->name, NULL, 0, 0};
+        }
+    }
+    /* check everything before changing anything */
+    for (i = 0; i != changes.size; ++i) {
+        change_t *c = changes.entries + i;
+        if (!ef_event_header_allowed(ev->hook, c->name, why, whylen)) {
+            if (lazy || c->n != 0)
+                return -1;
+            c->keep = 1;
+            continue;
+        }
+        for (size_t j = 0; j != c->n; ++j)
+            if (ef_event_check_header_value(c->name, c->items[j].value, why, whylen) != 0)
+                return -1;
+    }
+    for (i = 0; i != changes.size; ++i) {
+        change_t *c = changes.entries + i;
+        if (c->keep)
+            continue;
+        delete_headers(headers, c->name);
+        for (size_t j = 0; j != c->n; ++j)
+            add_header(ev->pool, headers, c->name, c->items[j].value);
+    }
+    return 0;
+}
+
+/* Serializes pairs as a query string ("a=1&b=2"), or cookies ("a=1; b=2"). */
+static h2o_iovec_t join_pairs(h2o_mem_pool_t *pool, const pairs_t *pairs, const char *sep)
+{
+    size_t len = 0, seplen = strlen(sep);
+    for (size_t i = 0; i != pairs->size; ++i)
+        len += pairs->entries[i].name.len + 1 + pairs->entries[i].item.value.len * 3 + seplen;
+    char *buf = h2o_mem_alloc_pool(pool, len + 1), *p = buf;
+    for (size_t i = 0; i != pairs->size; ++i) {
+        if (i != 0)
+            memcpy(p, sep, seplen), p += seplen;
+        memcpy(p, pairs->entries[i].name.base, pairs->entries[i].name.len);
+        p += pairs->entries[i].name.len;
+        *p++ = '=';
+        memcpy(p, pairs->entries[i].item.value.base, pairs->entries[i].item.value.len);
+        p += pairs->entries[i].item.value.len;
+    }
+    return h2o_iovec_init(buf, p - buf);
+}
+
+static int cmp_pairs(const void *_a, const void *_b)
+{
+    const pair_t *a = _a, *b = _b;
+    size_t n = a->name.len < b->name.len ? a->name.len : b->name.len;
+    int c = memcmp(a->name.base, b->name.base, n);
+    return c != 0 ? c : (a->name.len > b->name.len) - (a->name.len < b->name.len);
+}
+
+static void sort_pairs(pairs_t *pairs)
+{
+    /* by name, keeping each name's values in order: insertion sort is stable, and lists are short */
+    for (size_t i = 1; i < pairs->size; ++i) {
+        pair_t p = pairs->entries[i];
+        size_t j = i;
+        while (j != 0 && cmp_pairs(pairs->entries + j - 1, &p) > 0) {
+            pairs->entries[j] = pairs->entries[j - 1];
+            --j;
+        }
+        pairs->entries[j] = p;
+    }
+}
+
+static int same_pairs(const pairs_t *a, const pairs_t *b)
+{
+    if (a->size != b->size)
+        return 0;
+    for (size_t i = 0; i != a->size; ++i)
+        if (cmp_pairs(a->entries + i, b->entries + i) != 0 || !same_items(&a->entries[i].item, 1, &b->entries[i].item, 1))
+            return 0;
+    return 1;
+}
+
+/**
+ * Reads a table of entries (querystring or cookies) at `idx` into `out`, sorted by
+ * name, given the original pairs (sorted) for CloudFront's multiValue rule.
+ */
+static int read_pairs(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *what, const pairs_t *orig, pairs_t *out, char *why,
+                      size_t whylen)
+{
+    item_t origitems[MAX_ITEMS], *items = h2o_mem_alloc_pool(pool, sizeof(*items) * MAX_ITEMS);
+
+    if (!lua_istable(L, idx))
+        INVALID("%s must be a table, got %s", what, luaL_typename(L, idx));
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            INVALID("%s: names must be strings, got %s", what, luaL_typename(L, -2));
+        h2o_iovec_t name = dup_value(L, pool, -2);
+        size_t norig = 0;
+        for (size_t i = 0; i != orig->size && norig != MAX_ITEMS; ++i)
+            if (h2o_memis(orig->entries[i].name.base, orig->entries[i].name.len, name.base, name.len))
+                origitems[norig++] = orig->entries[i].item;
+        char w[96];
+        snprintf(w, sizeof(w), "%s \"%.*s\"", what, (int)(name.len < 64 ? name.len : 64), name.base);
+        int n = read_entry(L, pool, -1, w, origitems, norig, items, why, whylen);
+        if (n < 0)
+            return -1;
+        for (int i = 0; i != n; ++i)
+            add_pair(pool, out, name, items[i].value, items[i].attrs);
+        lua_pop(L, 1);
+    }
+    sort_pairs(out);
+    return 0;
+}
+
+/* Percent-encodes what cannot stand in a query string; parameters are otherwise kept as they were written. */
+static h2o_iovec_t encode_query(h2o_mem_pool_t *pool, h2o_iovec_t q)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *buf = h2o_mem_alloc_pool(pool, q.len * 3 + 1), *p = buf;
+    for (size_t i = 0; i != q.len; ++i) {
+        unsigned char c = q.base[i];
+        if (c <= ' ' || c >= 0x7f || c == '#') {
+            *p++ = '%';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        } else {
+            *p++ = c;
+        }
+    }
+    return h2o_iovec_init(buf, p - buf);
+}
+
+static int apply_request(lua_State *L, ef_lua_thread_t *t, int idx, int orig, char *why, size_t whylen)
+{
+    ef_event_t *ev = t->current->event;
+
+    if (get_field(L, idx, "method", orig) != LUA_TNIL) {
+        if (!is_string(L, -1))
+            INVALID("method must be a string, got %s", luaL_typename(L, -1));
+        size_t len;
+        const char *m = lua_tolstring(L, -1, &len);
+        if (!h2o_memis(m, len, ev->request.method.base, ev->request.method.len))
+            INVALID("method is read-only (changed from %.*s to %.*s)", (int)ev->request.method.len, ev->request.method.base,
+                    (int)(len < 32 ? len : 32), m);
+    }
+    lua_pop(L, 1);
+
+    if (get_field(L, idx, "uri", orig) != LUA_TNIL) {
+        if (lua_type(L, -1) != LUA_TSTRING)
+            INVALID("uri must be a string, got %s", luaL_typename(L, -1));
+        size_t len;
+        const char *uri = lua_tolstring(L, -1, &len);
+        if (!h2o_memis(uri, len, ev->request.path.base, ev->request.path.len)) {
+            h2o_iovec_t path = h2o_strdup(ev->pool, uri, len);
+            if (ef_event_check_path(path, why, whylen) != 0)
+                return -1;
+            ev->request.path = path;
+            ev->request_path_changed = 1;
+        }
+    }
+    lua_pop(L, 1);
+
+    int type = get_field(L, idx, "querystring", orig);
+    if (type == LUA_TSTRING) {
+        size_t len;
+        const char *q = lua_tolstring(L, -1, &len);
+        if (len != 0 && q[0] == '?')
+            ++q, --len;
+        h2o_iovec_t query = encode_query(ev->pool, h2o_iovec_init(q, len));
+        if (!h2o_memis(query.base, query.len, ev->request.query.base, ev->request.query.len)) {
+            ev->request.query = query.len != 0 ? query : h2o_iovec_init(NULL, 0);
+            ev->request_path_changed = 1;
+        }
+    } else if (type != LUA_TNIL) {
+        pairs_t before = {NULL}, after = {NULL};
+        parse_query(ev->pool, ev->request.query, &before);
+        sort_pairs(&before);
+        if (read_pairs(L, ev->pool, -1, "querystring", &before, &after, why, whylen) != 0)
+            return -1;
+        if (!same_pairs(&before, &after)) {
+            h2o_iovec_t query = encode_query(ev->pool, join_pairs(ev->pool, &after, "&"));
+            ev->request.query = query.len != 0 ? query : h2o_iovec_init(NULL, 0);
+            ev->request_path_changed = 1;
+        }
+    }
+    lua_pop(L, 1);
+
+    if (get_field(L, idx, "headers", orig) != LUA_TNIL) {
+        if (!lua_istable(L, -1))
+            INVALID("headers must be a table, got %s", luaL_typename(L, -1));
+        int lazy = 0;
+        if (lua_getmetatable(L, -1)) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, t->mts[EF_LUA_REQUEST_HEADERS]);
+            lazy = lua_rawequal(L, -1, -2);
+            lua_pop(L, 2);
+        }
+        if (apply_headers(L, ev, EF_LUA_REQUEST_HEADERS, ev->request.headers, t->req_seen.seen, -1, lazy, why, whylen) != 0)
+            return -1;
+    }
+    lua_pop(L, 1);
+
+    if (get_field(L, idx, "cookies", orig) != LUA_TNIL) {
+        pairs_t before = {NULL}, after = {NULL};
+        parse_request_cookies(ev->pool, ev->request.headers, &before);
+        sort_pairs(&before);
+        if (read_pairs(L, ev->pool, -1, "cookie", &before, &after, why, whylen) != 0)
+            return -1;
+        if (!same_pairs(&before, &after)) {
+            h2o_iovec_t v = join_pairs(ev->pool, &after, "; ");
+            if (ef_event_check_header_value(h2o_iovec_init(H2O_STRLIT("cookie")), v, why, whylen) != 0)
+                return -1;
+            delete_headers(ev->request.headers, h2o_iovec_init(H2O_STRLIT("cookie")));
+            if (v.len != 0)
+                h2o_add_header(ev->pool, ev->request.headers, H2O_TOKEN_COOKIE, NULL, v.base, v.len);
+        }
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+static const char *standard_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
+    }
+}
+
+static int apply_body(lua_State *L, ef_event_t *ev, int idx, char *why, size_t whylen)
+{
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        ev->response.body = dup_value(L, ev->pool, idx);
+        ev->response.has_body = 1;
+        return 0;
+    }
+    if (!lua_istable(L, idx))
+        INVALID("body must be a string or {data = ..., encoding = \"text\"|\"base64\"}, got %s", luaL_typename(L, idx));
+    const char *encoding = "text";
+    if (lua_getfield(L, idx, "encoding") != LUA_TNIL) {
+        if (lua_type(L, -1) != LUA_TSTRING)
+            INVALID("body.encoding must be \"text\" or \"base64\", got %s", luaL_typename(L, -1));
+        encoding = lua_tostring(L, -1);
+    }
+    if (strcmp(encoding, "text") != 0 && strcmp(encoding, "base64") != 0)
+        INVALID("body.encoding must be \"text\" or \"base64\", got \"%.32s\"", encoding);
+    int base64 = encoding[0] == 'b';
+    lua_pop(L, 1);
+    if (lua_getfield(L, idx, "data") != LUA_TSTRING)
+        INVALID("body.data must be a string, got %s", luaL_typename(L, -1));
+    h2o_iovec_t data = dup_value(L, ev->pool, -1);
+    lua_pop(L, 1);
+    if (base64) {
+        h2o_iovec_t decoded = h2o_decode_base64url(ev->pool, data.base, data.len);
+        if (decoded.base == NULL) {
+            /* h2o decodes the URL alphabet; map the standard one onto it */
+            char *copy = h2o_mem_alloc_pool(ev->pool, data.len);
+            size_t n = 0;
+            for (size_t i = 0; i != data.len; ++i) {
+                char c = data.base[i];
+                if (c == '=' || c == '\n' || c == '\r')
+                    continue;
+                copy[n++] = c == '+' ? '-' : c == '/' ? '_' : c;
+            }
+            decoded = h2o_decode_base64url(ev->pool, copy, n);
+        }
+        if (decoded.base == NULL)
+            INVALID("body.data is not valid base64");
+        data = decoded;
+    }
+    ev->response.body = data;
+    ev->response.has_body = 1;
+    return 0;
+}
+
+static int apply_response(lua_State *L, ef_lua_thread_t *t, int idx, int orig, int generated, char *why, size_t whylen)
+{
+    ef_event_t *ev = t->current->event;
+    int status_changed = 0;
+
+    if (generated) {
+        ev->response = (ef_event_response_t){0};
+        ev->response.headers = h2o_mem_alloc_pool(ev->pool, sizeof(*ev->response.headers));
+        *ev->response.headers = (h2o_headers_t){NULL};
+        ev->outcome = EF_EVENT_RESPOND;
+    }
+    if (get_field(L, idx, "statusCode", orig) != LUA_TNIL) {
+        int isnum;
+        lua_Integer status = lua_tointegerx(L, -1, &isnum);
+        if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
+            INVALID("statusCode must be an integer, got %s", lua_type(L, -1) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, -1));
+        if (status < 200 || status > 599)
+            INVALID("statusCode %lld is outside 200-599", (long long)status);
+        status_changed = (int)status != ev->response.status;
+        ev->response.status = (int)status;
+    }
+    lua_pop(L, 1);
+
+    if (get_field(L, idx, "statusDescription", orig) != LUA_TNIL) {
+        if (!is_string(L, -1))
+            INVALID("statusDescription must be a string, got %s", luaL_typename(L, -1));
+        ev->response.reason = dup_value(L, ev->pool, -1);
+    } else if (status_changed) {
+        const char *r = standard_reason(ev->response.status);
+        ev->response.reason = h2o_iovec_init(r, strlen(r));
+    }
+    lua_pop(L, 1);
+
+    if (get_field(L, idx, "headers", orig) != LUA_TNIL) {
+        if (!lua_istable(L, -1))
+            INVALID("headers must be a table, got %s", luaL_typename(L, -1));
+        int lazy = 0;
+        if (!generated && lua_getmetatable(L, -1)) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, t->mts[EF_LUA_RESPONSE_HEADERS]);
+            lazy = lua_rawequal(L, -1, -2);
+            lua_pop(L, 2);
+        }
+        if (apply_headers(L, ev, EF_LUA_RESPONSE_HEADERS, ev->response.headers, t->res_seen.seen, -1, lazy, why, whylen) != 0)
+            return -1;
+    }
+    lua_pop(L, 1);
+
+    if (get_field(L, idx, "cookies", orig) != LUA_TNIL) {
+        pairs_t before = {NULL}, after = {NULL};
+        parse_response_cookies(ev->pool, ev->response.headers, &before);
+        sort_pairs(&before);
+        if (read_pairs(L, ev->pool, -1, "cookie", &before, &after, why, whylen) != 0)
+            return -1;
+        if (!same_pairs(&before, &after)) {
+            delete_headers(ev->response.headers, h2o_iovec_init(H2O_STRLIT("set-cookie")));
+            for (size_t i = 0; i != after.size; ++i) {
+                pair_t *p = after.entries + i;
+                h2o_iovec_t v = p->item.attrs.len != 0 ? h2o_concat(ev->pool, p->name, h2o_iovec_init(H2O_STRLIT("=")), p->item.value,
+                                                                     h2o_iovec_init(H2O_STRLIT("; ")), p->item.attrs)
+                                                       : h2o_concat(ev->pool, p->name, h2o_iovec_init(H2O_STRLIT("=")), p->item.value);
+                if (ef_event_check_header_value(h2o_iovec_init(H2O_STRLIT("set-cookie")), v, why, whylen) != 0)
+                    return -1;
+                h2o_add_header(ev->pool, ev->response.headers, H2O_TOKEN_SET_COOKIE, NULL, v.base, v.len);
+            }
+        }
+    }
+    lua_pop(L, 1);
+
+    if (get_field(L, idx, "body", orig) != LUA_TNIL && apply_body(L, ev, lua_gettop(L), why, whylen) != 0)
+        return -1;
+    lua_pop(L, 1);
+
+    if (generated && ev->response.status == 0)
+        INVALID("a response needs a statusCode");
+    return ef_event_check_response(&ev->response, why, whylen);
+}
+
+int ef_lua_apply_result(ef_lua_thread_t *t, int idx, char *why, size_t whylen)
+{
+    lua_State *L = t->L;
+    ef_event_t *ev = t->current->event;
+    int is_request = 0, is_response = 0, has_status;
+
+    if (!lua_istable(L, idx))
+        INVALID("the handler returned %s; expected the request, or a response (a table)", luaL_typename(L, idx));
+    /* our own request or response object: untouched fields can be read raw as absent */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &event_key);
+    lua_pushliteral(L, "request");
+    lua_rawget(L, -2);
+    is_request = lua_rawequal(L, -1, idx);
+    lua_pop(L, 1);
+    lua_pushliteral(L, "response");
+    lua_rawget(L, -2);
+    is_response = lua_rawequal(L, -1, idx);
+    lua_pop(L, 2);
+
+    if (is_request) {
+        has_status = 0;
+    } else if (is_response) {
+        has_status = 1;
+    } else {
+        has_status = lua_getfield(L, idx, "statusCode") != LUA_TNIL;
+        lua_pop(L, 1);
+    }
+
+    int ret;
+    if (ef_hook_is_response(ev->hook)) {
+        if (!has_status)
+            INVALID("a %s function must return a response (a table with statusCode), not the request", ef_hook_names[ev->hook]);
+        ret = apply_response(L, t, idx, is_response, 0, why, whylen);
+    } else if (has_status) {
+        ret = apply_response(L, t, idx, 0, 1, why, whylen);
+    } else {
+        ret = apply_request(L, t, idx, is_request, why, whylen);
+    }
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &event_key);
+    return ret;
+}

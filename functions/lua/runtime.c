@@ -1,0 +1,767 @@
+/*
+ * The Lua quick path: Lua 5.4 inside the event loop, in a sandbox with hard limits.
+ *
+ * One lua_State per worker thread holds every Lua function, each compiled once. An
+ * invocation gets a fresh _ENV whose __index is a table of read-only libraries, runs
+ * the function's module in it (so module-level locals start afresh too), calls the
+ * handler with the event and reads back what it returned. Nothing a function writes
+ * survives it: the shared tables are read-only proxies, and neither metatables with
+ * __gc (code that would run later, outside any budget) nor the debug, io, os,
+ * package and coroutine libraries exist here.
+ *
+ * Limits: the allocator refuses to let an invocation grow the state by more than its
+ * `memory`; a count hook checks the clock every HOOK_COUNT VM instructions against
+ * its `timeout`, and pattern matching (which runs in C, where the hook cannot reach)
+ * charges the same clock through ef_lua_pattern_tick. A function that is stopped
+ * stays stopped: the hook then fires on every instruction, and pcall and xpcall
+ * re-raise, so it cannot catch its own end.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <lualib.h>
+#include "conf/units.h"
+#include "functions/lua/helpers.h"
+#include "functions/lua/lua_internal.h"
+#include "functions/lua/pattern.h"
+
+#define HOOK_COUNT 1000     /* VM instructions between clock checks: ~10 us, well under any budget */
+#define MAX_LOG_LINE (16 * 1024)
+
+/* per function, for all threads */
+struct st_function_data_t {
+    char *source;
+    size_t len;
+    size_t index; /* among the thread's slots */
+    char chunkname[128];
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void on_count(lua_State *L, lua_Debug *ar);
+
+/* the allocator: the memory budget lives here */
+
+static void *on_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    ef_lua_thread_t *t = ud;
+    size_t old = ptr != NULL ? osize : 0; /* without ptr, osize is the kind of object, not a size */
+
+    if (nsize == 0) {
+        free(ptr);
+        t->mem.used -= old;
+        return NULL;
+    }
+    if (nsize > old && t->mem.limit != 0 && t->mem.used + (nsize - old) > t->mem.limit) {
+        if (t->killed == EF_LUA_ALIVE) {
+            t->killed = EF_LUA_KILLED_MEMORY;
+            /* from now on every instruction raises (lua_sethook is safe anywhere, signal handlers included) */
+            lua_sethook(t->L, on_count, LUA_MASKCOUNT, 1);
+        }
+        return NULL; /* Lua raises its memory error (after a last collection, which may free enough) */
+    }
+    void *p = realloc(ptr, nsize);
+    if (p == NULL)
+        return NULL;
+    t->mem.used += nsize - old;
+    if (t->mem.used > t->mem.peak)
+        t->mem.peak = t->mem.used;
+    return p;
+}
+
+/* the CPU budget */
+
+static void on_count(lua_State *L, lua_Debug *ar)
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+
+    if (t->killed == EF_LUA_ALIVE && now_ns() < t->deadline)
+        return;
+    if (t->killed == EF_LUA_ALIVE) {
+        t->killed = EF_LUA_KILLED_CPU;
+        /* from now on every instruction raises, so no loop inside a pcall survives */
+        lua_sethook(L, on_count, LUA_MASKCOUNT, 1);
+    }
+    luaL_error(L, t->killed == EF_LUA_KILLED_CPU ? "CPU budget exceeded" : "memory limit exceeded");
+}
+
+void ef_lua_pattern_tick(lua_State *L)
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    if (t->current != NULL && (t->killed != EF_LUA_ALIVE || now_ns() >= t->deadline))
+        on_count(L, NULL);
+}
+
+/* the sandbox's own versions of base functions */
+
+/* re-raises the error at the top of the stack when the invocation has been stopped */
+static void rethrow_if_killed(lua_State *L)
+{
+    if (ef_lua_thread(L)->killed != EF_LUA_ALIVE)
+        lua_error(L);
+}
+
+static int safe_pcall(lua_State *L) /* [-(n), +(1|m)] */
+{
+    luaL_checkany(L, 1);
+    int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (status != LUA_OK)
+        rethrow_if_killed(L);
+    lua_pushboolean(L, status == LUA_OK);
+    lua_insert(L, 1);
+    return lua_gettop(L);
+}
+
+static int safe_xpcall(lua_State *L) /* [-(n), +(1|m)] */
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 1);
+    lua_copy(L, 2, 1); /* the handler below the function and its arguments */
+    lua_replace(L, 2);
+    int status = lua_pcall(L, n - 2, LUA_MULTRET, 1);
+    if (status != LUA_OK)
+        rethrow_if_killed(L);
+    lua_pushboolean(L, status == LUA_OK);
+    lua_replace(L, 1);
+    return lua_gettop(L);
+}
+
+static int is_frozen(lua_State *L, int idx)
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->frozen);
+    lua_pushvalue(L, idx);
+    int frozen = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 2);
+    return frozen;
+}
+
+static int safe_rawset(lua_State *L) /* [-3, +1] */
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checkany(L, 2);
+    luaL_checkany(L, 3);
+    if (is_frozen(L, 1))
+        return luaL_error(L, "attempt to modify a read-only table");
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+static int safe_setmetatable(lua_State *L) /* [-2, +1] */
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int t = lua_type(L, 2);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (t == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+        return luaL_error(L, "__gc metamethods are not allowed");
+    lua_settop(L, 2);
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+static const char env_key = 'E'; /* registry key: the current invocation's _ENV */
+
+static int safe_load(lua_State *L) /* [-(1|4), +(1|2)] */
+{
+    int has_env = !lua_isnone(L, 4);
+    const char *mode = luaL_optstring(L, 3, "t");
+
+    if (strcmp(mode, "t") != 0)
+        return luaL_error(L, "load: only text chunks can be loaded (mode \"t\")");
+    lua_settop(L, 4);
+    /* the base library's load, in text mode, with the invocation's _ENV as the default */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushliteral(L, "t");
+    if (has_env)
+        lua_pushvalue(L, 4);
+    else
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &env_key);
+    lua_call(L, 4, 2);
+    if (lua_isnil(L, -2))
+        return 2; /* nil, message */
+    lua_pop(L, 1);
+    return 1;
+}
+
+static int safe_collectgarbage(lua_State *L) /* [-(0|1), +1] */
+{
+    const char *opt = luaL_optstring(L, 1, "collect");
+    if (strcmp(opt, "count") != 0)
+        return luaL_error(L, "collectgarbage(\"%s\") is not allowed; only \"count\" is", opt);
+    lua_pushnumber(L, (lua_Number)lua_gc(L, LUA_GCCOUNT, 0) + (lua_Number)lua_gc(L, LUA_GCCOUNTB, 0) / 1024);
+    return 1;
+}
+
+static int now(lua_State *L) /* [-0, +1] */
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)(ts.tv_nsec / 1000000) / 1000);
+    return 1;
+}
+
+/* print and console.*: one line in the function's log per call */
+static int log_line(lua_State *L, const char *level) /* [-n, +0] */
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+
+    luaL_buffinit(L, &b);
+    if (level != NULL) {
+        luaL_addstring(&b, level);
+        luaL_addchar(&b, ' ');
+    }
+    for (int i = 1; i <= n; ++i) {
+        if (i > 1)
+            luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, NULL); /* calls __tostring, under the budget */
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    size_t len;
+    const char *msg = lua_tolstring(L, -1, &len);
+    if (t->current != NULL) {
+        if (len > MAX_LOG_LINE) {
+            char tail[64];
+            int tl = snprintf(tail, sizeof(tail), " ... (%zu more bytes not logged)", len - MAX_LOG_LINE);
+            lua_pushlstring(L, msg, MAX_LOG_LINE);
+            lua_pushlstring(L, tail, tl);
+            lua_concat(L, 2);
+            msg = lua_tolstring(L, -1, &len);
+        }
+        t->current->log(t->current, msg, len);
+    }
+    return 0;
+}
+
+static int lua_print(lua_State *L)
+{
+    return log_line(L, NULL);
+}
+
+static int console_log(lua_State *L)
+{
+    return log_line(L, NULL);
+}
+
+static int console_warn(lua_State *L)
+{
+    return log_line(L, "WARN");
+}
+
+static int console_error(lua_State *L)
+{
+    return log_line(L, "ERROR");
+}
+
+/* require: modules from the function's own code directory, run in the caller's _ENV */
+
+static int read_file(const char *path, char **data, size_t *len, size_t max, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "rb");
+    struct stat st;
+
+    if (fp == NULL) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a regular file", path);
+        fclose(fp);
+        return -1;
+    }
+    if ((size_t)st.st_size > max) {
+        char a[32], b[32];
+        snprintf(a, sizeof(a), "%zu bytes", (size_t)st.st_size);
+        snprintf(b, sizeof(b), "%zu bytes", max);
+        snprintf(err, errlen, "%s is %s, over max-code-size (%s)", path, a, b);
+        fclose(fp);
+        return -1;
+    }
+    *len = (size_t)st.st_size;
+    if ((*data = malloc(*len + 1)) == NULL)
+        abort();
+    if (fread(*data, 1, *len, fp) != *len) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        free(*data);
+        *data = NULL;
+        fclose(fp);
+        return -1;
+    }
+    (*data)[*len] = '\0';
+    fclose(fp);
+    return 0;
+}
+
+static const char loaded_key = 'L'; /* registry key: the current invocation's loaded modules */
+
+static int safe_require(lua_State *L) /* [-1, +1] */
+{
+    ef_lua_slot_t *slot = ef_lua_thread(L)->slot;
+    size_t namelen;
+    const char *name = luaL_checklstring(L, 1, &namelen);
+    char path[4096], err[512];
+
+    /* letters, digits, '_', '-' and dots between parts: nothing can leave the code directory */
+    for (size_t i = 0; i != namelen; ++i) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              (c == '.' && i != 0 && i + 1 != namelen && name[i + 1] != '.')))
+            return luaL_error(L, "require: invalid module name \"%s\"", name);
+    }
+    if (namelen == 0)
+        return luaL_error(L, "require: empty module name");
+
+    /* once per invocation: a module's result is the invocation's, like everything else */
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &loaded_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &loaded_key);
+    }
+    if (lua_getfield(L, -1, name) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+
+    /* compiled once per thread */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, slot->modules);
+    if (lua_getfield(L, -1, name) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        char *src;
+        size_t len;
+        snprintf(path, sizeof(path), "%s/", slot->fn->conf->code_dir);
+        for (size_t i = 0, o = strlen(path); i != namelen && o + 5 < sizeof(path); ++i)
+            path[o++] = name[i] == '.' ? '/' : name[i], path[o] = '\0';
+        strncat(path, ".lua", sizeof(path) - strlen(path) - 1);
+        size_t budget = slot->fn->conf->max_code_size > slot->code_bytes ? slot->fn->conf->max_code_size - slot->code_bytes : 0;
+        if (read_file(path, &src, &len, budget, err, sizeof(err)) != 0)
+            return luaL_error(L, "require \"%s\": %s", name, err);
+        slot->code_bytes += len;
+        const char *base = strrchr(path, '/');
+        lua_pushfstring(L, "@%s", base != NULL ? base + 1 : path);
+        int status = luaL_loadbufferx(L, src, len, lua_tostring(L, -1), "t");
+        free(src);
+        if (status != LUA_OK)
+            return lua_error(L);
+        lua_remove(L, -2);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, name);
+    }
+    /* run it in the invocation's _ENV */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &env_key);
+    lua_setupvalue(L, -2, 1);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -4, name); /* into the invocation's loaded table */
+    return 1;
+}
+
+/* read-only views of shared tables */
+
+static int on_readonly_newindex(lua_State *L)
+{
+    return luaL_error(L, "attempt to modify a read-only table");
+}
+
+static int iterate_hidden(lua_State *L) /* [-2, +2]: next() over the upvalue, keeping the real table out of reach */
+{
+    lua_settop(L, 2);
+    if (lua_next(L, lua_upvalueindex(1)) == 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    return 2;
+}
+
+static int on_readonly_pairs(lua_State *L) /* [-1, +3] */
+{
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__index");
+    lua_pushcclosure(L, iterate_hidden, 1);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* Replaces the table at the top of the stack with a read-only proxy of it. [-1, +1] */
+static void make_readonly(ef_lua_thread_t *t)
+{
+    lua_State *L = t->L;
+    lua_newtable(L);                /* proxy */
+    lua_createtable(L, 0, 4);       /* its metatable */
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, on_readonly_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, on_readonly_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    /* both the proxy and what it shows are out of rawset's reach */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->frozen);
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pushvalue(L, -3);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    lua_remove(L, -2);
+}
+
+static void add_library(ef_lua_thread_t *t, const char *name, lua_CFunction open)
+{
+    luaL_requiref(t->L, name, open, 0);
+    make_readonly(t);
+    lua_setfield(t->L, -2, name);
+}
+
+/* Builds the table every _ENV reads through; leaves nothing on the stack. */
+static void build_sandbox(ef_lua_thread_t *t)
+{
+    lua_State *L = t->L;
+    static const char *const base_names[] = {"assert", "error",    "ipairs",   "next",   "pairs",    "select", "tonumber",
+                                             "tostring", "type",   "rawequal", "rawget", "rawlen",   "getmetatable", NULL};
+
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    t->frozen = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    /* the base library fills the real globals, which no function ever sees */
+    luaL_requiref(L, "_G", luaopen_base, 0);
+    lua_newtable(L); /* the sandbox's globals */
+    for (const char *const *n = base_names; *n != NULL; ++n) {
+        lua_getfield(L, -2, *n);
+        lua_setfield(L, -2, *n);
+    }
+    lua_getfield(L, -2, "_VERSION");
+    lua_setfield(L, -2, "_VERSION");
+    lua_pushcfunction(L, safe_pcall);
+    lua_setfield(L, -2, "pcall");
+    lua_pushcfunction(L, safe_xpcall);
+    lua_setfield(L, -2, "xpcall");
+    lua_pushcfunction(L, safe_rawset);
+    lua_setfield(L, -2, "rawset");
+    lua_pushcfunction(L, safe_setmetatable);
+    lua_setfield(L, -2, "setmetatable");
+    lua_getfield(L, -2, "load");
+    lua_pushcclosure(L, safe_load, 1);
+    lua_setfield(L, -2, "load");
+    lua_pushcfunction(L, safe_collectgarbage);
+    lua_setfield(L, -2, "collectgarbage");
+    lua_pushcfunction(L, lua_print);
+    lua_setfield(L, -2, "print");
+    lua_pushcfunction(L, safe_require);
+    lua_setfield(L, -2, "require");
+    lua_pushcfunction(L, now);
+    lua_setfield(L, -2, "now");
+    lua_remove(L, -2); /* the real globals */
+
+    /* string: without dump, with budgeted patterns, and its metatable out of reach */
+    luaL_requiref(L, "string", luaopen_string, 0);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    ef_lua_pattern_install(L, lua_gettop(L));
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+    make_readonly(t);
+    lua_setfield(L, -2, "string");
+
+    add_library(t, "table", luaopen_table);
+    add_library(t, "math", luaopen_math);
+    add_library(t, "utf8", luaopen_utf8);
+    add_library(t, "crypto", ef_lua_open_crypto);
+    add_library(t, "base64", ef_lua_open_base64);
+    add_library(t, "hex", ef_lua_open_hex);
+    add_library(t, "querystring", ef_lua_open_querystring);
+    static const luaL_Reg console[] = {{"log", console_log}, {"info", console_log}, {"warn", console_warn},
+                                       {"error", console_error}, {NULL, NULL}};
+    luaL_newlib(L, console);
+    make_readonly(t);
+    lua_setfield(L, -2, "console");
+
+    /* every invocation's _ENV: its own table, reading through to the sandbox */
+    lua_createtable(L, 0, 2);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    t->env_mt = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* the runtime */
+
+static int compile(ef_lua_thread_t *t, ef_lua_slot_t *slot, char *err, size_t errlen)
+{
+    struct st_function_data_t *data = slot->fn->data;
+    lua_State *L = t->L;
+
+    if (luaL_loadbufferx(L, data->source, data->len, data->chunkname, "t") != LUA_OK) {
+        snprintf(err, errlen, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
+    slot->chunk = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    slot->modules = luaL_ref(L, LUA_REGISTRYINDEX);
+    slot->code_bytes = data->len;
+    return 0;
+}
+
+static void thread_dispose(void *state)
+{
+    ef_lua_thread_t *t = state;
+    if (t == NULL)
+        return;
+    if (t->L != NULL)
+        lua_close(t->L);
+    free(t->slots);
+    free(t->req_seen.seen);
+    free(t->res_seen.seen);
+    free(t);
+}
+
+static ef_lua_thread_t *new_thread(size_t num_slots)
+{
+    ef_lua_thread_t *t = calloc(1, sizeof(*t));
+
+    if (t == NULL || (t->slots = calloc(num_slots + 1, sizeof(t->slots[0]))) == NULL)
+        abort();
+    if ((t->L = lua_newstate(on_alloc, t)) == NULL)
+        abort();
+    *(ef_lua_thread_t **)lua_getextraspace(t->L) = t;
+    /* most of what an invocation allocates dies with it: the generational collector's case */
+    lua_gc(t->L, LUA_GCGEN, 0, 0);
+    build_sandbox(t);
+    ef_lua_event_init(t);
+    t->num_slots = num_slots;
+    return t;
+}
+
+static void *thread_init(ef_function_t **fns, size_t num_fns)
+{
+    ef_lua_thread_t *t = new_thread(num_fns);
+    char err[1024];
+
+    for (size_t i = 0; i != num_fns; ++i) {
+        t->slots[i].fn = fns[i];
+        ((struct st_function_data_t *)fns[i]->data)->index = i;
+        if (compile(t, t->slots + i, err, sizeof(err)) != 0) {
+            /* prepare compiled the same source: only memory could fail here */
+            fprintf(stderr, "edgefn: cannot compile function \"%s\": %s\n", fns[i]->conf->name, err);
+            abort();
+        }
+    }
+    return t;
+}
+
+/* the message handler of an invocation: a traceback, without calling a non-string error's __tostring */
+static int on_error(lua_State *L) /* [-1, +1] */
+{
+    const char *msg = lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER ? lua_tostring(L, 1) : NULL;
+    if (msg == NULL)
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+static const char invalid_key = 'I'; /* registry key: the reason the result was invalid */
+
+/* Runs the invocation in protected mode. [-0, +0] */
+static int run(lua_State *L)
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    ef_function_t *fn = t->slot->fn;
+    char why[256];
+
+    lua_createtable(L, 0, 4);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->env_mt);
+    lua_setmetatable(L, -2);
+    t->env = lua_gettop(L);
+    lua_pushvalue(L, t->env);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &env_key); /* for load and require, which run in frames of their own */
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->slot->chunk);
+    lua_pushvalue(L, t->env);
+    lua_setupvalue(L, -2, 1);
+    lua_call(L, 0, 0);
+
+    if (lua_getfield(L, t->env, fn->conf->handler) != LUA_TFUNCTION)
+        return luaL_error(L, "%s: the handler \"%s\" is %s, not a function", ((struct st_function_data_t *)fn->data)->chunkname + 1,
+                          fn->conf->handler, luaL_typename(L, -1));
+    ef_lua_push_event(t);
+    lua_call(L, 1, 1);
+    if (ef_lua_apply_result(t, lua_gettop(L), why, sizeof(why)) != 0) {
+        lua_pushstring(L, why);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &invalid_key);
+    }
+    return 0;
+}
+
+static void invoke(ef_invocation_t *inv)
+{
+    ef_lua_thread_t *t = inv->thread_state;
+    lua_State *L = t->L;
+    const ef_conf_function_t *conf = inv->fn->conf;
+    int top = lua_gettop(L), status;
+    uint64_t start = now_ns();
+    size_t mem_start = t->mem.used;
+    char d[32];
+
+    t->current = inv;
+    t->slot = t->slots + ((struct st_function_data_t *)inv->fn->data)->index;
+    t->killed = EF_LUA_ALIVE;
+    t->deadline = start + conf->timeout * 1000000;
+    t->mem.limit = mem_start + conf->memory;
+    t->mem.peak = mem_start;
+    lua_sethook(L, on_count, LUA_MASKCOUNT, HOOK_COUNT);
+
+    lua_pushcfunction(L, on_error);
+    lua_pushcfunction(L, run);
+    status = lua_pcall(L, 0, 0, top + 1);
+
+    lua_sethook(L, NULL, 0, 0);
+    t->mem.limit = 0; /* what follows is ours */
+    inv->duration_ns = now_ns() - start;
+    inv->budget_ns = conf->timeout * 1000000;
+    inv->memory_bytes = t->mem.peak - mem_start;
+
+    if (status != LUA_OK) {
+        inv->status = EF_INVOKE_FAILED;
+        if (t->killed == EF_LUA_KILLED_CPU) {
+            snprintf(inv->error, sizeof(inv->error), "CPU budget of %s exceeded", ef_format_duration(conf->timeout, d, sizeof(d)));
+        } else if (t->killed == EF_LUA_KILLED_MEMORY || status == LUA_ERRMEM) {
+            snprintf(inv->error, sizeof(inv->error), "memory limit of %zu KB exceeded", (size_t)(conf->memory / 1024));
+        } else {
+            size_t len;
+            const char *msg = lua_tolstring(L, -1, &len);
+            if (msg == NULL)
+                msg = "error in the error handler", len = strlen(msg);
+            snprintf(inv->error, sizeof(inv->error), "%.*s", (int)strcspn(msg, "\n"), msg);
+            inv->log(inv, msg, len); /* the whole traceback */
+        }
+        if (t->killed != EF_LUA_ALIVE) {
+            /* where it was when it was stopped */
+            size_t len;
+            const char *trace = lua_tolstring(L, -1, &len);
+            lua_pushfstring(L, "%s; %s", inv->error, trace != NULL ? trace : "");
+            inv->log(inv, lua_tostring(L, -1), lua_rawlen(L, -1));
+        }
+    } else if (lua_rawgetp(L, LUA_REGISTRYINDEX, &invalid_key) == LUA_TSTRING) {
+        inv->status = EF_INVOKE_INVALID;
+        snprintf(inv->error, sizeof(inv->error), "%s", lua_tostring(L, -1));
+        char line[300];
+        int n = snprintf(line, sizeof(line), "invalid return value: %s", inv->error);
+        inv->log(inv, line, (size_t)n);
+    } else {
+        inv->status = EF_INVOKE_OK;
+    }
+
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &invalid_key);
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &loaded_key);
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &env_key);
+    lua_settop(L, top);
+    t->current = NULL;
+    t->slot = NULL;
+    inv->on_complete(inv);
+}
+
+static void cancel(ef_invocation_t *inv)
+{
+    /* a Lua invocation is over before invoke returns: nothing is ever pending */
+}
+
+static int prepare(ef_function_t *fn, char *err, size_t errlen)
+{
+    struct st_function_data_t *data = calloc(1, sizeof(*data));
+    const char *base;
+
+    if (data == NULL)
+        abort();
+    fn->data = data;
+    base = strrchr(fn->conf->module_file, '/');
+    snprintf(data->chunkname, sizeof(data->chunkname), "@%s", base != NULL ? base + 1 : fn->conf->module_file);
+    if (read_file(fn->conf->module_file, &data->source, &data->len, fn->conf->max_code_size, err, errlen) != 0)
+        return -1;
+
+    /* compile it, and run its module once in a sandbox of its own, so that `edgefn check`
+     * reports a syntax error or a missing handler rather than the first request */
+    ef_lua_thread_t *t = new_thread(1);
+    int ret = -1;
+    lua_State *L = t->L;
+    ef_lua_slot_t *slot = t->slots;
+    slot->fn = fn;
+    t->slot = slot;
+    if (compile(t, slot, err, errlen) != 0) {
+        thread_dispose(t);
+        return -1;
+    }
+    t->deadline = now_ns() + fn->conf->timeout * 1000000;
+    t->mem.limit = t->mem.used + fn->conf->memory;
+    lua_sethook(L, on_count, LUA_MASKCOUNT, HOOK_COUNT);
+    lua_newtable(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->env_mt);
+    lua_setmetatable(L, -2);
+    t->env = lua_gettop(L);
+    lua_pushvalue(L, t->env);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &env_key);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, slot->chunk);
+    lua_pushvalue(L, t->env);
+    lua_setupvalue(L, -2, 1);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+        snprintf(err, errlen, "%s", t->killed == EF_LUA_KILLED_CPU      ? "its module's top level exceeds the CPU budget"
+                                    : t->killed == EF_LUA_KILLED_MEMORY ? "its module's top level exceeds the memory limit"
+                                                                        : lua_tostring(L, -1));
+    } else if (lua_getfield(L, t->env, fn->conf->handler) != LUA_TFUNCTION) {
+        snprintf(err, errlen, "%s does not define a function \"%s\" (it is %s)", data->chunkname + 1, fn->conf->handler,
+                 luaL_typename(L, -1));
+    } else {
+        ret = 0;
+    }
+    lua_sethook(L, NULL, 0, 0);
+    t->mem.limit = 0;
+    thread_dispose(t);
+    return ret;
+}
+
+static void dispose(ef_function_t *fn)
+{
+    struct st_function_data_t *data = fn->data;
+    if (data == NULL)
+        return;
+    free(data->source);
+    free(data);
+    fn->data = NULL;
+}
+
+const ef_runtime_t ef_lua_runtime = {"lua", prepare, thread_init, thread_dispose, invoke, cancel, dispose};

@@ -1,0 +1,139 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "functions/registry.h"
+
+static const ef_runtime_t *runtime_of(ef_conf_runtime_t kind)
+{
+    switch (kind) {
+    case EF_CONF_RUNTIME_LUA:
+        return &ef_lua_runtime;
+    }
+    return NULL;
+}
+
+int ef_functions_prepare(ef_functions_t *fns, const ef_conf_t *conf, ef_conf_errors_t *errors)
+{
+    size_t num_errors = errors->size;
+    char err[1024];
+
+    fns->size = conf->num_functions;
+    fns->entries = calloc(fns->size + 1, sizeof(fns->entries[0]));
+    if (fns->entries == NULL)
+        abort();
+    for (size_t i = 0; i != fns->size; ++i) {
+        ef_function_t *fn = fns->entries + i;
+        fn->conf = conf->functions + i;
+        fn->runtime = runtime_of(fn->conf->runtime);
+        fn->log_fd = STDERR_FILENO;
+        if (fn->runtime->prepare(fn, err, sizeof(err)) != 0)
+            ef_conf_error(errors, conf, fn->conf->pos, "function \"%s\": %s", fn->conf->name, err);
+    }
+    return errors->size == num_errors ? 0 : -1;
+}
+
+int ef_functions_open_logs(ef_functions_t *fns, const ef_conf_t *conf, char *err, size_t errlen)
+{
+    for (size_t i = 0; i != fns->size; ++i) {
+        ef_function_t *fn = fns->entries + i;
+        switch (conf->function_logs.kind) {
+        case EF_CONF_LOG_STDERR:
+            fn->log_fd = STDERR_FILENO;
+            break;
+        case EF_CONF_LOG_OFF:
+            fn->log_fd = -1;
+            break;
+        case EF_CONF_LOG_FILE: {
+            char path[4096];
+            snprintf(path, sizeof(path), "%s/%s.log", conf->function_logs.dir, fn->conf->name);
+            if ((fn->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+                snprintf(err, errlen, "cannot open the log of function \"%s\" (%s): %s", fn->conf->name, path, strerror(errno));
+                return -1;
+            }
+        } break;
+        }
+    }
+    return 0;
+}
+
+void ef_functions_dispose(ef_functions_t *fns)
+{
+    if (fns->entries == NULL)
+        return;
+    for (size_t i = 0; i != fns->size; ++i) {
+        ef_function_t *fn = fns->entries + i;
+        if (fn->runtime != NULL)
+            fn->runtime->dispose(fn);
+        if (fn->log_fd > STDERR_FILENO)
+            close(fn->log_fd);
+    }
+    free(fns->entries);
+    *fns = (ef_functions_t){NULL};
+}
+
+void ef_functions_thread_init(ef_functions_t *fns, ef_functions_thread_t *thread)
+{
+    ef_function_t **lua = alloca(sizeof(lua[0]) * (fns->size + 1));
+    size_t num_lua = 0;
+
+    for (size_t i = 0; i != fns->size; ++i)
+        if (fns->entries[i].runtime == &ef_lua_runtime)
+            lua[num_lua++] = fns->entries + i;
+    thread->lua = num_lua != 0 ? ef_lua_runtime.thread_init(lua, num_lua) : NULL;
+}
+
+void ef_functions_thread_dispose(ef_functions_thread_t *thread)
+{
+    if (thread->lua != NULL)
+        ef_lua_runtime.thread_dispose(thread->lua);
+    thread->lua = NULL;
+}
+
+void ef_function_log(const ef_function_t *fn, ef_hook_t hook, const char *request_id, const char *msg, size_t len)
+{
+    char stackbuf[4096], *line = stackbuf, *p;
+    size_t cap = 160 + strlen(fn->conf->name) + strlen(request_id) + len * 2;
+    struct timespec now;
+    struct tm tm;
+
+    if (fn->log_fd == -1)
+        return;
+    if (cap > sizeof(stackbuf) && (line = malloc(cap)) == NULL)
+        abort();
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    p = line + sprintf(line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s %s ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                       tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, fn->conf->name, ef_hook_names[hook], request_id);
+    /* one call, one line: line breaks in the message are written as \n */
+    for (size_t i = 0; i != len; ++i) {
+        if (msg[i] == '\n') {
+            *p++ = '\\';
+            *p++ = 'n';
+        } else if (msg[i] == '\r') {
+            *p++ = '\\';
+            *p++ = 'r';
+        } else {
+            *p++ = msg[i];
+        }
+    }
+    *p++ = '\n';
+    for (size_t off = 0; off < (size_t)(p - line);) {
+        ssize_t n = write(fn->log_fd, line + off, (p - line) - off);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        off += n;
+    }
+    if (line != stackbuf)
+        free(line);
+}
+
+void ef_invocation_log(ef_invocation_t *inv, const char *msg, size_t len)
+{
+    ef_function_log(inv->fn, inv->event->hook, inv->event->request_id, msg, len);
+}

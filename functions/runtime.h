@@ -1,0 +1,82 @@
+/*
+ * The runtime interface: how the pipeline runs a function without knowing what runs
+ * it (DESIGN.md, "The runtime interface").
+ *
+ * A runtime prepares each of its functions once at start-up, keeps per-thread state
+ * for them (Lua: one lua_State per worker thread), and is given invocations: an
+ * event, a deadline and a completion callback. The Lua runtime completes before
+ * invoke returns; a process runtime completes later, from the event loop. The
+ * pipeline treats both the same: it waits for on_complete.
+ */
+#ifndef EF_FUNCTIONS_RUNTIME_H
+#define EF_FUNCTIONS_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "conf/config.h"
+#include "functions/event.h"
+
+typedef struct st_ef_function_t ef_function_t;
+typedef struct st_ef_invocation_t ef_invocation_t;
+
+typedef enum en_ef_invoke_status_t {
+    EF_INVOKE_OK,      /* the event holds the outcome */
+    EF_INVOKE_FAILED,  /* the function failed or ran out of budget: 503 */
+    EF_INVOKE_INVALID, /* the function returned something invalid: 502 */
+} ef_invoke_status_t;
+
+struct st_ef_invocation_t {
+    ef_function_t *fn;
+    ef_event_t *event;
+    void *thread_state; /* the runtime's state for the calling thread (from thread_init) */
+    /* called once the invocation is over, on the thread that started it (before invoke returns, for Lua) */
+    void (*on_complete)(ef_invocation_t *inv);
+    void *data; /* the caller's */
+    /* lines the function logs go here; by default its log stream (ef_invocation_log) */
+    void (*log)(ef_invocation_t *inv, const char *msg, size_t len);
+    /* set by the runtime before on_complete */
+    ef_invoke_status_t status;
+    char error[256];       /* why it failed or was invalid, one line, for the error response */
+    uint64_t duration_ns;  /* wall time the function ran */
+    uint64_t budget_ns;    /* what it was allowed */
+    uint64_t memory_bytes; /* peak memory it allocated */
+};
+
+typedef struct st_ef_runtime_t {
+    const char *name;
+    /**
+     * Reads and checks `fn`'s code at start-up (and for `edgefn check`): it must
+     * exist, fit max-code-size and compile. Returns 0, or -1 with a message in `err`
+     * that says where (file:line) when it can.
+     */
+    int (*prepare)(ef_function_t *fn, char *err, size_t errlen);
+    /* per-thread state for all of this runtime's functions; called on the worker thread */
+    void *(*thread_init)(ef_function_t **fns, size_t num_fns);
+    void (*thread_dispose)(void *state);
+    /* starts `inv`; inv->on_complete follows, maybe before this returns */
+    void (*invoke)(ef_invocation_t *inv);
+    /* the caller no longer wants the result (the client left); on_complete does not follow */
+    void (*cancel)(ef_invocation_t *inv);
+    void (*dispose)(ef_function_t *fn);
+} ef_runtime_t;
+
+struct st_ef_function_t {
+    const ef_conf_function_t *conf;
+    const ef_runtime_t *runtime;
+    int log_fd;   /* the function's log stream; -1 when off */
+    void *data;   /* the runtime's */
+};
+
+extern const ef_runtime_t ef_lua_runtime;
+
+/**
+ * Writes one line of `fn`'s log stream for an invocation at `hook` for request
+ * `request_id`: "2026-11-26T21:02:34.123Z security-headers viewer-response <id> msg".
+ * One write(2) per line, so lines of different threads never interleave.
+ */
+void ef_function_log(const ef_function_t *fn, ef_hook_t hook, const char *request_id, const char *msg, size_t len);
+
+/* The default inv->log: ef_function_log for the invocation's function, hook and request. */
+void ef_invocation_log(ef_invocation_t *inv, const char *msg, size_t len);
+
+#endif
