@@ -4,9 +4,9 @@
 
 int ef_event_header_allowed(ef_hook_t hook, h2o_iovec_t name, char *why, size_t whylen)
 {
-    static const h2o_iovec_t hop_by_hop[] = {{H2O_STRLIT("connection")}, {H2O_STRLIT("keep-alive")},
-                                             {H2O_STRLIT("te")},         {H2O_STRLIT("trailer")},
-                                             {H2O_STRLIT("transfer-encoding")}, {H2O_STRLIT("upgrade")}};
+    static const h2o_iovec_t hop_by_hop[] = {
+        {H2O_STRLIT("connection")}, {H2O_STRLIT("keep-alive")},        {H2O_STRLIT("te")},
+        {H2O_STRLIT("trailer")},    {H2O_STRLIT("transfer-encoding")}, {H2O_STRLIT("upgrade")}};
     size_t i;
 
     if (name.len == 0) {
@@ -71,7 +71,10 @@ int ef_event_check_path(h2o_iovec_t path, char *why, size_t whylen)
     for (size_t i = 0; i != path.len; ++i) {
         unsigned char c = path.base[i];
         if (c <= ' ' || c == 0x7f || c == '?' || c == '#') {
-            snprintf(why, whylen, "uri contains %s", c == '?' ? "'?' (set querystring instead)" : c == '#' ? "'#'" : "whitespace or a control character");
+            snprintf(why, whylen, "uri contains %s",
+                     c == '?'   ? "'?' (set querystring instead)"
+                     : c == '#' ? "'#'"
+                                : "whitespace or a control character");
             return -1;
         }
     }
@@ -88,4 +91,97 @@ int ef_event_check_header_value(h2o_iovec_t name, h2o_iovec_t value, char *why, 
         }
     }
     return 0;
+}
+
+void ef_event_add_param(h2o_mem_pool_t *pool, ef_event_params_t *params, h2o_iovec_t name, h2o_iovec_t value,
+                        h2o_iovec_t attributes)
+{
+    h2o_vector_reserve(pool, params, params->size + 1);
+    params->entries[params->size++] = (ef_event_param_t){name, {value, attributes}};
+}
+
+static h2o_iovec_t trim(h2o_iovec_t v)
+{
+    while (v.len != 0 && (v.base[0] == ' ' || v.base[0] == '\t'))
+        ++v.base, --v.len;
+    while (v.len != 0 && (v.base[v.len - 1] == ' ' || v.base[v.len - 1] == '\t'))
+        --v.len;
+    return v;
+}
+
+/* name=value, or name alone (value ""), trimmed of blanks when `trimmed` */
+static void add_piece(h2o_mem_pool_t *pool, ef_event_params_t *params, h2o_iovec_t piece, h2o_iovec_t attributes, int trimmed)
+{
+    const char *eq = memchr(piece.base, '=', piece.len);
+    h2o_iovec_t name = h2o_iovec_init(piece.base, eq != NULL ? (size_t)(eq - piece.base) : piece.len);
+    h2o_iovec_t value = eq != NULL ? h2o_iovec_init(eq + 1, piece.base + piece.len - eq - 1) : h2o_iovec_init("", 0);
+
+    if (trimmed) {
+        name = trim(name);
+        value = trim(value);
+    }
+    ef_event_add_param(pool, params, name, value, attributes);
+}
+
+void ef_event_parse_query(h2o_mem_pool_t *pool, h2o_iovec_t query, ef_event_params_t *params)
+{
+    const char *p = query.base, *end = query.base + query.len;
+
+    while (p < end) {
+        const char *amp = memchr(p, '&', end - p), *stop = amp != NULL ? amp : end;
+        if (stop != p)
+            add_piece(pool, params, h2o_iovec_init(p, stop - p), h2o_iovec_init(NULL, 0), 0);
+        p = stop + 1;
+    }
+}
+
+void ef_event_parse_cookies(h2o_mem_pool_t *pool, const h2o_headers_t *headers, ef_event_params_t *params)
+{
+    for (size_t i = 0; i != headers->size; ++i) {
+        if (headers->entries[i].name != &H2O_TOKEN_COOKIE->buf)
+            continue;
+        h2o_iovec_t v = headers->entries[i].value;
+        const char *p = v.base, *end = v.base + v.len;
+        while (p < end) {
+            const char *semi = memchr(p, ';', end - p), *stop = semi != NULL ? semi : end;
+            h2o_iovec_t crumb = trim(h2o_iovec_init(p, stop - p));
+            if (crumb.len != 0)
+                add_piece(pool, params, crumb, h2o_iovec_init(NULL, 0), 1);
+            p = stop + 1;
+        }
+    }
+}
+
+void ef_event_parse_set_cookies(h2o_mem_pool_t *pool, const h2o_headers_t *headers, ef_event_params_t *params)
+{
+    for (size_t i = 0; i != headers->size; ++i) {
+        if (headers->entries[i].name != &H2O_TOKEN_SET_COOKIE->buf)
+            continue;
+        h2o_iovec_t v = headers->entries[i].value;
+        const char *semi = memchr(v.base, ';', v.len);
+        h2o_iovec_t first = h2o_iovec_init(v.base, semi != NULL ? (size_t)(semi - v.base) : v.len);
+        h2o_iovec_t attributes = semi != NULL ? trim(h2o_iovec_init(semi + 1, v.base + v.len - semi - 1)) : h2o_iovec_init(NULL, 0);
+        add_piece(pool, params, first, attributes, 1);
+    }
+}
+
+h2o_iovec_t ef_event_join_params(h2o_mem_pool_t *pool, const ef_event_params_t *params, const char *sep)
+{
+    size_t len = 0, seplen = strlen(sep);
+
+    for (size_t i = 0; i != params->size; ++i)
+        len += params->entries[i].name.len + 1 + params->entries[i].item.value.len + seplen;
+    char *buf = h2o_mem_alloc_pool(pool, len + 1), *p = buf;
+    for (size_t i = 0; i != params->size; ++i) {
+        if (i != 0) {
+            memcpy(p, sep, seplen);
+            p += seplen;
+        }
+        memcpy(p, params->entries[i].name.base, params->entries[i].name.len);
+        p += params->entries[i].name.len;
+        *p++ = '=';
+        memcpy(p, params->entries[i].item.value.base, params->entries[i].item.value.len);
+        p += params->entries[i].item.value.len;
+    }
+    return h2o_iovec_init(buf, p - buf);
 }

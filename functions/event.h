@@ -37,6 +37,20 @@ typedef struct st_ef_event_response_t {
     unsigned has_body : 1;
 } ef_event_response_t;
 
+/* One value of a query parameter or cookie; a set-cookie's has the attributes that follow "name=value; ". */
+typedef struct st_ef_event_item_t {
+    h2o_iovec_t value;
+    h2o_iovec_t attributes; /* "Path=/; Secure"; empty but for set-cookie */
+} ef_event_item_t;
+
+/* A query parameter or cookie: one name=value, in the order met. */
+typedef struct st_ef_event_param_t {
+    h2o_iovec_t name;
+    ef_event_item_t item;
+} ef_event_param_t;
+
+typedef H2O_VECTOR(ef_event_param_t) ef_event_params_t;
+
 typedef struct st_ef_event_t {
     ef_hook_t hook;
     const char *request_id;
@@ -77,5 +91,22 @@ int ef_event_check_path(h2o_iovec_t path, char *why, size_t whylen);
 
 /* Checks a header value: no CR, LF or NUL. Returns 0, or -1 with a reason in `why`. */
 int ef_event_check_header_value(h2o_iovec_t name, h2o_iovec_t value, char *why, size_t whylen);
+
+/* Appends name=value (with `attributes` for a set-cookie) to `params`, allocating in `pool`. Nothing is copied. */
+void ef_event_add_param(h2o_mem_pool_t *pool, ef_event_params_t *params, h2o_iovec_t name, h2o_iovec_t value,
+                        h2o_iovec_t attributes);
+
+/**
+ * Splitting a query string ("a=1&b=&c", without '?') at '&' and '=', the cookies of
+ * every cookie header ("a=1; b=2"), or each set-cookie header ("a=1; Path=/") into
+ * `params`. Names and values point into their sources, as written: nothing is
+ * decoded. Empty pieces are skipped; a piece without '=' has the value "".
+ */
+void ef_event_parse_query(h2o_mem_pool_t *pool, h2o_iovec_t query, ef_event_params_t *params);
+void ef_event_parse_cookies(h2o_mem_pool_t *pool, const h2o_headers_t *headers, ef_event_params_t *params);
+void ef_event_parse_set_cookies(h2o_mem_pool_t *pool, const h2o_headers_t *headers, ef_event_params_t *params);
+
+/* The inverse of the first two: "a=1&b=2" with `sep` "&", "a=1; b=2" with "; ". Allocated in `pool`. */
+h2o_iovec_t ef_event_join_params(h2o_mem_pool_t *pool, const ef_event_params_t *params, const char *sep);
 
 #endif

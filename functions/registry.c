@@ -16,6 +16,22 @@ static const ef_runtime_t *runtime_of(ef_conf_runtime_t kind)
     return NULL;
 }
 
+int ef_function_init(ef_function_t *fn, const ef_conf_function_t *conf, char *err, size_t errlen)
+{
+    *fn = (ef_function_t){conf, runtime_of(conf->runtime), STDERR_FILENO};
+    return fn->runtime->prepare(fn, err, errlen);
+}
+
+void ef_function_dispose(ef_function_t *fn)
+{
+    if (fn->runtime != NULL)
+        fn->runtime->dispose(fn);
+    if (fn->log_fd > STDERR_FILENO)
+        close(fn->log_fd);
+    fn->runtime = NULL;
+    fn->log_fd = -1;
+}
+
 int ef_functions_prepare(ef_functions_t *fns, const ef_conf_t *conf, ef_conf_errors_t *errors)
 {
     size_t num_errors = errors->size;
@@ -25,14 +41,9 @@ int ef_functions_prepare(ef_functions_t *fns, const ef_conf_t *conf, ef_conf_err
     fns->entries = calloc(fns->size + 1, sizeof(fns->entries[0]));
     if (fns->entries == NULL)
         abort();
-    for (size_t i = 0; i != fns->size; ++i) {
-        ef_function_t *fn = fns->entries + i;
-        fn->conf = conf->functions + i;
-        fn->runtime = runtime_of(fn->conf->runtime);
-        fn->log_fd = STDERR_FILENO;
-        if (fn->runtime->prepare(fn, err, sizeof(err)) != 0)
-            ef_conf_error(errors, conf, fn->conf->pos, "function \"%s\": %s", fn->conf->name, err);
-    }
+    for (size_t i = 0; i != fns->size; ++i)
+        if (ef_function_init(fns->entries + i, conf->functions + i, err, sizeof(err)) != 0)
+            ef_conf_error(errors, conf, conf->functions[i].pos, "function \"%s\": %s", conf->functions[i].name, err);
     return errors->size == num_errors ? 0 : -1;
 }
 
@@ -64,13 +75,8 @@ void ef_functions_dispose(ef_functions_t *fns)
 {
     if (fns->entries == NULL)
         return;
-    for (size_t i = 0; i != fns->size; ++i) {
-        ef_function_t *fn = fns->entries + i;
-        if (fn->runtime != NULL)
-            fn->runtime->dispose(fn);
-        if (fn->log_fd > STDERR_FILENO)
-            close(fn->log_fd);
-    }
+    for (size_t i = 0; i != fns->size; ++i)
+        ef_function_dispose(fns->entries + i);
     free(fns->entries);
     *fns = (ef_functions_t){NULL};
 }

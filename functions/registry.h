@@ -19,6 +19,14 @@ typedef struct st_ef_functions_thread_t {
 } ef_functions_thread_t;
 
 /**
+ * Binds `fn` to the runtime of `conf` and prepares it (reads and compiles its code),
+ * with its log stream on stderr. Returns 0, or -1 with the reason in `err`; release
+ * with ef_function_dispose in both cases.
+ */
+int ef_function_init(ef_function_t *fn, const ef_conf_function_t *conf, char *err, size_t errlen);
+void ef_function_dispose(ef_function_t *fn);
+
+/**
  * Binds every function of `conf` to its runtime and prepares it (reads and compiles
  * its code). Problems go to `errors` at the function's position in the config.
  * Returns 0 or -1; release with ef_functions_dispose in both cases.

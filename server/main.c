@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "conf/config.h"
+#include "server/cmd_test.h"
 #include "server/server.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
@@ -23,7 +24,7 @@ const char *__lsan_default_suppressions(void)
 #endif
 
 static const char usage[] = "usage: edgefn [-c FILE]           serve, with the config in FILE (default ./edgefn.yaml)\n"
-                            "       edgefn check [-c FILE]     validate the config and exit\n"
+                            "       edgefn check [-c FILE]     validate the config and exit\n" EF_CMD_TEST_USAGE
                             "       edgefn --version\n"
                             "       edgefn --help\n";
 
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
     ef_conf_t conf = {NULL};
     ef_server_t server = {NULL};
 
+    if (i < argc && strcmp(argv[i], "test") == 0)
+        return ef_cmd_test(argc - 2, argv + 2);
     if (i < argc && strcmp(argv[i], "check") == 0) {
         check = 1;
         ++i;

@@ -22,23 +22,13 @@
 
 static const char event_key = 'V'; /* registry key: the current invocation's event table */
 
-typedef struct st_item_t {
-    h2o_iovec_t value;
-    h2o_iovec_t attrs; /* cookies in responses: what follows "name=value; " */
-} item_t;
+typedef ef_event_item_t item_t;
+typedef ef_event_param_t pair_t;
+typedef ef_event_params_t pairs_t;
 
 static void push_iovec(lua_State *L, h2o_iovec_t v)
 {
     lua_pushlstring(L, v.base != NULL ? v.base : "", v.len);
-}
-
-static h2o_iovec_t trim(h2o_iovec_t v)
-{
-    while (v.len != 0 && (v.base[0] == ' ' || v.base[0] == '\t'))
-        ++v.base, --v.len;
-    while (v.len != 0 && (v.base[v.len - 1] == ' ' || v.base[v.len - 1] == '\t'))
-        --v.len;
-    return v;
 }
 
 /* Pushes {value = items[0]...} in the shape of one header, parameter or cookie. [-0, +1] */
@@ -47,8 +37,8 @@ static void push_entry(lua_State *L, const item_t *items, size_t n, int with_att
     lua_createtable(L, 0, n > 1 ? 2 : 1);
     push_iovec(L, items[0].value);
     lua_setfield(L, -2, "value");
-    if (with_attrs && items[0].attrs.len != 0) {
-        push_iovec(L, items[0].attrs);
+    if (with_attrs && items[0].attributes.len != 0) {
+        push_iovec(L, items[0].attributes);
         lua_setfield(L, -2, "attributes");
     }
     if (n > 1) {
@@ -57,8 +47,8 @@ static void push_entry(lua_State *L, const item_t *items, size_t n, int with_att
             lua_createtable(L, 0, 2);
             push_iovec(L, items[i].value);
             lua_setfield(L, -2, "value");
-            if (with_attrs && items[i].attrs.len != 0) {
-                push_iovec(L, items[i].attrs);
+            if (with_attrs && items[i].attributes.len != 0) {
+                push_iovec(L, items[i].attributes);
                 lua_setfield(L, -2, "attributes");
             }
             lua_rawseti(L, -2, (lua_Integer)i + 1);
@@ -68,73 +58,6 @@ static void push_entry(lua_State *L, const item_t *items, size_t n, int with_att
 }
 
 /* ---- name/value lists: query strings and cookies ---- */
-
-typedef struct st_pair_t {
-    h2o_iovec_t name;
-    item_t item;
-} pair_t;
-
-typedef H2O_VECTOR(pair_t) pairs_t;
-
-static void add_pair(h2o_mem_pool_t *pool, pairs_t *pairs, h2o_iovec_t name, h2o_iovec_t value, h2o_iovec_t attrs)
-{
-    h2o_vector_reserve(pool, pairs, pairs->size + 1);
-    pairs->entries[pairs->size++] = (pair_t){name, {value, attrs}};
-}
-
-static void parse_query(h2o_mem_pool_t *pool, h2o_iovec_t q, pairs_t *pairs)
-{
-    const char *p = q.base, *end = q.base + q.len;
-    while (p < end) {
-        const char *amp = memchr(p, '&', end - p), *stop = amp != NULL ? amp : end;
-        if (stop != p) {
-            const char *eq = memchr(p, '=', stop - p);
-            h2o_iovec_t name = h2o_iovec_init(p, (eq != NULL ? eq : stop) - p);
-            h2o_iovec_t value = eq != NULL ? h2o_iovec_init(eq + 1, stop - eq - 1) : h2o_iovec_init("", 0);
-            add_pair(pool, pairs, name, value, h2o_iovec_init(NULL, 0));
-        }
-        p = stop + 1;
-    }
-}
-
-/* "a=1; b=2" from every cookie header */
-static void parse_request_cookies(h2o_mem_pool_t *pool, const h2o_headers_t *headers, pairs_t *pairs)
-{
-    for (size_t i = 0; i != headers->size; ++i) {
-        if (headers->entries[i].name != &H2O_TOKEN_COOKIE->buf)
-            continue;
-        h2o_iovec_t v = headers->entries[i].value;
-        const char *p = v.base, *end = v.base + v.len;
-        while (p < end) {
-            const char *semi = memchr(p, ';', end - p), *stop = semi != NULL ? semi : end;
-            h2o_iovec_t crumb = trim(h2o_iovec_init(p, stop - p));
-            if (crumb.len != 0) {
-                const char *eq = memchr(crumb.base, '=', crumb.len);
-                h2o_iovec_t name = trim(h2o_iovec_init(crumb.base, (eq != NULL ? eq : crumb.base + crumb.len) - crumb.base));
-                h2o_iovec_t value = eq != NULL ? trim(h2o_iovec_init(eq + 1, crumb.base + crumb.len - eq - 1)) : h2o_iovec_init("", 0);
-                add_pair(pool, pairs, name, value, h2o_iovec_init(NULL, 0));
-            }
-            p = stop + 1;
-        }
-    }
-}
-
-/* each set-cookie header: "name=value; Path=/; Secure" */
-static void parse_response_cookies(h2o_mem_pool_t *pool, const h2o_headers_t *headers, pairs_t *pairs)
-{
-    for (size_t i = 0; i != headers->size; ++i) {
-        if (headers->entries[i].name != &H2O_TOKEN_SET_COOKIE->buf)
-            continue;
-        h2o_iovec_t v = headers->entries[i].value;
-        const char *semi = memchr(v.base, ';', v.len);
-        h2o_iovec_t first = h2o_iovec_init(v.base, (semi != NULL ? semi : v.base + v.len) - v.base);
-        h2o_iovec_t attrs = semi != NULL ? trim(h2o_iovec_init(semi + 1, v.base + v.len - semi - 1)) : h2o_iovec_init(NULL, 0);
-        const char *eq = memchr(first.base, '=', first.len);
-        h2o_iovec_t name = trim(h2o_iovec_init(first.base, (eq != NULL ? eq : first.base + first.len) - first.base));
-        h2o_iovec_t value = eq != NULL ? trim(h2o_iovec_init(eq + 1, first.base + first.len - eq - 1)) : h2o_iovec_init("", 0);
-        add_pair(pool, pairs, name, value, attrs);
-    }
-}
 
 /* Pushes {name = entry, ...}: pairs with one name become one entry (multiValue when repeated). [-0, +1] */
 static void push_pairs(lua_State *L, const pairs_t *pairs, int with_attrs)
@@ -323,13 +246,13 @@ static int on_request_index(lua_State *L) /* [-0, +1] */
         push_iovec(L, ev->request.path);
     } else if (is_key(L, key, len, "querystring")) {
         pairs_t pairs = {NULL};
-        parse_query(ev->pool, ev->request.query, &pairs);
+        ef_event_parse_query(ev->pool, ev->request.query, &pairs);
         push_pairs(L, &pairs, 0);
     } else if (is_key(L, key, len, "headers")) {
         push_object(t, EF_LUA_REQUEST_HEADERS);
     } else if (is_key(L, key, len, "cookies")) {
         pairs_t pairs = {NULL};
-        parse_request_cookies(ev->pool, ev->request.headers, &pairs);
+        ef_event_parse_cookies(ev->pool, ev->request.headers, &pairs);
         push_pairs(L, &pairs, 0);
     } else {
         lua_pushnil(L);
@@ -361,7 +284,7 @@ static int on_response_index(lua_State *L) /* [-0, +1] */
         push_object(t, EF_LUA_RESPONSE_HEADERS);
     } else if (is_key(L, key, len, "cookies")) {
         pairs_t pairs = {NULL};
-        parse_response_cookies(ev->pool, ev->response.headers, &pairs);
+        ef_event_parse_set_cookies(ev->pool, ev->response.headers, &pairs);
         push_pairs(L, &pairs, 1);
     } else {
         lua_pushnil(L); /* no `body`: like CloudFront, a function does not see the origin's body */
@@ -508,7 +431,7 @@ static int same_items(const item_t *a, size_t na, const item_t *b, size_t nb)
         return 0;
     for (size_t i = 0; i != na; ++i)
         if (!h2o_memis(a[i].value.base, a[i].value.len, b[i].value.base, b[i].value.len) ||
-            !h2o_memis(a[i].attrs.base, a[i].attrs.len, b[i].attrs.base, b[i].attrs.len))
+            !h2o_memis(a[i].attributes.base, a[i].attributes.len, b[i].attributes.base, b[i].attributes.len))
             return 0;
     return 1;
 }
@@ -527,11 +450,11 @@ static int read_item(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *wh
         INVALID("%s: value must be a string, got %s", what, luaL_typename(L, -1));
     item->value = dup_value(L, pool, -1);
     lua_pop(L, 1);
-    item->attrs = h2o_iovec_init(NULL, 0);
+    item->attributes = h2o_iovec_init(NULL, 0);
     if (lua_getfield(L, idx, "attributes") != LUA_TNIL) {
         if (!is_string(L, -1))
             INVALID("%s: attributes must be a string, got %s", what, luaL_typename(L, -1));
-        item->attrs = dup_value(L, pool, -1);
+        item->attributes = dup_value(L, pool, -1);
     }
     lua_pop(L, 1);
     return 0;
@@ -542,8 +465,8 @@ static int read_item(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *wh
  * changed multiValue wins; else a changed value replaces the first original. nil or
  * false: none (deleted). Returns the number of items, or -1 when invalid.
  */
-static int read_entry(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *what, const item_t *orig, size_t norig, item_t *items,
-                      char *why, size_t whylen)
+static int read_entry(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *what, const item_t *orig, size_t norig,
+                      item_t *items, char *why, size_t whylen)
 {
     int n = 0;
 
@@ -688,25 +611,6 @@ static int apply_headers(lua_State *L, ef_event_t *ev, ef_lua_object_t kind, h2o
     return 0;
 }
 
-/* Serializes pairs as a query string ("a=1&b=2"), or cookies ("a=1; b=2"). */
-static h2o_iovec_t join_pairs(h2o_mem_pool_t *pool, const pairs_t *pairs, const char *sep)
-{
-    size_t len = 0, seplen = strlen(sep);
-    for (size_t i = 0; i != pairs->size; ++i)
-        len += pairs->entries[i].name.len + 1 + pairs->entries[i].item.value.len * 3 + seplen;
-    char *buf = h2o_mem_alloc_pool(pool, len + 1), *p = buf;
-    for (size_t i = 0; i != pairs->size; ++i) {
-        if (i != 0)
-            memcpy(p, sep, seplen), p += seplen;
-        memcpy(p, pairs->entries[i].name.base, pairs->entries[i].name.len);
-        p += pairs->entries[i].name.len;
-        *p++ = '=';
-        memcpy(p, pairs->entries[i].item.value.base, pairs->entries[i].item.value.len);
-        p += pairs->entries[i].item.value.len;
-    }
-    return h2o_iovec_init(buf, p - buf);
-}
-
 static int cmp_pairs(const void *_a, const void *_b)
 {
     const pair_t *a = _a, *b = _b;
@@ -766,7 +670,7 @@ static int read_pairs(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *w
         if (n < 0)
             return -1;
         for (int i = 0; i != n; ++i)
-            add_pair(pool, out, name, items[i].value, items[i].attrs);
+            ef_event_add_param(pool, out, name, items[i].value, items[i].attributes);
         lua_pop(L, 1);
     }
     sort_pairs(out);
@@ -834,12 +738,12 @@ static int apply_request(lua_State *L, ef_lua_thread_t *t, int idx, int orig, ch
         }
     } else if (type != LUA_TNIL) {
         pairs_t before = {NULL}, after = {NULL};
-        parse_query(ev->pool, ev->request.query, &before);
+        ef_event_parse_query(ev->pool, ev->request.query, &before);
         sort_pairs(&before);
         if (read_pairs(L, ev->pool, -1, "querystring", &before, &after, why, whylen) != 0)
             return -1;
         if (!same_pairs(&before, &after)) {
-            h2o_iovec_t query = encode_query(ev->pool, join_pairs(ev->pool, &after, "&"));
+            h2o_iovec_t query = encode_query(ev->pool, ef_event_join_params(ev->pool, &after, "&"));
             ev->request.query = query.len != 0 ? query : h2o_iovec_init(NULL, 0);
             ev->request_path_changed = 1;
         }
@@ -862,12 +766,12 @@ static int apply_request(lua_State *L, ef_lua_thread_t *t, int idx, int orig, ch
 
     if (get_field(L, idx, "cookies", orig) != LUA_TNIL) {
         pairs_t before = {NULL}, after = {NULL};
-        parse_request_cookies(ev->pool, ev->request.headers, &before);
+        ef_event_parse_cookies(ev->pool, ev->request.headers, &before);
         sort_pairs(&before);
         if (read_pairs(L, ev->pool, -1, "cookie", &before, &after, why, whylen) != 0)
             return -1;
         if (!same_pairs(&before, &after)) {
-            h2o_iovec_t v = join_pairs(ev->pool, &after, "; ");
+            h2o_iovec_t v = ef_event_join_params(ev->pool, &after, "; ");
             if (ef_event_check_header_value(h2o_iovec_init(H2O_STRLIT("cookie")), v, why, whylen) != 0)
                 return -1;
             delete_headers(ev->request.headers, h2o_iovec_init(H2O_STRLIT("cookie")));
@@ -882,31 +786,56 @@ static int apply_request(lua_State *L, ef_lua_thread_t *t, int idx, int orig, ch
 static const char *standard_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "";
     }
 }
 
@@ -1005,7 +934,7 @@ static int apply_response(lua_State *L, ef_lua_thread_t *t, int idx, int orig, i
 
     if (get_field(L, idx, "cookies", orig) != LUA_TNIL) {
         pairs_t before = {NULL}, after = {NULL};
-        parse_response_cookies(ev->pool, ev->response.headers, &before);
+        ef_event_parse_set_cookies(ev->pool, ev->response.headers, &before);
         sort_pairs(&before);
         if (read_pairs(L, ev->pool, -1, "cookie", &before, &after, why, whylen) != 0)
             return -1;
@@ -1013,9 +942,10 @@ static int apply_response(lua_State *L, ef_lua_thread_t *t, int idx, int orig, i
             delete_headers(ev->response.headers, h2o_iovec_init(H2O_STRLIT("set-cookie")));
             for (size_t i = 0; i != after.size; ++i) {
                 pair_t *p = after.entries + i;
-                h2o_iovec_t v = p->item.attrs.len != 0 ? h2o_concat(ev->pool, p->name, h2o_iovec_init(H2O_STRLIT("=")), p->item.value,
-                                                                     h2o_iovec_init(H2O_STRLIT("; ")), p->item.attrs)
-                                                       : h2o_concat(ev->pool, p->name, h2o_iovec_init(H2O_STRLIT("=")), p->item.value);
+                h2o_iovec_t v = p->item.attributes.len != 0
+                                    ? h2o_concat(ev->pool, p->name, h2o_iovec_init(H2O_STRLIT("=")), p->item.value,
+                                                 h2o_iovec_init(H2O_STRLIT("; ")), p->item.attributes)
+                                    : h2o_concat(ev->pool, p->name, h2o_iovec_init(H2O_STRLIT("=")), p->item.value);
                 if (ef_event_check_header_value(h2o_iovec_init(H2O_STRLIT("set-cookie")), v, why, whylen) != 0)
                     return -1;
                 h2o_add_header(ev->pool, ev->response.headers, H2O_TOKEN_SET_COOKIE, NULL, v.base, v.len);

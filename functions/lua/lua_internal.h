@@ -30,6 +30,8 @@ typedef struct st_ef_lua_thread_t {
         size_t used;  /* bytes allocated now */
         size_t limit; /* 0, or the most `used` may reach during the current invocation */
         size_t peak;
+        void *refused; /* the block last refused (or the thread, for a new block), to tell Lua's retry after its emergency GC */
+        size_t refused_size;
     } mem;
     ef_lua_slot_t *slots;
     size_t num_slots;

@@ -28,7 +28,7 @@
 #include "functions/lua/lua_internal.h"
 #include "functions/lua/pattern.h"
 
-#define HOOK_COUNT 1000     /* VM instructions between clock checks: ~10 us, well under any budget */
+#define HOOK_COUNT 1000 /* VM instructions between clock checks: ~10 us, well under any budget */
 #define MAX_LOG_LINE (16 * 1024)
 
 /* per function, for all threads */
@@ -61,13 +61,19 @@ static void *on_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (nsize > old && t->mem.limit != 0 && t->mem.used + (nsize - old) > t->mem.limit) {
-        if (t->killed == EF_LUA_ALIVE) {
+        /* Lua answers a refusal with an emergency collection and asks again for the same block; only if that
+         * second request does not fit either is the invocation over its budget (garbage is not held against it) */
+        void *block = ptr != NULL ? ptr : (void *)t; /* a new block is marked by the thread itself */
+        if (t->mem.refused == block && t->mem.refused_size == nsize && t->killed == EF_LUA_ALIVE) {
             t->killed = EF_LUA_KILLED_MEMORY;
             /* from now on every instruction raises (lua_sethook is safe anywhere, signal handlers included) */
             lua_sethook(t->L, on_count, LUA_MASKCOUNT, 1);
         }
-        return NULL; /* Lua raises its memory error (after a last collection, which may free enough) */
+        t->mem.refused = block;
+        t->mem.refused_size = nsize;
+        return NULL;
     }
+    t->mem.refused = NULL;
     void *p = realloc(ptr, nsize);
     if (p == NULL)
         return NULL;
@@ -407,8 +413,8 @@ static int on_readonly_pairs(lua_State *L) /* [-1, +3] */
 static void make_readonly(ef_lua_thread_t *t)
 {
     lua_State *L = t->L;
-    lua_newtable(L);                /* proxy */
-    lua_createtable(L, 0, 4);       /* its metatable */
+    lua_newtable(L);          /* proxy */
+    lua_createtable(L, 0, 4); /* its metatable */
     lua_pushvalue(L, -3);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, on_readonly_newindex);
@@ -441,8 +447,8 @@ static void add_library(ef_lua_thread_t *t, const char *name, lua_CFunction open
 static void build_sandbox(ef_lua_thread_t *t)
 {
     lua_State *L = t->L;
-    static const char *const base_names[] = {"assert", "error",    "ipairs",   "next",   "pairs",    "select", "tonumber",
-                                             "tostring", "type",   "rawequal", "rawget", "rawlen",   "getmetatable", NULL};
+    static const char *const base_names[] = {"assert",   "error", "ipairs",   "next",   "pairs",  "select",       "tonumber",
+                                             "tostring", "type",  "rawequal", "rawget", "rawlen", "getmetatable", NULL};
 
     lua_newtable(L);
     lua_createtable(L, 0, 1);
@@ -501,8 +507,8 @@ static void build_sandbox(ef_lua_thread_t *t)
     add_library(t, "base64", ef_lua_open_base64);
     add_library(t, "hex", ef_lua_open_hex);
     add_library(t, "querystring", ef_lua_open_querystring);
-    static const luaL_Reg console[] = {{"log", console_log}, {"info", console_log}, {"warn", console_warn},
-                                       {"error", console_error}, {NULL, NULL}};
+    static const luaL_Reg console[] = {
+        {"log", console_log}, {"info", console_log}, {"warn", console_warn}, {"error", console_error}, {NULL, NULL}};
     luaL_newlib(L, console);
     make_readonly(t);
     lua_setfield(L, -2, "console");
@@ -594,12 +600,15 @@ static int on_error(lua_State *L) /* [-1, +1] */
 
 static const char invalid_key = 'I'; /* registry key: the reason the result was invalid */
 
-/* Runs the invocation in protected mode. [-0, +0] */
-static int run(lua_State *L)
+/*
+ * Runs the slot's module in a fresh _ENV (left at t->env) and pushes its handler: a
+ * global function of the module, or a field of the table the module returns, as in
+ * `local M = {} function M.handler(event) ... end return M`. Raises when there is none.
+ * [-0, +2]
+ */
+static void push_handler(lua_State *L, ef_lua_thread_t *t)
 {
-    ef_lua_thread_t *t = ef_lua_thread(L);
     ef_function_t *fn = t->slot->fn;
-    char why[256];
 
     lua_createtable(L, 0, 4);
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->env_mt);
@@ -611,17 +620,37 @@ static int run(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->slot->chunk);
     lua_pushvalue(L, t->env);
     lua_setupvalue(L, -2, 1);
-    lua_call(L, 0, 0);
-
+    lua_call(L, 0, 1);
+    if (lua_istable(L, -1) && lua_getfield(L, -1, fn->conf->handler) == LUA_TFUNCTION) {
+        lua_remove(L, -2);
+        return;
+    }
+    lua_settop(L, t->env);
     if (lua_getfield(L, t->env, fn->conf->handler) != LUA_TFUNCTION)
-        return luaL_error(L, "%s: the handler \"%s\" is %s, not a function", ((struct st_function_data_t *)fn->data)->chunkname + 1,
-                          fn->conf->handler, luaL_typename(L, -1));
+        luaL_error(L, "%s does not define a function \"%s\" (it is %s)", ((struct st_function_data_t *)fn->data)->chunkname + 1,
+                   fn->conf->handler, luaL_typename(L, -1));
+}
+
+/* Runs the invocation in protected mode. [-0, +0] */
+static int run(lua_State *L)
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    char why[256];
+
+    push_handler(L, t);
     ef_lua_push_event(t);
     lua_call(L, 1, 1);
     if (ef_lua_apply_result(t, lua_gettop(L), why, sizeof(why)) != 0) {
         lua_pushstring(L, why);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &invalid_key);
     }
+    return 0;
+}
+
+/* Loads the module and finds its handler, in protected mode, for prepare. [-0, +0] */
+static int check_module(lua_State *L)
+{
+    push_handler(L, ef_lua_thread(L));
     return 0;
 }
 
@@ -638,6 +667,7 @@ static void invoke(ef_invocation_t *inv)
     t->current = inv;
     t->slot = t->slots + ((struct st_function_data_t *)inv->fn->data)->index;
     t->killed = EF_LUA_ALIVE;
+    t->mem.refused = NULL;
     t->deadline = start + conf->timeout * 1000000;
     t->mem.limit = mem_start + conf->memory;
     t->mem.peak = mem_start;
@@ -667,11 +697,12 @@ static void invoke(ef_invocation_t *inv)
             snprintf(inv->error, sizeof(inv->error), "%.*s", (int)strcspn(msg, "\n"), msg);
             inv->log(inv, msg, len); /* the whole traceback */
         }
-        if (t->killed != EF_LUA_ALIVE) {
-            /* where it was when it was stopped */
-            size_t len;
-            const char *trace = lua_tolstring(L, -1, &len);
-            lua_pushfstring(L, "%s; %s", inv->error, trace != NULL ? trace : "");
+        if (t->killed != EF_LUA_ALIVE || status == LUA_ERRMEM) {
+            /* how long it ran, and where it was when it was stopped (the traceback, without the error's own line) */
+            const char *trace = lua_tostring(L, -1), *nl = trace != NULL ? strchr(trace, '\n') : NULL;
+            char ran[64];
+            snprintf(ran, sizeof(ran), " (stopped after %.3f ms)", (double)inv->duration_ns / 1e6);
+            lua_pushfstring(L, "%s%s%s", inv->error, ran, nl != NULL ? nl : "");
             inv->log(inv, lua_tostring(L, -1), lua_rawlen(L, -1));
         }
     } else if (lua_rawgetp(L, LUA_REGISTRYINDEX, &invalid_key) == LUA_TSTRING) {
@@ -729,24 +760,16 @@ static int prepare(ef_function_t *fn, char *err, size_t errlen)
     t->deadline = now_ns() + fn->conf->timeout * 1000000;
     t->mem.limit = t->mem.used + fn->conf->memory;
     lua_sethook(L, on_count, LUA_MASKCOUNT, HOOK_COUNT);
-    lua_newtable(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, t->env_mt);
-    lua_setmetatable(L, -2);
-    t->env = lua_gettop(L);
-    lua_pushvalue(L, t->env);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &env_key);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, slot->chunk);
-    lua_pushvalue(L, t->env);
-    lua_setupvalue(L, -2, 1);
-    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-        snprintf(err, errlen, "%s", t->killed == EF_LUA_KILLED_CPU      ? "its module's top level exceeds the CPU budget"
-                                    : t->killed == EF_LUA_KILLED_MEMORY ? "its module's top level exceeds the memory limit"
-                                                                        : lua_tostring(L, -1));
-    } else if (lua_getfield(L, t->env, fn->conf->handler) != LUA_TFUNCTION) {
-        snprintf(err, errlen, "%s does not define a function \"%s\" (it is %s)", data->chunkname + 1, fn->conf->handler,
-                 luaL_typename(L, -1));
-    } else {
+    lua_pushcfunction(L, check_module);
+    if (lua_pcall(L, 0, 0, 0) == LUA_OK) {
         ret = 0;
+    } else {
+        const char *msg = lua_tostring(L, -1);
+        snprintf(err, errlen, "%s",
+                 t->killed == EF_LUA_KILLED_CPU      ? "its module's top level exceeds the CPU budget"
+                 : t->killed == EF_LUA_KILLED_MEMORY ? "its module's top level exceeds the memory limit"
+                 : msg != NULL                       ? msg
+                                                     : "its module's top level raised a non-string error");
     }
     lua_sethook(L, NULL, 0, 0);
     t->mem.limit = 0;

@@ -1,0 +1,350 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "functions/event_json.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    vsnprintf(err, errlen, fmt, args);
+    va_end(args);
+    return -1;
+}
+
+static h2o_iovec_t dup_string(h2o_mem_pool_t *pool, const json_t *s)
+{
+    return h2o_strdup(pool, json_string_value(s), json_string_length(s));
+}
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
+    }
+}
+
+/* {"value": "v", "attributes": "a"} or "v" alone, as one item */
+static int read_item(h2o_mem_pool_t *pool, const char *what, const char *name, json_t *v, ef_event_item_t *item, char *err,
+                     size_t errlen)
+{
+    json_t *value, *attributes;
+
+    if (json_is_string(v)) {
+        *item = (ef_event_item_t){dup_string(pool, v)};
+        return 0;
+    }
+    if (!json_is_object(v) || !json_is_string(value = json_object_get(v, "value")))
+        return fail(err, errlen, "%s \"%s\": expected {\"value\": \"...\"}", what, name);
+    *item = (ef_event_item_t){dup_string(pool, value)};
+    if ((attributes = json_object_get(v, "attributes")) != NULL) {
+        if (!json_is_string(attributes))
+            return fail(err, errlen, "%s \"%s\": attributes must be a string, not %s", what, name, type_name(attributes));
+        item->attributes = dup_string(pool, attributes);
+    }
+    return 0;
+}
+
+/* Reads {"name": entry, ...}, where an entry has a value or a multiValue (which wins), into `out`. */
+static int read_entries(h2o_mem_pool_t *pool, const char *what, json_t *object, ef_event_params_t *out, char *err, size_t errlen)
+{
+    const char *name;
+    json_t *entry, *multi, *v;
+    size_t i;
+
+    if (!json_is_object(object))
+        return fail(err, errlen, "%ss must be an object, not %s", what, type_name(object));
+    json_object_foreach(object, name, entry)
+    {
+        h2o_iovec_t n = h2o_strdup(pool, name, SIZE_MAX);
+        ef_event_item_t item;
+        if (json_is_object(entry) && (multi = json_object_get(entry, "multiValue")) != NULL) {
+            if (!json_is_array(multi))
+                return fail(err, errlen, "%s \"%s\": multiValue must be an array, not %s", what, name, type_name(multi));
+            json_array_foreach(multi, i, v)
+            {
+                if (read_item(pool, what, name, v, &item, err, errlen) != 0)
+                    return -1;
+                ef_event_add_param(pool, out, n, item.value, item.attributes);
+            }
+            continue;
+        }
+        if (read_item(pool, what, name, entry, &item, err, errlen) != 0)
+            return -1;
+        ef_event_add_param(pool, out, n, item.value, item.attributes);
+    }
+    return 0;
+}
+
+static void add_header(h2o_mem_pool_t *pool, h2o_headers_t *headers, h2o_iovec_t name, h2o_iovec_t value)
+{
+    const h2o_token_t *token = h2o_lookup_token(name.base, name.len);
+
+    if (token != NULL)
+        h2o_add_header(pool, headers, token, NULL, value.base, value.len);
+    else
+        h2o_add_header_by_str(pool, headers, name.base, name.len, 0, NULL, value.base, value.len);
+}
+
+static void delete_all(h2o_headers_t *headers, const h2o_token_t *token)
+{
+    ssize_t i;
+
+    while ((i = h2o_find_header(headers, token, -1)) != -1)
+        h2o_delete_header(headers, i);
+}
+
+/* "headers": replaces every header but the cookies, which have an object of their own */
+static int read_headers(h2o_mem_pool_t *pool, json_t *object, h2o_headers_t *headers, const h2o_token_t *cookie_token, char *err,
+                        size_t errlen)
+{
+    ef_event_params_t params = {NULL};
+    h2o_headers_t kept = {NULL};
+
+    if (read_entries(pool, "header", object, &params, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i != headers->size; ++i)
+        if (headers->entries[i].name == &cookie_token->buf) {
+            h2o_vector_reserve(pool, &kept, kept.size + 1);
+            kept.entries[kept.size++] = headers->entries[i];
+        }
+    *headers = kept;
+    for (size_t i = 0; i != params.size; ++i) {
+        ef_event_param_t *p = params.entries + i;
+        h2o_strtolower(p->name.base, p->name.len);
+        if (ef_event_check_header_value(p->name, p->item.value, err, errlen) != 0)
+            return -1;
+        add_header(pool, headers, p->name, p->item.value);
+    }
+    return 0;
+}
+
+static int read_request(ef_event_t *ev, json_t *request, char *err, size_t errlen)
+{
+    h2o_mem_pool_t *pool = ev->pool;
+    ef_event_params_t params = {NULL};
+    json_t *v;
+
+    if (!json_is_object(request))
+        return fail(err, errlen, "request must be an object, not %s", type_name(request));
+    if ((v = json_object_get(request, "method")) != NULL) {
+        if (!json_is_string(v) || json_string_length(v) == 0)
+            return fail(err, errlen, "request.method must be a non-empty string");
+        ev->request.method = dup_string(pool, v);
+    }
+    if ((v = json_object_get(request, "uri")) != NULL) {
+        if (!json_is_string(v))
+            return fail(err, errlen, "request.uri must be a string, not %s", type_name(v));
+        ev->request.path = dup_string(pool, v);
+        if (ef_event_check_path(ev->request.path, err, errlen) != 0)
+            return -1;
+    }
+    if ((v = json_object_get(request, "querystring")) != NULL) {
+        h2o_iovec_t q;
+        if (json_is_string(v)) {
+            q = dup_string(pool, v);
+            if (q.len != 0 && q.base[0] == '?')
+                ++q.base, --q.len;
+        } else {
+            if (read_entries(pool, "querystring parameter", v, &params, err, errlen) != 0)
+                return -1;
+            q = ef_event_join_params(pool, &params, "&");
+        }
+        ev->request.query = q.len != 0 ? q : h2o_iovec_init(NULL, 0);
+    }
+    if ((v = json_object_get(request, "headers")) != NULL &&
+        read_headers(pool, v, ev->request.headers, H2O_TOKEN_COOKIE, err, errlen) != 0)
+        return -1;
+    if ((v = json_object_get(request, "cookies")) != NULL) {
+        params = (ef_event_params_t){NULL};
+        if (read_entries(pool, "cookie", v, &params, err, errlen) != 0)
+            return -1;
+        delete_all(ev->request.headers, H2O_TOKEN_COOKIE);
+        if (params.size != 0) {
+            h2o_iovec_t joined = ef_event_join_params(pool, &params, "; ");
+            h2o_add_header(pool, ev->request.headers, H2O_TOKEN_COOKIE, NULL, joined.base, joined.len);
+        }
+    }
+    return 0;
+}
+
+static int read_response(ef_event_t *ev, json_t *response, char *err, size_t errlen)
+{
+    h2o_mem_pool_t *pool = ev->pool;
+    json_t *v;
+
+    if (!json_is_object(response))
+        return fail(err, errlen, "response must be an object, not %s", type_name(response));
+    if ((v = json_object_get(response, "statusCode")) != NULL) {
+        /* Lambda@Edge writes the status as a string; take both */
+        json_int_t status = json_is_integer(v)  ? json_integer_value(v)
+                            : json_is_string(v) ? strtol(json_string_value(v), NULL, 10)
+                                                : 0;
+        if (status < 100 || status > 599)
+            return fail(err, errlen, "response.statusCode must be an integer from 100 to 599");
+        ev->response.status = (int)status;
+    }
+    if ((v = json_object_get(response, "statusDescription")) != NULL) {
+        if (!json_is_string(v))
+            return fail(err, errlen, "response.statusDescription must be a string, not %s", type_name(v));
+        ev->response.reason = dup_string(pool, v);
+    }
+    if ((v = json_object_get(response, "headers")) != NULL &&
+        read_headers(pool, v, ev->response.headers, H2O_TOKEN_SET_COOKIE, err, errlen) != 0)
+        return -1;
+    if ((v = json_object_get(response, "cookies")) != NULL) {
+        ef_event_params_t params = {NULL};
+        if (read_entries(pool, "cookie", v, &params, err, errlen) != 0)
+            return -1;
+        delete_all(ev->response.headers, H2O_TOKEN_SET_COOKIE);
+        for (size_t i = 0; i != params.size; ++i) {
+            ef_event_param_t *p = params.entries + i;
+            h2o_iovec_t line = p->item.attributes.len != 0
+                                   ? h2o_concat(pool, p->name, h2o_iovec_init(H2O_STRLIT("=")), p->item.value,
+                                                h2o_iovec_init(H2O_STRLIT("; ")), p->item.attributes)
+                                   : h2o_concat(pool, p->name, h2o_iovec_init(H2O_STRLIT("=")), p->item.value);
+            h2o_add_header(pool, ev->response.headers, H2O_TOKEN_SET_COOKIE, NULL, line.base, line.len);
+        }
+    }
+    return 0;
+}
+
+int ef_event_read_cf_json(ef_event_t *ev, json_t *root, ef_hook_t *hook, char *err, size_t errlen)
+{
+    json_t *v, *type;
+
+    if (!json_is_object(root))
+        return fail(err, errlen, "the event must be a JSON object, not %s", type_name(root));
+    if ((v = json_object_get(root, "context")) != NULL && (type = json_object_get(v, "eventType")) != NULL) {
+        int i;
+        for (i = 0; i != EF_NUM_HOOKS; ++i)
+            if (json_is_string(type) && strcmp(json_string_value(type), ef_hook_names[i]) == 0)
+                break;
+        if (i == EF_NUM_HOOKS)
+            return fail(err, errlen,
+                        "context.eventType must be one of viewer-request, origin-request, origin-response, viewer-response");
+        *hook = i;
+    }
+    if ((v = json_object_get(root, "viewer")) != NULL && (v = json_object_get(v, "ip")) != NULL) {
+        if (!json_is_string(v))
+            return fail(err, errlen, "viewer.ip must be a string, not %s", type_name(v));
+        ev->client_ip = dup_string(ev->pool, v);
+    }
+    if ((v = json_object_get(root, "request")) != NULL && read_request(ev, v, err, errlen) != 0)
+        return -1;
+    if ((v = json_object_get(root, "response")) != NULL && read_response(ev, v, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* ---- to JSON ---- */
+
+static json_t *string_of(h2o_iovec_t v)
+{
+    return json_stringn_nocheck(v.base != NULL ? v.base : "", v.len);
+}
+
+static json_t *item_of(const ef_event_item_t *item)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "value", string_of(item->value));
+    if (item->attributes.len != 0)
+        json_object_set_new(o, "attributes", string_of(item->attributes));
+    return o;
+}
+
+/* {"name": {"value": first, "multiValue": [...] when more than one}, ...}, names in the order first met */
+static json_t *entries_of(const ef_event_params_t *params)
+{
+    json_t *object = json_object();
+
+    for (size_t i = 0; i != params->size; ++i) {
+        const ef_event_param_t *p = params->entries + i;
+        char *name = strndup(p->name.base, p->name.len);
+        json_t *entry = json_object_get(object, name);
+        if (entry == NULL) {
+            json_object_set_new(object, name, item_of(&p->item));
+        } else {
+            json_t *multi = json_object_get(entry, "multiValue");
+            if (multi == NULL) {
+                multi = json_array();
+                json_array_append_new(multi, json_deep_copy(entry));
+                json_object_set_new(entry, "multiValue", multi);
+            }
+            json_array_append_new(multi, item_of(&p->item));
+        }
+        free(name);
+    }
+    return object;
+}
+
+static json_t *headers_of(h2o_mem_pool_t *pool, const h2o_headers_t *headers, const h2o_token_t *cookie_token)
+{
+    ef_event_params_t params = {NULL};
+
+    for (size_t i = 0; i != headers->size; ++i)
+        if (headers->entries[i].name != &cookie_token->buf)
+            ef_event_add_param(pool, &params, *headers->entries[i].name, headers->entries[i].value, h2o_iovec_init(NULL, 0));
+    return entries_of(&params);
+}
+
+json_t *ef_event_request_to_cf_json(const ef_event_t *ev)
+{
+    ef_event_params_t params = {NULL};
+    json_t *o = json_object();
+
+    json_object_set_new(o, "method", string_of(ev->request.method));
+    json_object_set_new(o, "uri", string_of(ev->request.path));
+    ef_event_parse_query(ev->pool, ev->request.query, &params);
+    json_object_set_new(o, "querystring", entries_of(&params));
+    json_object_set_new(o, "headers", headers_of(ev->pool, ev->request.headers, H2O_TOKEN_COOKIE));
+    params = (ef_event_params_t){NULL};
+    ef_event_parse_cookies(ev->pool, ev->request.headers, &params);
+    json_object_set_new(o, "cookies", entries_of(&params));
+    return o;
+}
+
+json_t *ef_event_response_to_cf_json(const ef_event_t *ev)
+{
+    ef_event_params_t params = {NULL};
+    json_t *o = json_object();
+
+    json_object_set_new(o, "statusCode", json_integer(ev->response.status));
+    json_object_set_new(o, "statusDescription", string_of(ev->response.reason));
+    json_object_set_new(o, "headers", headers_of(ev->pool, ev->response.headers, H2O_TOKEN_SET_COOKIE));
+    ef_event_parse_set_cookies(ev->pool, ev->response.headers, &params);
+    json_object_set_new(o, "cookies", entries_of(&params));
+    if (ev->response.has_body) {
+        json_t *body = json_object(),
+               *text = json_stringn(ev->response.body.base != NULL ? ev->response.body.base : "", ev->response.body.len);
+        if (text != NULL) {
+            json_object_set_new(body, "encoding", json_string("text"));
+            json_object_set_new(body, "data", text);
+        } else {
+            /* not UTF-8: as CloudFront writes bytes */
+            char *b64 = h2o_mem_alloc_pool(ev->pool, h2o_base64_encode_capacity(ev->response.body.len));
+            size_t len = h2o_base64_encode(b64, ev->response.body.base, ev->response.body.len, 0);
+            json_object_set_new(body, "encoding", json_string("base64"));
+            json_object_set_new(body, "data", json_stringn(b64, len));
+        }
+        json_object_set_new(o, "body", body);
+    }
+    return o;
+}

@@ -1,0 +1,301 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <jansson.h>
+#include "conf/config.h"
+#include "functions/event_json.h"
+#include "functions/registry.h"
+#include "server/cmd_test.h"
+#include "server/server.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+struct st_options {
+    const char *function;
+    const char *config;
+    int hook; /* -1 until known */
+    const char *request;
+    const char *event_file;
+    const char **headers; /* "name: value", as given */
+    size_t num_headers;
+};
+
+struct st_run {
+    ef_invocation_t inv;
+    json_t *logs;
+    int done;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "edgefn test: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nusage:\n" EF_CMD_TEST_USAGE);
+    return EXIT_USAGE;
+}
+
+static int parse_hook(const char *s)
+{
+    for (int i = 0; i != EF_NUM_HOOKS; ++i)
+        if (strcmp(s, ef_hook_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int parse_options(int argc, char **argv, struct st_options *opts)
+{
+    *opts = (struct st_options){.config = "edgefn.yaml", .hook = -1};
+    opts->headers = calloc(argc + 1, sizeof(opts->headers[0]));
+
+    for (int i = 0; i < argc; ++i) {
+        const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs("usage:\n" EF_CMD_TEST_USAGE, stdout);
+            exit(EXIT_OK);
+        }
+        if (arg[0] != '-') {
+            if (opts->function != NULL)
+                return usage_error("unexpected argument \"%s\" (one function at a time)", arg);
+            opts->function = arg;
+            continue;
+        }
+        if (value == NULL)
+            return usage_error("%s needs a value", arg);
+        ++i;
+        if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
+            opts->config = value;
+        } else if (strcmp(arg, "--event") == 0) {
+            if ((opts->hook = parse_hook(value)) == -1)
+                return usage_error(
+                    "--event: \"%s\" is not a hook (viewer-request, origin-request, origin-response, viewer-response)", value);
+        } else if (strcmp(arg, "--request") == 0) {
+            opts->request = value;
+        } else if (strcmp(arg, "-H") == 0 || strcmp(arg, "--header") == 0) {
+            const char *colon = strchr(value, ':');
+            if (colon == NULL || colon == value)
+                return usage_error("-H: expected 'name: value', got \"%s\"", value);
+            opts->headers[opts->num_headers++] = value;
+        } else if (strcmp(arg, "--event-file") == 0) {
+            opts->event_file = value;
+        } else {
+            return usage_error("unknown option \"%s\"", arg);
+        }
+    }
+    if (opts->function == NULL)
+        return usage_error("%s", "which function? Name one of the config's functions");
+    return EXIT_OK;
+}
+
+/* --request 'POST /path?query', or the path alone */
+static int apply_request_line(ef_event_t *ev, const char *line)
+{
+    const char *target = line, *space = strchr(line, ' ');
+
+    if (space != NULL) {
+        ev->request.method = h2o_strdup(ev->pool, line, space - line);
+        for (target = space; *target == ' '; ++target)
+            ;
+    }
+    if (target[0] != '/')
+        return usage_error("--request: expected 'METHOD /path?query' or '/path?query', got \"%s\"", line);
+    const char *q = strchr(target, '?');
+    ev->request.path = h2o_strdup(ev->pool, target, q != NULL ? (size_t)(q - target) : SIZE_MAX);
+    ev->request.query = q != NULL && q[1] != '\0' ? h2o_strdup(ev->pool, q + 1, SIZE_MAX) : h2o_iovec_init(NULL, 0);
+    return EXIT_OK;
+}
+
+/* -H 'name: value': the first -H of a name replaces that header, the next ones add values */
+static void apply_headers(ef_event_t *ev, const struct st_options *opts)
+{
+    for (size_t i = 0; i != opts->num_headers; ++i) {
+        const char *h = opts->headers[i], *colon = strchr(h, ':'), *value = colon + 1;
+        h2o_iovec_t name = h2o_strdup(ev->pool, h, colon - h);
+        size_t j;
+        h2o_strtolower(name.base, name.len);
+        while (*value == ' ' || *value == '\t')
+            ++value;
+        for (j = 0; j != i; ++j)
+            if (strncasecmp(opts->headers[j], h, name.len + 1) == 0)
+                break;
+        if (j == i) {
+            ssize_t at;
+            while ((at = h2o_find_header_by_str(ev->request.headers, name.base, name.len, -1)) != -1)
+                h2o_delete_header(ev->request.headers, at);
+        }
+        const h2o_token_t *token = h2o_lookup_token(name.base, name.len);
+        if (token != NULL)
+            h2o_add_header(ev->pool, ev->request.headers, token, NULL, value, strlen(value));
+        else
+            h2o_add_header_by_str(ev->pool, ev->request.headers, name.base, name.len, 0, NULL, value, strlen(value));
+    }
+}
+
+static int build_event(ef_event_t *ev, struct st_options *opts)
+{
+    char err[512];
+
+    ev->request.method = h2o_iovec_init(H2O_STRLIT("GET"));
+    ev->request.path = h2o_iovec_init(H2O_STRLIT("/"));
+    h2o_add_header(ev->pool, ev->request.headers, H2O_TOKEN_HOST, NULL, H2O_STRLIT("localhost"));
+    ev->client_ip = h2o_iovec_init(H2O_STRLIT("127.0.0.1"));
+    ev->response.status = 200;
+    ev->response.reason = h2o_iovec_init(H2O_STRLIT("OK"));
+
+    if (opts->event_file != NULL) {
+        json_error_t jerr;
+        json_t *root = json_load_file(opts->event_file, 0, &jerr);
+        ef_hook_t hook = EF_NUM_HOOKS;
+        if (root == NULL) {
+            fprintf(stderr, "edgefn test: %s:%d:%d: %s\n", opts->event_file, jerr.line, jerr.column, jerr.text);
+            return EXIT_USAGE;
+        }
+        int ret = ef_event_read_cf_json(ev, root, &hook, err, sizeof(err));
+        json_decref(root);
+        if (ret != 0) {
+            fprintf(stderr, "edgefn test: %s: %s\n", opts->event_file, err);
+            return EXIT_USAGE;
+        }
+        if (opts->hook == -1 && hook != EF_NUM_HOOKS)
+            opts->hook = hook;
+    }
+    if (opts->hook == -1)
+        return usage_error("%s", "--event is required (or context.eventType in --event-file)");
+    ev->hook = opts->hook;
+    if (opts->request != NULL && apply_request_line(ev, opts->request) != EXIT_OK)
+        return EXIT_USAGE;
+    apply_headers(ev, opts);
+    return EXIT_OK;
+}
+
+static void on_log(ef_invocation_t *inv, const char *msg, size_t len)
+{
+    struct st_run *run = inv->data;
+    json_t *line = json_stringn(msg, len);
+
+    /* a function may log bytes that are not UTF-8: keep what can be kept */
+    json_array_append_new(run->logs, line != NULL ? line : json_string("(a line that is not UTF-8)"));
+}
+
+static void on_complete(ef_invocation_t *inv)
+{
+    ((struct st_run *)inv->data)->done = 1;
+}
+
+static json_t *report(const ef_function_t *fn, const ef_event_t *ev, const struct st_run *run)
+{
+    const ef_invocation_t *inv = &run->inv;
+    json_t *out = json_object();
+    double utilization = inv->budget_ns != 0 ? 100.0 * inv->duration_ns / inv->budget_ns : 0;
+
+    json_object_set_new(out, "function", json_string(fn->conf->name));
+    json_object_set_new(out, "eventType", json_string(ef_hook_names[ev->hook]));
+    json_object_set_new(out, "requestId", json_string(ev->request_id));
+    switch (inv->status) {
+    case EF_INVOKE_OK:
+        if (ef_hook_is_response(ev->hook) || ev->outcome == EF_EVENT_RESPOND) {
+            json_object_set_new(out, "outcome", json_string("response"));
+            json_object_set_new(out, "response", ef_event_response_to_cf_json(ev));
+        } else {
+            json_object_set_new(out, "outcome", json_string("request"));
+            json_object_set_new(out, "request", ef_event_request_to_cf_json(ev));
+        }
+        break;
+    case EF_INVOKE_FAILED:
+    case EF_INVOKE_INVALID:
+        json_object_set_new(out, "outcome", json_string(inv->status == EF_INVOKE_FAILED ? "error" : "invalid"));
+        json_object_set_new(out, "status", json_integer(inv->status == EF_INVOKE_FAILED ? 503 : 502));
+        json_object_set_new(out, "error", json_string(inv->error));
+        break;
+    }
+    json_object_set_new(out, "logs", json_incref(run->logs));
+    json_object_set_new(out, "durationMs", json_real(inv->duration_ns / 1e6));
+    /* as CloudFront's ComputeUtilization: the share of the time budget used, in percent */
+    json_object_set_new(out, "computeUtilization", json_integer(utilization < 100 ? (json_int_t)(utilization + 0.5) : 100));
+    json_object_set_new(out, "memoryUsedBytes", json_integer(inv->memory_bytes));
+    json_object_set_new(out, "memoryLimitBytes", json_integer(fn->conf->memory));
+    return out;
+}
+
+static int run_function(ef_conf_function_t *conf, struct st_options *opts)
+{
+    ef_function_t fn, *fns[1] = {&fn};
+    h2o_mem_pool_t pool;
+    h2o_headers_t request_headers = {NULL}, response_headers = {NULL};
+    char id[EF_REQUEST_ID_LEN + 1], err[1024];
+    uint8_t rnd[EF_REQUEST_ID_LEN / 2];
+    struct st_run run = {.logs = json_array()};
+    int ret;
+
+    if (ef_function_init(&fn, conf, err, sizeof(err)) != 0) {
+        fprintf(stderr, "edgefn test: %s: function \"%s\": %s\n", opts->config, conf->name, err);
+        ef_function_dispose(&fn);
+        json_decref(run.logs);
+        return EXIT_USAGE;
+    }
+    fn.log_fd = -1; /* the lines go to the report */
+    if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+        memset(rnd, 0, sizeof(rnd));
+    for (size_t i = 0; i != sizeof(rnd); ++i)
+        sprintf(id + i * 2, "%02x", rnd[i]);
+
+    h2o_mem_init_pool(&pool);
+    ef_event_t ev = {.request_id = id, .pool = &pool};
+    ev.request.headers = &request_headers;
+    ev.response.headers = &response_headers;
+    if ((ret = build_event(&ev, opts)) == EXIT_OK) {
+        void *state = fn.runtime->thread_init(fns, 1);
+        run.inv = (ef_invocation_t){
+            .fn = &fn, .event = &ev, .thread_state = state, .on_complete = on_complete, .data = &run, .log = on_log};
+        fn.runtime->invoke(&run.inv);
+        /* the Lua runtime completes within invoke; a process runtime will need the event loop turned here */
+        if (!run.done) {
+            fprintf(stderr, "edgefn test: the %s runtime did not complete the invocation\n", fn.runtime->name);
+            abort();
+        }
+        json_t *out = report(&fn, &ev, &run);
+        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+        fputc('\n', stdout);
+        json_decref(out);
+        fn.runtime->thread_dispose(state);
+        ret = run.inv.status == EF_INVOKE_OK ? EXIT_OK : EXIT_FAILED;
+    }
+    h2o_mem_clear_pool(&pool);
+    json_decref(run.logs);
+    ef_function_dispose(&fn);
+    return ret;
+}
+
+int ef_cmd_test(int argc, char **argv)
+{
+    struct st_options opts;
+    ef_conf_t conf = {NULL};
+    ef_conf_errors_t errors = {NULL};
+    int ret;
+
+    if ((ret = parse_options(argc, argv, &opts)) != EXIT_OK)
+        goto Exit;
+    if (ef_conf_load(&conf, opts.config, &errors) != 0) {
+        for (size_t i = 0; i != errors.size; ++i)
+            fprintf(stderr, "%s\n", errors.entries[i]);
+        fprintf(stderr, "edgefn: %s: %zu error%s\n", opts.config, errors.size, errors.size == 1 ? "" : "s");
+        ret = EXIT_USAGE;
+        goto Exit;
+    }
+    for (size_t i = 0; i != conf.num_functions; ++i) {
+        if (strcmp(conf.functions[i].name, opts.function) == 0) {
+            ret = run_function(conf.functions + i, &opts);
+            goto Exit;
+        }
+    }
+    fprintf(stderr, "edgefn test: %s has no function \"%s\"", opts.config, opts.function);
+    for (size_t i = 0; i != conf.num_functions; ++i)
+        fprintf(stderr, "%s%s", i == 0 ? " (it has: " : ", ", conf.functions[i].name);
+    fprintf(stderr, "%s\n", conf.num_functions != 0 ? ")" : " (it has none)");
+    ret = EXIT_USAGE;
+Exit:
+    ef_conf_errors_dispose(&errors);
+    ef_conf_dispose(&conf);
+    free(opts.headers);
+    return ret;
+}
