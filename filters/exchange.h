@@ -27,9 +27,10 @@ struct st_ef_exchange_t {
     ef_invocation_t inv;
     void (*after_hook)(ef_exchange_t *ex);
     h2o_iovec_t client_ip;
-    unsigned invoking : 1;  /* an invocation is under way (a process runtime's, which completes later) */
-    unsigned responded : 1; /* a function answered: req->res holds its response, `body` its body */
-    unsigned has_body : 1;  /* `body` replaces the origin's */
+    unsigned invoking : 1;   /* an invocation is under way (a process runtime's, which completes later) */
+    unsigned responded : 1;  /* a function answered: req->res holds its response, `body` its body */
+    unsigned has_body : 1;   /* `body` replaces the origin's */
+    unsigned host_added : 1; /* the authority is in the request's headers as `host`, for functions */
     h2o_iovec_t body;
 };
 

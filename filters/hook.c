@@ -37,9 +37,17 @@ static void build_event(ef_exchange_t *ex, ef_hook_t hook)
     }
     ev->request.headers = &req->headers;
     ev->request.body = req->entity;
+    /* h2o keeps Host (HTTP/1) and :authority (HTTP/2) out of the headers; a function sees it as the host header, as on
+     * CloudFront. Once added it stays: the origin client ignores it, and it takes the authority's place from here on. */
+    if (!ex->host_added && req->authority.len != 0) {
+        if (h2o_find_header(&req->headers, H2O_TOKEN_HOST, -1) == -1)
+            h2o_add_header(&req->pool, &req->headers, H2O_TOKEN_HOST, NULL, req->authority.base, req->authority.len);
+        ex->host_added = 1;
+    }
     if (ef_hook_is_response(hook)) {
         ev->response.status = req->res.status;
-        ev->response.reason = h2o_iovec_init(req->res.reason, strlen(req->res.reason));
+        ev->response.reason =
+            req->res.reason != NULL ? h2o_iovec_init(req->res.reason, strlen(req->res.reason)) : h2o_iovec_init("", 0);
         ev->response.headers = &req->res.headers;
     }
 }
@@ -48,7 +56,11 @@ static void apply_request(ef_exchange_t *ex)
 {
     h2o_req_t *req = ex->req;
     ef_event_t *ev = &ex->event;
+    ssize_t host = h2o_find_header(&req->headers, H2O_TOKEN_HOST, -1);
 
+    /* a changed host header is the new authority: what a preserve-host origin is sent */
+    if (host != -1)
+        req->authority = req->headers.entries[host].value;
     if (!ev->request_path_changed)
         return;
     /* the origin gets the new path; routing has happened and does not again (as on CloudFront) */

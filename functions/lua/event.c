@@ -436,24 +436,29 @@ static int same_items(const item_t *a, size_t na, const item_t *b, size_t nb)
     return 1;
 }
 
-/* Reads one item, {value = ..., attributes = ...} or a plain string, at `idx`. */
-static int read_item(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *what, item_t *item, char *why, size_t whylen)
+/* what an entry is, in messages: header "x-foo" */
+#define WHAT_FMT "%s \"%.*s\""
+#define WHAT_ARGS(kind, name) kind, (int)((name).len < 64 ? (name).len : 64), (name).base
+
+/* Reads one item, {value = ..., attributes = ...} or a plain string, at `idx`, of the entry `name` of a `kind`. */
+static int read_item(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *kind, h2o_iovec_t name, item_t *item, char *why,
+                     size_t whylen)
 {
     if (is_string(L, idx)) {
         *item = (item_t){dup_value(L, pool, idx), {NULL, 0}};
         return 0;
     }
     if (!lua_istable(L, idx))
-        INVALID("%s: expected {value = \"...\"}, got %s", what, luaL_typename(L, idx));
+        INVALID(WHAT_FMT ": expected {value = \"...\"}, got %s", WHAT_ARGS(kind, name), luaL_typename(L, idx));
     lua_getfield(L, idx, "value");
     if (!is_string(L, -1))
-        INVALID("%s: value must be a string, got %s", what, luaL_typename(L, -1));
+        INVALID(WHAT_FMT ": value must be a string, got %s", WHAT_ARGS(kind, name), luaL_typename(L, -1));
     item->value = dup_value(L, pool, -1);
     lua_pop(L, 1);
     item->attributes = h2o_iovec_init(NULL, 0);
     if (lua_getfield(L, idx, "attributes") != LUA_TNIL) {
         if (!is_string(L, -1))
-            INVALID("%s: attributes must be a string, got %s", what, luaL_typename(L, -1));
+            INVALID(WHAT_FMT ": attributes must be a string, got %s", WHAT_ARGS(kind, name), luaL_typename(L, -1));
         item->attributes = dup_value(L, pool, -1);
     }
     lua_pop(L, 1);
@@ -463,46 +468,51 @@ static int read_item(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *wh
 /**
  * The values an entry (at `idx`) stands for, given the originals: CloudFront's rule. A
  * changed multiValue wins; else a changed value replaces the first original. nil or
- * false: none (deleted). Returns the number of items, or -1 when invalid.
+ * false: none (deleted). Returns the number of items, stored in `*items` (allocated in
+ * `pool`), or -1 when invalid.
  */
-static int read_entry(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *what, const item_t *orig, size_t norig,
-                      item_t *items, char *why, size_t whylen)
+static int read_entry(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *kind, h2o_iovec_t name, const item_t *orig,
+                      size_t norig, item_t **items, char *why, size_t whylen)
 {
+    size_t cap = norig != 0 ? norig : 1;
     int n = 0;
 
     idx = lua_absindex(L, idx);
     if (lua_isnil(L, idx) || (lua_isboolean(L, idx) && !lua_toboolean(L, idx)))
         return 0;
     if (!lua_istable(L, idx)) {
-        if (read_item(L, pool, idx, what, items, why, whylen) != 0)
-            return -1;
-        return 1;
+        *items = h2o_mem_alloc_pool(pool, sizeof(**items));
+        return read_item(L, pool, idx, kind, name, *items, why, whylen) == 0 ? 1 : -1;
     }
     if (lua_getfield(L, idx, "multiValue") != LUA_TNIL) {
         if (!lua_istable(L, -1))
-            INVALID("%s: multiValue must be an array, got %s", what, luaL_typename(L, -1));
+            INVALID(WHAT_FMT ": multiValue must be an array, got %s", WHAT_ARGS(kind, name), luaL_typename(L, -1));
         lua_Integer len = luaL_len(L, -1);
         if (len > MAX_ITEMS)
-            INVALID("%s: more than %d values", what, MAX_ITEMS);
+            INVALID(WHAT_FMT ": more than %d values", WHAT_ARGS(kind, name), MAX_ITEMS);
+        if ((size_t)len > cap)
+            cap = (size_t)len;
+        *items = h2o_mem_alloc_pool(pool, sizeof(**items) * cap);
         for (lua_Integer i = 1; i <= len; ++i) {
             lua_geti(L, -1, i);
-            if (read_item(L, pool, lua_gettop(L), what, items + n, why, whylen) != 0)
+            if (read_item(L, pool, lua_gettop(L), kind, name, *items + n, why, whylen) != 0)
                 return -1;
             ++n;
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
-        if (n != 0 && !same_items(items, n, orig, norig))
+        if (n != 0 && !same_items(*items, n, orig, norig))
             return n;
     } else {
         lua_pop(L, 1);
+        *items = h2o_mem_alloc_pool(pool, sizeof(**items) * cap);
     }
     /* the value, with the originals after the first */
-    if (read_item(L, pool, idx, what, items, why, whylen) != 0)
+    if (read_item(L, pool, idx, kind, name, *items, why, whylen) != 0)
         return -1;
     n = 1;
-    for (size_t i = 1; i < norig && n != MAX_ITEMS; ++i)
-        items[n++] = orig[i];
+    for (size_t i = 1; i < norig; ++i)
+        (*items)[n++] = orig[i];
     return n;
 }
 
@@ -556,10 +566,8 @@ static int apply_headers(lua_State *L, ef_event_t *ev, ef_lua_object_t kind, h2o
             INVALID("header names must be strings, got %s", luaL_typename(L, -2));
         h2o_iovec_t name = dup_value(L, ev->pool, -2);
         size_t norig = originals_of(headers, name, orig);
-        item_t *items = h2o_mem_alloc_pool(ev->pool, sizeof(*items) * MAX_ITEMS);
-        char what[96];
-        snprintf(what, sizeof(what), "header \"%.*s\"", (int)(name.len < 64 ? name.len : 64), name.base);
-        int n = read_entry(L, ev->pool, -1, what, orig, norig, items, why, whylen);
+        item_t *items = NULL;
+        int n = read_entry(L, ev->pool, -1, "header", name, orig, norig, &items, why, whylen);
         if (n < 0)
             return -1;
         lua_pop(L, 1);
@@ -650,7 +658,7 @@ static int same_pairs(const pairs_t *a, const pairs_t *b)
 static int read_pairs(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *what, const pairs_t *orig, pairs_t *out, char *why,
                       size_t whylen)
 {
-    item_t origitems[MAX_ITEMS], *items = h2o_mem_alloc_pool(pool, sizeof(*items) * MAX_ITEMS);
+    item_t origitems[MAX_ITEMS], *items;
 
     if (!lua_istable(L, idx))
         INVALID("%s must be a table, got %s", what, luaL_typename(L, idx));
@@ -664,9 +672,7 @@ static int read_pairs(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *w
         for (size_t i = 0; i != orig->size && norig != MAX_ITEMS; ++i)
             if (h2o_memis(orig->entries[i].name.base, orig->entries[i].name.len, name.base, name.len))
                 origitems[norig++] = orig->entries[i].item;
-        char w[96];
-        snprintf(w, sizeof(w), "%s \"%.*s\"", what, (int)(name.len < 64 ? name.len : 64), name.base);
-        int n = read_entry(L, pool, -1, w, origitems, norig, items, why, whylen);
+        int n = read_entry(L, pool, -1, what, name, origitems, norig, &items, why, whylen);
         if (n < 0)
             return -1;
         for (int i = 0; i != n; ++i)
