@@ -30,7 +30,7 @@ struct st_ef_exchange_t {
     unsigned invoking : 1;   /* an invocation is under way (a process runtime's, which completes later) */
     unsigned responded : 1;  /* a function answered: req->res holds its response, `body` its body */
     unsigned has_body : 1;   /* `body` replaces the origin's */
-    unsigned host_added : 1; /* the authority is in the request's headers as `host`, for functions */
+    unsigned viewer_headers_added : 1; /* host and cloudfront-forwarded-proto are in the request's headers, for functions */
     h2o_iovec_t body;
 };
 

@@ -16,6 +16,27 @@ static void fail(ef_exchange_t *ex, int status, const char *reason, const char *
     ef_send_error(ex->req, ex->id, status, reason, cause);
 }
 
+/*
+ * What a function sees of the viewer in headers, as on CloudFront: the host (h2o keeps Host and :authority out of
+ * req->headers) and the scheme, as cloudfront-forwarded-proto, which a viewer cannot forge. They stay in the request:
+ * the origin client ignores both (it sends the authority as Host, and x-forwarded-proto), and a changed host header
+ * becomes the authority (see apply_request).
+ */
+static void add_viewer_headers(ef_exchange_t *ex)
+{
+    static const h2o_iovec_t proto_name = {H2O_STRLIT(EF_HEADER_FORWARDED_PROTO)};
+    h2o_req_t *req = ex->req;
+    ssize_t i;
+
+    if (req->authority.len != 0 && h2o_find_header(&req->headers, H2O_TOKEN_HOST, -1) == -1)
+        h2o_add_header(&req->pool, &req->headers, H2O_TOKEN_HOST, NULL, req->authority.base, req->authority.len);
+    while ((i = h2o_find_header_by_str(&req->headers, proto_name.base, proto_name.len, -1)) != -1)
+        h2o_delete_header(&req->headers, i);
+    h2o_add_header_by_str(&req->pool, &req->headers, proto_name.base, proto_name.len, 0, NULL, req->scheme->name.base,
+                          req->scheme->name.len);
+    ex->viewer_headers_added = 1;
+}
+
 /* The event for `hook`: pointers into the request (and response), nothing copied. */
 static void build_event(ef_exchange_t *ex, ef_hook_t hook)
 {
@@ -37,13 +58,8 @@ static void build_event(ef_exchange_t *ex, ef_hook_t hook)
     }
     ev->request.headers = &req->headers;
     ev->request.body = req->entity;
-    /* h2o keeps Host (HTTP/1) and :authority (HTTP/2) out of the headers; a function sees it as the host header, as on
-     * CloudFront. Once added it stays: the origin client ignores it, and it takes the authority's place from here on. */
-    if (!ex->host_added && req->authority.len != 0) {
-        if (h2o_find_header(&req->headers, H2O_TOKEN_HOST, -1) == -1)
-            h2o_add_header(&req->pool, &req->headers, H2O_TOKEN_HOST, NULL, req->authority.base, req->authority.len);
-        ex->host_added = 1;
-    }
+    if (!ex->viewer_headers_added)
+        add_viewer_headers(ex);
     if (ef_hook_is_response(hook)) {
         ev->response.status = req->res.status;
         ev->response.reason =

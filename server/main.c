@@ -23,10 +23,10 @@ const char *__lsan_default_suppressions(void)
 }
 #endif
 
-static const char usage[] = "usage: edgefn [-c FILE]           serve, with the config in FILE (default ./edgefn.yaml)\n"
-                            "       edgefn check [-c FILE]     validate the config and exit\n" EF_CMD_TEST_USAGE
-                            "       edgefn --version\n"
-                            "       edgefn --help\n";
+static const char usage[] =
+    "usage: edgefn [-c FILE]           serve, with the config in FILE (default ./edgefn.yaml)\n"
+    "       edgefn check [-c FILE]     validate the config and exit\n" EF_CMD_TEST_USAGE "       edgefn --version\n"
+    "       edgefn --help\n";
 
 static void print_errors(const ef_conf_errors_t *errors)
 {
@@ -86,8 +86,9 @@ int main(int argc, char **argv)
     if (load(path, &conf, &server) != 0) {
         ret = EXIT_USAGE;
     } else if (check) {
-        printf("%s: ok (%zu listener%s, %zu origin%s, %zu behavior%s)\n", path, conf.num_listen, conf.num_listen == 1 ? "" : "s",
-               conf.num_origins, conf.num_origins == 1 ? "" : "s", conf.num_behaviors, conf.num_behaviors == 1 ? "" : "s");
+        printf("%s: ok (%zu listener%s, %zu origin%s, %zu function%s, %zu behavior%s)\n", path, conf.num_listen,
+               conf.num_listen == 1 ? "" : "s", conf.num_origins, conf.num_origins == 1 ? "" : "s", conf.num_functions,
+               conf.num_functions == 1 ? "" : "s", conf.num_behaviors, conf.num_behaviors == 1 ? "" : "s");
         ret = EXIT_OK;
     } else {
         ret = ef_server_run(&server) == 0 ? EXIT_OK : EXIT_RUNTIME;

@@ -13,6 +13,9 @@
 #include <sys/socket.h>
 #include "conf/config.h"
 
+/* the viewer's scheme, as functions see it (CloudFront's name); edgefn's own, never sent to an origin */
+#define EF_HEADER_FORWARDED_PROTO "cloudfront-forwarded-proto"
+
 typedef struct st_ef_thread_t ef_thread_t;
 typedef struct st_ef_origin_t ef_origin_t;
 typedef struct st_ef_fetch_t ef_fetch_t;

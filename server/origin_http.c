@@ -417,6 +417,7 @@ static void build_request(struct st_fetch_t *f)
                 continue;
             }
         } else if (h2o_memis(h->name->base, h->name->len, H2O_STRLIT("x-forwarded-proto")) ||
+                   h2o_memis(h->name->base, h->name->len, H2O_STRLIT(EF_HEADER_FORWARDED_PROTO)) ||
                    h2o_memis(h->name->base, h->name->len, H2O_STRLIT("proxy-connection"))) {
             continue;
         }

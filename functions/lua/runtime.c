@@ -212,6 +212,11 @@ static int safe_collectgarbage(lua_State *L) /* [-(0|1), +1] */
     return 1;
 }
 
+static int ignore_randomseed(lua_State *L) /* [-n, +0] */
+{
+    return 0;
+}
+
 static int now(lua_State *L) /* [-0, +1] */
 {
     struct timespec ts;
@@ -501,7 +506,13 @@ static void build_sandbox(ef_lua_thread_t *t)
     lua_setfield(L, -2, "string");
 
     add_library(t, "table", luaopen_table);
-    add_library(t, "math", luaopen_math);
+    /* math: randomseed does nothing, since the generator's state is the thread's: a function that seeded it would make the
+     * numbers of every later invocation predictable. The state is seeded at random when the thread starts. */
+    luaL_requiref(L, "math", luaopen_math, 0);
+    lua_pushcfunction(L, ignore_randomseed);
+    lua_setfield(L, -2, "randomseed");
+    make_readonly(t);
+    lua_setfield(L, -2, "math");
     add_library(t, "utf8", luaopen_utf8);
     add_library(t, "crypto", ef_lua_open_crypto);
     add_library(t, "base64", ef_lua_open_base64);
