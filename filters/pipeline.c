@@ -130,7 +130,7 @@ static void after_origin_request(ef_exchange_t *ex)
 static void after_viewer_request(ef_exchange_t *ex)
 {
     if (ex->responded) {
-        /* answered at viewer-request: straight to the client, viewer-response included */
+        /* answered at viewer-request: straight to the client, without viewer-response */
         send_response(ex);
         return;
     }

@@ -38,7 +38,7 @@ int ef_event_header_allowed(ef_hook_t hook, h2o_iovec_t name, char *why, size_t 
     return 1;
 
 HopByHop:
-    snprintf(why, whylen, "header \"%.*s\" is hop-by-hop and cannot be set by a %s function", (int)(name.len < 64 ? name.len : 64),
+    snprintf(why, whylen, "header \"%.*s\" is hop-by-hop: a function cannot set it (at %s)", (int)(name.len < 64 ? name.len : 64),
              name.base, ef_hook_names[hook]);
     return 0;
 }

@@ -1000,7 +1000,7 @@ int ef_lua_apply_result(ef_lua_thread_t *t, int idx, char *why, size_t whylen)
     int ret;
     if (ef_hook_is_response(ev->hook)) {
         if (!has_status)
-            INVALID("a %s function must return a response (a table with statusCode), not the request", ef_hook_names[ev->hook]);
+            INVALID("at %s a function must return a response (a table with statusCode), not the request", ef_hook_names[ev->hook]);
         ret = apply_response(L, t, idx, is_response, 0, why, whylen);
     } else if (has_status) {
         ret = apply_response(L, t, idx, 0, 1, why, whylen);

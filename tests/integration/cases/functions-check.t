@@ -1,0 +1,682 @@
+# functions-check.t: `edgefn check` on the functions: section and the hooks of
+# behaviors. Each error is one `FILE:LINE:COLUMN: message` line on stderr and the exit
+# status is 2; the position points at the key or value at fault. A Lua file that does
+# not compile, or does not define its handler, is reported by `check`, not by the first
+# request. Messages are asserted by position and key words.
+--- setup
+cat > hello.lua <<'LUA'
+function handler(event)
+  event.request.headers["x-hello"] = {value = "world"}
+  return event.request
+end
+LUA
+mkdir -p lib/util
+cat > lib/index.lua <<'LUA'
+local util = require("util.strings")
+
+function handler(event)
+  event.request.headers["x-lib"] = {value = util.shout("hi")}
+  return event.request
+end
+
+function other(event)
+  return event.request
+end
+LUA
+cat > lib/util/strings.lua <<'LUA'
+return {shout = function(s) return string.upper(s) end}
+LUA
+cat > syntax.lua <<'LUA'
+function handler(event)
+  local request = event.request
+
+  if request.uri == "/" then
+    request.uri = = "/index.html"
+  end
+  return request
+end
+LUA
+cat > nohandler.lua <<'LUA'
+function main(event)
+  return event.request
+end
+LUA
+cat > toplevel-error.lua <<'LUA'
+local config = nil
+local limit = config.limit
+
+function handler(event)
+  return event.request
+end
+LUA
+cat > toplevel-loop.lua <<'LUA'
+while true do end
+
+function handler(event)
+  return event.request
+end
+LUA
+# just over the default max-code-size of 64KB: a comment, then a handler
+{ printf -- '-- %s\n' "$(head -c 66000 /dev/zero | tr '\0' 'x')"; cat hello.lua; } > big.lua
+
+=== a good config with functions on every hook passes
+--- run
+cat > good.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+function-logs: stderr
+functions:
+  hello:
+    runtime: lua
+    code: hello.lua
+  lib:
+    runtime: lua
+    code: lib/
+  lib-other:
+    runtime: lua
+    code: lib
+    handler: index.other
+    memory: 4MB
+    timeout: 20ms
+    max-code-size: 10KB
+behaviors:
+  - path: /api/*
+    origin: app
+    viewer-request: hello
+    origin-request: lib
+    origin-response: hello
+    viewer-response: lib-other
+  - path: /*
+    origin: app
+    viewer-request: hello
+YAML
+$EDGEFN check -c good.yaml
+--- exit: 0
+--- stdout ~ good\.yaml: ok
+
+=== function-logs: a directory passes, an off passes
+--- run
+mkdir -p flogs
+for v in flogs off; do
+cat > logs-$v.yaml <<YAML
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+function-logs: $v
+functions:
+  hello: { runtime: lua, code: hello.lua }
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: hello
+YAML
+$EDGEFN check -c logs-$v.yaml || echo "logs-$v.yaml failed"
+done
+--- exit: 0
+--- stdout !~ failed
+
+=== a behavior naming an undefined function, with the list of the defined ones
+--- run
+cat > undefined.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  hello: { runtime: lua, code: hello.lua }
+  lib: { runtime: lua, code: lib/ }
+behaviors:
+  - path: /*
+    origin: app
+    viewer-response: helo
+YAML
+$EDGEFN check -c undefined.yaml
+--- exit: 2
+--- stderr ~ (?m)^undefined\.yaml:12:22: [^\n]*viewer-response[^\n]*"helo"[^\n]*not defined[^\n]*\(defined: hello, lib\)$
+
+=== a behavior naming a function when none is defined
+--- run
+cat > none.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+behaviors:
+  - path: /*
+    origin: app
+    origin-request: auth
+YAML
+$EDGEFN check -c none.yaml
+--- exit: 2
+--- stderr ~ (?m)^none\.yaml:9:21: [^\n]*origin-request[^\n]*"auth"[^\n]*not defined[^\n]*no functions are defined
+
+=== a syntax error in the Lua file names the function, the Lua file and its line
+--- run
+cat > syntax.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  hello: { runtime: lua, code: hello.lua }
+  broken:
+    runtime: lua
+    code: syntax.lua
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: broken
+YAML
+$EDGEFN check -c syntax.yaml
+--- exit: 2
+--- stderr ~ (?m)^syntax\.yaml:8:3: [^\n]*"broken"[^\n]*syntax\.lua:5:[^\n]*'='
+--- stderr !~ hello
+
+=== a Lua file without the handler
+--- run
+cat > nohandler.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  nohandler:
+    runtime: lua
+    code: nohandler.lua
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: nohandler
+YAML
+$EDGEFN check -c nohandler.yaml
+--- exit: 2
+--- stderr ~ (?m)^nohandler\.yaml:7:3: [^\n]*"nohandler"[^\n]*nohandler\.lua[^\n]*"handler"
+
+=== a handler named in the config that the file does not define
+--- run
+cat > handler-name.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  hello:
+    runtime: lua
+    code: hello.lua
+    handler: onRequest
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: hello
+YAML
+$EDGEFN check -c handler-name.yaml
+--- exit: 2
+--- stderr ~ (?m)^handler-name\.yaml:7:3: [^\n]*"hello"[^\n]*hello\.lua[^\n]*"onRequest"
+
+=== a code directory whose module does not define the handler
+--- run
+cat > dir-handler.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  lib:
+    runtime: lua
+    code: lib/
+    handler: index.missing
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: lib
+YAML
+$EDGEFN check -c dir-handler.yaml
+--- exit: 2
+--- stderr ~ (?m)^dir-handler\.yaml:7:3: [^\n]*"lib"[^\n]*index\.lua[^\n]*"missing"
+
+=== a code directory without the handler's module
+--- run
+cat > dir-module.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  lib:
+    runtime: lua
+    code: lib/
+    handler: main.handler
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: lib
+YAML
+$EDGEFN check -c dir-module.yaml
+--- exit: 2
+--- stderr ~ (?m)^dir-module\.yaml:10:14: [^\n]*main\.lua[^\n]*(No such file|cannot read)
+
+=== a module.function handler for a single file
+--- run
+cat > file-handler.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  hello:
+    runtime: lua
+    code: hello.lua
+    handler: index.handler
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: hello
+YAML
+$EDGEFN check -c file-handler.yaml
+--- exit: 2
+--- stderr ~ (?m)^file-handler\.yaml:10:14: [^\n]*invalid handler "index\.handler"
+
+=== a missing code file
+--- run
+cat > missing.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  gone:
+    runtime: lua
+    code: gone.lua
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: gone
+YAML
+$EDGEFN check -c missing.yaml
+--- exit: 2
+--- stderr ~ (?m)^missing\.yaml:9:11: [^\n]*gone\.lua[^\n]*No such file or directory
+
+=== a function without code or runtime
+--- run
+cat > required.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  nocode:
+    runtime: lua
+  noruntime:
+    code: hello.lua
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c required.yaml
+--- exit: 2
+--- stderr ~ (?m)^required\.yaml:\d+:\d+: [^\n]*"code"[^\n]*\n
+--- stderr ~ (?m)^required\.yaml:\d+:\d+: [^\n]*"runtime"
+
+=== an unsupported runtime
+--- run
+cat > runtime.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  node:
+    runtime: nodejs
+    code: hello.lua
+  cobol:
+    runtime: cobol
+    code: hello.lua
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c runtime.yaml
+--- exit: 2
+--- stderr ~ (?m)^runtime\.yaml:8:14: [^\n]*nodejs[^\n]*not supported
+--- stderr ~ (?m)^runtime\.yaml:11:14: [^\n]*cobol
+
+=== memory out of range
+--- run
+cat > memory.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  huge:
+    runtime: lua
+    code: hello.lua
+    memory: 2GB
+  none:
+    runtime: lua
+    code: hello.lua
+    memory: 0
+  words:
+    runtime: lua
+    code: hello.lua
+    memory: lots
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c memory.yaml
+--- exit: 2
+--- stderr ~ (?m)^memory\.yaml:10:13: [^\n]*memory[^\n]*1GB[^\n]*"2GB"
+--- stderr ~ (?m)^memory\.yaml:14:13: [^\n]*memory
+--- stderr ~ (?m)^memory\.yaml:18:13: [^\n]*memory[^\n]*"lots"
+
+=== timeout out of range
+--- run
+cat > timeout.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  slow:
+    runtime: lua
+    code: hello.lua
+    timeout: 2m
+  zero:
+    runtime: lua
+    code: hello.lua
+    timeout: 0
+  unitless:
+    runtime: lua
+    code: hello.lua
+    timeout: 5
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c timeout.yaml
+--- exit: 2
+--- stderr ~ (?m)^timeout\.yaml:10:14: [^\n]*timeout[^\n]*1m[^\n]*"2m"
+--- stderr ~ (?m)^timeout\.yaml:14:14: [^\n]*timeout
+--- stderr ~ (?m)^timeout\.yaml:18:14: [^\n]*timeout[^\n]*"5"
+
+=== code over the default max-code-size (64KB)
+--- run
+cat > big.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  big:
+    runtime: lua
+    code: big.lua
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: big
+YAML
+$EDGEFN check -c big.yaml
+--- exit: 2
+--- stderr ~ (?m)^big\.yaml:7:3: [^\n]*"big"[^\n]*big\.lua[^\n]*max-code-size
+
+=== code over a max-code-size given in the config
+--- run
+cat > small.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  hello:
+    runtime: lua
+    code: hello.lua
+    max-code-size: 64B
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: hello
+YAML
+$EDGEFN check -c small.yaml
+--- exit: 2
+--- stderr ~ (?m)^small\.yaml:7:3: [^\n]*"hello"[^\n]*hello\.lua[^\n]*max-code-size
+
+=== invalid function names
+--- run
+cat > names.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  "my func":
+    runtime: lua
+    code: hello.lua
+  ../escape:
+    runtime: lua
+    code: hello.lua
+  a-name-that-is-far-too-long-to-be-the-name-of-a-log-file-for-sure-xx:
+    runtime: lua
+    code: hello.lua
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c names.yaml
+--- exit: 2
+--- stderr ~ (?m)^names\.yaml:7:3: [^\n]*invalid function name "my func"
+--- stderr ~ (?m)^names\.yaml:10:3: [^\n]*invalid function name "\.\./escape"
+--- stderr ~ (?m)^names\.yaml:13:3: [^\n]*invalid function name [^\n]*64
+
+=== a duplicate function name
+--- run
+cat > dup.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  hello: { runtime: lua, code: hello.lua }
+  hello: { runtime: lua, code: hello.lua }
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c dup.yaml
+--- exit: 2
+--- stderr ~ (?m)^dup\.yaml:8:3: [^\n]*duplicate[^\n]*"hello"
+
+=== a typo in a hook key is reported with the right spelling
+--- run
+cat > hook-typo.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  hello: { runtime: lua, code: hello.lua }
+behaviors:
+  - path: /*
+    origin: app
+    viewer-requets: hello
+    origin_response: hello
+YAML
+$EDGEFN check -c hook-typo.yaml
+--- exit: 2
+--- stderr ~ (?m)^hook-typo\.yaml:11:5: [^\n]*"viewer-requets"[^\n]*"viewer-request"
+--- stderr ~ (?m)^hook-typo\.yaml:12:5: [^\n]*"origin_response"[^\n]*"origin-response"
+
+=== a typo in a function's key is reported with the right spelling
+--- run
+cat > key-typo.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  hello:
+    runtime: lua
+    code: hello.lua
+    handlr: handler
+    timeuot: 5ms
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c key-typo.yaml
+--- exit: 2
+--- stderr ~ (?m)^key-typo\.yaml:10:5: [^\n]*"handlr"[^\n]*"handler"
+--- stderr ~ (?m)^key-typo\.yaml:11:5: [^\n]*"timeuot"[^\n]*"timeout"
+
+=== a hook given a list instead of one function name
+--- run
+cat > hook-list.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  hello: { runtime: lua, code: hello.lua }
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: [hello, hello]
+YAML
+$EDGEFN check -c hook-list.yaml
+--- exit: 2
+--- stderr ~ (?m)^hook-list\.yaml:11:21: [^\n]*viewer-request
+
+=== a module whose top level raises an error is reported with its line
+--- run
+cat > toplevel.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  broken:
+    runtime: lua
+    code: toplevel-error.lua
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c toplevel.yaml
+--- exit: 2
+--- stderr ~ (?m)^toplevel\.yaml:7:3: [^\n]*"broken"[^\n]*toplevel-error\.lua:2:
+
+=== a module whose top level loops forever is reported, and check ends
+--- timeout: 20
+--- run
+cat > toploop.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  spin:
+    runtime: lua
+    code: toplevel-loop.lua
+behaviors:
+  - path: /*
+    origin: app
+YAML
+timeout 10 $EDGEFN check -c toploop.yaml
+--- exit: 2
+--- stderr ~ (?m)^toploop\.yaml:7:3: [^\n]*"spin"[^\n]*CPU budget
+
+=== function-logs naming a directory that does not exist
+--- run
+cat > nologdir.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+function-logs: no/such/dir
+functions:
+  hello: { runtime: lua, code: hello.lua }
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c nologdir.yaml
+--- exit: 2
+--- stderr ~ (?m)^nologdir\.yaml:6:16: [^\n]*no/such/dir
+
+=== every error is reported at once, in position order
+--- run
+cat > many.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  one:
+    runtime: lua
+    code: gone.lua
+  two:
+    runtime: python
+    code: hello.lua
+  three:
+    runtime: lua
+    code: hello.lua
+    memory: 5GB
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: four
+YAML
+$EDGEFN check -c many.yaml
+--- exit: 2
+--- stderr ~ (?s)\Amany\.yaml:9:11: .*\nmany\.yaml:11:14: .*\nmany\.yaml:16:13: .*\nmany\.yaml:20:21: [^\n]*"four"[^\n]*\(defined: one, two, three\)\n
+--- stderr ~ 4 errors
+
+=== a server does not start with a broken function
+--- run
+cat > serve-broken.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  broken:
+    runtime: lua
+    code: syntax.lua
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: broken
+YAML
+timeout 10 $EDGEFN -c serve-broken.yaml
+--- exit: 2
+--- stderr ~ (?m)^serve-broken\.yaml:7:3: [^\n]*syntax\.lua:5:
