@@ -16,7 +16,7 @@ int ef_event_header_allowed(ef_hook_t hook, h2o_iovec_t name, char *why, size_t 
     for (i = 0; i != name.len; ++i) {
         /* RFC 9110 token characters, lower case as everywhere in events */
         char c = name.base[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c) != NULL)) {
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL))) {
             snprintf(why, whylen, "header name \"%.*s\" is not a lower-case HTTP token", (int)(name.len < 64 ? name.len : 64),
                      name.base);
             return 0;

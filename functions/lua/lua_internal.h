@@ -12,9 +12,9 @@
 /* What a thread knows of one Lua function. */
 typedef struct st_ef_lua_slot_t {
     ef_function_t *fn;
-    int chunk;          /* registry ref of the compiled module_file */
-    int modules;        /* registry ref of the table of modules `require` has loaded */
-    size_t code_bytes;  /* source read so far, modules included, against max-code-size */
+    int chunk;         /* registry ref of the compiled module_file */
+    int modules;       /* registry ref of the table of modules `require` has loaded */
+    size_t code_bytes; /* source read so far, modules included, against max-code-size */
 } ef_lua_slot_t;
 
 typedef enum en_ef_lua_kill_t {
@@ -28,22 +28,22 @@ typedef struct st_ef_lua_thread_t {
     lua_State *L;
     struct {
         size_t used;  /* bytes allocated now */
-        size_t limit; /* 0, or the most `used` may reach during the current invocation */
+        size_t base;  /* `used` when the current invocation began */
+        size_t limit; /* 0, or the most `used` may hold, garbage collected, during the current invocation */
         size_t peak;
-        void *refused; /* the block last refused (or the thread, for a new block), to tell Lua's retry after its emergency GC */
-        size_t refused_size;
+        int over; /* an allocation went over the limit: a collection decides at the next instruction */
     } mem;
     ef_lua_slot_t *slots;
     size_t num_slots;
-    int env_mt;  /* registry ref: the metatable of every invocation's _ENV */
-    int frozen;  /* registry ref: weak-keyed set of the shared read-only tables */
-    int mts[6];  /* registry refs of the metatables of the event objects, by ef_lua_object_t */
+    int env_mt; /* registry ref: the metatable of every invocation's _ENV */
+    int frozen; /* registry ref: weak-keyed set of the shared read-only tables */
+    int mts[6]; /* registry refs of the metatables of the event objects, by ef_lua_object_t */
     /* the current invocation */
     ef_invocation_t *current;
     ef_lua_slot_t *slot;
     uint64_t deadline; /* CLOCK_MONOTONIC ns */
     ef_lua_kill_t killed;
-    int env;           /* stack index of the invocation's _ENV */
+    int env; /* stack index of the invocation's _ENV */
     /* event bookkeeping: which original headers a function has seen, so that an absent
      * name means "deleted" for those and "untouched" for the rest (see event.c) */
     struct {

@@ -50,6 +50,14 @@ static void on_count(lua_State *L, lua_Debug *ar);
 
 /* the allocator: the memory budget lives here */
 
+/* Stops the invocation: from now on every instruction raises (lua_sethook is safe anywhere, signal handlers included). */
+static void kill(ef_lua_thread_t *t, ef_lua_kill_t why)
+{
+    if (t->killed == EF_LUA_ALIVE)
+        t->killed = why;
+    lua_sethook(t->L, on_count, LUA_MASKCOUNT, 1);
+}
+
 static void *on_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     ef_lua_thread_t *t = ud;
@@ -61,57 +69,67 @@ static void *on_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (nsize > old && t->mem.limit != 0 && t->mem.used + (nsize - old) > t->mem.limit) {
-        /* Lua answers a refusal with an emergency collection and asks again for the same block; only if that
-         * second request does not fit either is the invocation over its budget (garbage is not held against it) */
-        void *block = ptr != NULL ? ptr : (void *)t; /* a new block is marked by the thread itself */
-        if (t->mem.refused == block && t->mem.refused_size == nsize && t->killed == EF_LUA_ALIVE) {
-            t->killed = EF_LUA_KILLED_MEMORY;
-            /* from now on every instruction raises (lua_sethook is safe anywhere, signal handlers included) */
-            lua_sethook(t->L, on_count, LUA_MASKCOUNT, 1);
+        /* Over the limit, garbage may be what fills it: up to twice the limit the block is granted, and a full collection
+         * before the next instruction decides (on_count). Beyond that, or once stopped, the block is refused. */
+        if (t->killed != EF_LUA_ALIVE || t->mem.used + (nsize - old) > t->mem.limit + (t->mem.limit - t->mem.base)) {
+            kill(t, EF_LUA_KILLED_MEMORY);
+            return NULL;
         }
-        t->mem.refused = block;
-        t->mem.refused_size = nsize;
-        return NULL;
+        t->mem.over = 1;
+        lua_sethook(t->L, on_count, LUA_MASKCOUNT, 1);
     }
-    t->mem.refused = NULL;
     void *p = realloc(ptr, nsize);
     if (p == NULL)
         return NULL;
     t->mem.used += nsize - old;
-    if (t->mem.used > t->mem.peak)
+    if (t->mem.used > t->mem.peak && !t->mem.over) /* over the limit, the collection says what is held */
         t->mem.peak = t->mem.used;
     return p;
 }
 
-/* the CPU budget */
+/* After an allocation over the limit: collects, and stops the invocation if what is alive is over it still. */
+static void check_memory(ef_lua_thread_t *t)
+{
+    t->mem.over = 0;
+    lua_gc(t->L, LUA_GCCOLLECT);
+    if (t->mem.used > t->mem.limit) {
+        t->mem.peak = t->mem.limit;
+        kill(t, EF_LUA_KILLED_MEMORY);
+        return;
+    }
+    if (t->mem.used > t->mem.peak)
+        t->mem.peak = t->mem.used;
+    if (t->killed == EF_LUA_ALIVE)
+        lua_sethook(t->L, on_count, LUA_MASKCOUNT, HOOK_COUNT);
+}
+
+/* the CPU budget, and the memory check that needs a safe point */
 
 static void on_count(lua_State *L, lua_Debug *ar)
 {
     ef_lua_thread_t *t = ef_lua_thread(L);
 
+    if (t->mem.over && t->killed == EF_LUA_ALIVE)
+        check_memory(t);
     if (t->killed == EF_LUA_ALIVE && now_ns() < t->deadline)
         return;
-    if (t->killed == EF_LUA_ALIVE) {
-        t->killed = EF_LUA_KILLED_CPU;
-        /* from now on every instruction raises, so no loop inside a pcall survives */
-        lua_sethook(L, on_count, LUA_MASKCOUNT, 1);
-    }
+    kill(t, EF_LUA_KILLED_CPU);
     luaL_error(L, t->killed == EF_LUA_KILLED_CPU ? "CPU budget exceeded" : "memory limit exceeded");
 }
 
 void ef_lua_pattern_tick(lua_State *L)
 {
     ef_lua_thread_t *t = ef_lua_thread(L);
-    if (t->current != NULL && (t->killed != EF_LUA_ALIVE || now_ns() >= t->deadline))
+    if (t->deadline != 0 && (t->killed != EF_LUA_ALIVE || now_ns() >= t->deadline))
         on_count(L, NULL);
 }
 
 /* the sandbox's own versions of base functions */
 
-/* re-raises the error at the top of the stack when the invocation has been stopped */
-static void rethrow_if_killed(lua_State *L)
+/* re-raises the error at the top of the stack when the invocation has been stopped: it cannot catch its own end */
+static void rethrow_if_killed(lua_State *L, int status)
 {
-    if (ef_lua_thread(L)->killed != EF_LUA_ALIVE)
+    if (ef_lua_thread(L)->killed != EF_LUA_ALIVE || status == LUA_ERRMEM)
         lua_error(L);
 }
 
@@ -120,10 +138,24 @@ static int safe_pcall(lua_State *L) /* [-(n), +(1|m)] */
     luaL_checkany(L, 1);
     int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
     if (status != LUA_OK)
-        rethrow_if_killed(L);
+        rethrow_if_killed(L, status);
     lua_pushboolean(L, status == LUA_OK);
     lua_insert(L, 1);
     return lua_gettop(L);
+}
+
+/*
+ * xpcall's message handler, in front of the function's own (upvalue 1). A stop is raised from the count hook, where Lua
+ * runs message handlers with hooks off: the function's handler would run without a budget, so it is not run at all.
+ */
+static int on_xpcall_error(lua_State *L) /* [-1, +1] */
+{
+    if (ef_lua_thread(L)->killed != EF_LUA_ALIVE)
+        return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
 }
 
 static int safe_xpcall(lua_State *L) /* [-(n), +(1|m)] */
@@ -131,11 +163,13 @@ static int safe_xpcall(lua_State *L) /* [-(n), +(1|m)] */
     int n = lua_gettop(L);
     luaL_checktype(L, 2, LUA_TFUNCTION);
     lua_pushvalue(L, 1);
-    lua_copy(L, 2, 1); /* the handler below the function and its arguments */
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, on_xpcall_error, 1);
+    lua_replace(L, 1); /* the handler below the function and its arguments */
     lua_replace(L, 2);
     int status = lua_pcall(L, n - 2, LUA_MULTRET, 1);
     if (status != LUA_OK)
-        rethrow_if_killed(L);
+        rethrow_if_killed(L, status);
     lua_pushboolean(L, status == LUA_OK);
     lua_replace(L, 1);
     return lua_gettop(L);
@@ -678,23 +712,27 @@ static void invoke(ef_invocation_t *inv)
     t->current = inv;
     t->slot = t->slots + ((struct st_function_data_t *)inv->fn->data)->index;
     t->killed = EF_LUA_ALIVE;
-    t->mem.refused = NULL;
     t->deadline = start + conf->timeout * 1000000;
+    t->mem.base = t->mem.peak = mem_start;
+    t->mem.over = 0;
     t->mem.limit = mem_start + conf->memory;
-    t->mem.peak = mem_start;
     lua_sethook(L, on_count, LUA_MASKCOUNT, HOOK_COUNT);
 
     lua_pushcfunction(L, on_error);
     lua_pushcfunction(L, run);
     status = lua_pcall(L, 0, 0, top + 1);
+    if (t->mem.over && t->killed == EF_LUA_ALIVE)
+        check_memory(t); /* the last allocation went over the limit, with no instruction after it */
 
     lua_sethook(L, NULL, 0, 0);
     t->mem.limit = 0; /* what follows is ours */
+    t->deadline = 0;
     inv->duration_ns = now_ns() - start;
     inv->budget_ns = conf->timeout * 1000000;
     inv->memory_bytes = t->mem.peak - mem_start;
 
-    if (status != LUA_OK) {
+    /* a stop caught where no Lua code runs after it to raise it again (load's reader, say) is a failure all the same */
+    if (status != LUA_OK || t->killed != EF_LUA_ALIVE) {
         inv->status = EF_INVOKE_FAILED;
         if (t->killed == EF_LUA_KILLED_CPU) {
             snprintf(inv->error, sizeof(inv->error), "CPU budget of %s exceeded", ef_format_duration(conf->timeout, d, sizeof(d)));
@@ -710,7 +748,7 @@ static void invoke(ef_invocation_t *inv)
         }
         if (t->killed != EF_LUA_ALIVE || status == LUA_ERRMEM) {
             /* how long it ran, and where it was when it was stopped (the traceback, without the error's own line) */
-            const char *trace = lua_tostring(L, -1), *nl = trace != NULL ? strchr(trace, '\n') : NULL;
+            const char *trace = status != LUA_OK ? lua_tostring(L, -1) : NULL, *nl = trace != NULL ? strchr(trace, '\n') : NULL;
             char ran[64];
             snprintf(ran, sizeof(ran), " (stopped after %.3f ms)", (double)inv->duration_ns / 1e6);
             lua_pushfstring(L, "%s%s%s", inv->error, ran, nl != NULL ? nl : "");
@@ -769,10 +807,11 @@ static int prepare(ef_function_t *fn, char *err, size_t errlen)
         return -1;
     }
     t->deadline = now_ns() + fn->conf->timeout * 1000000;
+    t->mem.base = t->mem.used;
     t->mem.limit = t->mem.used + fn->conf->memory;
     lua_sethook(L, on_count, LUA_MASKCOUNT, HOOK_COUNT);
     lua_pushcfunction(L, check_module);
-    if (lua_pcall(L, 0, 0, 0) == LUA_OK) {
+    if (lua_pcall(L, 0, 0, 0) == LUA_OK && t->killed == EF_LUA_ALIVE) {
         ret = 0;
     } else {
         const char *msg = lua_tostring(L, -1);

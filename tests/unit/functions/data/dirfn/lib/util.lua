@@ -1,0 +1,8 @@
+-- Required as "lib.util" from index.lua.
+local M = {}
+
+function M.lower(s)
+    return string.lower(s)
+end
+
+return M
