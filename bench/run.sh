@@ -35,6 +35,9 @@
 #                     WARMUP=5s, CONNECTIONS=50; otherwise nothing is written unless set)
 #   KEEP_TMP=1        keep the temporary directory (configs, logs, wrk outputs)
 #
+# Other suites reuse this script: bench/lua.sh defines suite_config and sources it
+# (see "the suite" below).
+#
 # Adding a benchmark target: write a start_<something> function (see the existing
 # ones: it starts its processes with start_server, which pins them and records them
 # for the cleanup, and sets T_PORT, T_ROOTS (its root pids; empty for none) and,
@@ -88,6 +91,24 @@ RATIOS=(
     "edgefn-plain  nginx-plain  1.0  plain proxy, no functions"
 )
 
+# ---- the suite -----------------------------------------------------------------
+# Run directly, this is the plain-proxy benchmark. A script that sources this one
+# (bench/lua.sh) defines a function suite_config first, which is called here and
+# replaces what it needs of the above (SECTION_ID, TARGET_ROWS, RATIOS) and of this:
+SCRIPT=bench/run.sh                                           # the command, for RESULTS.md
+SECTION_TITLE="Plain proxy: edgefn vs nginx, no functions"    # its heading in RESULTS.md
+EXTRA_PACKAGES=()   # Debian packages its targets need besides nginx, wrk, curl
+ORIGIN_SERVER_CONF= # lines added to the origin's nginx server block
+# the paragraph of RESULTS.md that describes the targets' configs
+SECTION_CONFIGS="The origin is nginx with 1 worker and \`access_log off\`. The nginx proxy has 1 worker,
+\`upstream { keepalive 64; }\`, \`proxy_http_version 1.1\`, an empty Connection header and
+\`access_log off\`. edgefn has \`threads: 1\`, one listener, one url origin, one behavior \`\"*\"\`
+and \`access-log: off\`."
+SUITE_NOTES= # a function that prints markdown for after the ratios (a suite's own notes), if any
+if [[ ${BASH_SOURCE[0]} != "$0" ]] && declare -F suite_config >/dev/null; then
+    suite_config
+fi
+
 # ---- small helpers ---------------------------------------------------------------
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; FAILED=1; exit 1; }
@@ -108,6 +129,10 @@ commas() { sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|[^0-9]\)/\1,\2\3/;ta'; 
 median() { # numbers on stdin -> median
     sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
         if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+number_word() { # 3 -> three
+    local w=(zero one two three four five six seven eight nine ten)
+    if [[ $1 -le 10 ]]; then echo "${w[$1]}"; else echo "$1"; fi
 }
 fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN { if (v == "nan" || v == "") print "n/a"; else printf "%.*f\n", d, v }'; }
 
@@ -205,9 +230,12 @@ install_missing() {
     command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || { missing+=(nginx); pkgs+=(nginx); }
     command -v curl >/dev/null || { missing+=(curl); pkgs+=(curl); }
     command -v taskset >/dev/null || { missing+=(taskset); pkgs+=(util-linux); }
+    local p
+    for p in "${EXTRA_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || pkgs+=("$p")
+    done
     if ! command -v cmake >/dev/null || [[ ! -x $BUILD_DIR/edgefn ]]; then
         # what CMakeLists.txt needs
-        local p
         for p in cmake make gcc pkg-config libh2o-evloop-dev libyaml-dev libssl-dev libjansson-dev liblua5.4-dev; do
             dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || pkgs+=("$p")
         done
@@ -223,7 +251,7 @@ PATH=$PATH:/usr/sbin:/sbin
 NGINX=$(command -v nginx)
 
 log "building edgefn ($BUILD_TYPE) in $BUILD_DIR"
-{ cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=$BUILD_TYPE -DEDGEFN_TESTS=OFF >/dev/null &&
+{ cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=$BUILD_TYPE -DEDGEFN_TESTS=OFF -DEDGEFN_BENCH=ON >/dev/null &&
     cmake --build "$BUILD_DIR" -j"$NCPU" >/dev/null; } || die "building edgefn failed"
 
 # ---- /proc readings ---------------------------------------------------------------
@@ -343,17 +371,18 @@ wait_ready() {
     log "$id: ready on 127.0.0.1:${T_PORT[$id]} (pids $(echo $pids), all pinned on CPU $SERVER_CPU)"
 }
 
-nginx_common() { # the top of every nginx config; $1 = name
-    local name=$1 m
+nginx_common() { # the top of every nginx config; $1 = name, $2 = main-context lines (load_module), if any
+    local name=$1 main=${2:-} m
     cat <<EOF
-# written by bench/run.sh
+# written by $SCRIPT
 user www-data;
 worker_processes 1;
 daemon off;
 master_process on;
 pid $TMP/$name/nginx.pid;
 error_log $TMP/logs/$name.error.log warn;
-events { worker_connections 4096; }
+${main:+$main
+}events { worker_connections 4096; }
 http {
     access_log off;
     client_body_temp_path $TMP/$name/client_body;
@@ -386,7 +415,8 @@ start_origin() {
         cat <<EOF
     server {
         listen 127.0.0.1:$ORIGIN_PORT;
-        root $TMP/www;
+        root $TMP/www;${ORIGIN_SERVER_CONF:+
+$ORIGIN_SERVER_CONF}
     }
 }
 EOF
@@ -550,7 +580,7 @@ done
 N=${#IDS[@]}
 NOMINAL=$((3 + N * (WARMUP_S + 1) + N * ROUNDS * (DURATION_S + 2)))
 MAXIMUM=$((NOMINAL + QUIET_WAIT + MAX_DISCARDS * (DURATION_S + 2 + BACKOFF) + N * ROUNDS * BACKOFF))
-log "plain-proxy benchmark: targets ${IDS[*]}; $ROUNDS rounds x $DURATION, warm-up $WARMUP each"
+log "$SECTION_ID benchmark: targets ${IDS[*]}; $ROUNDS rounds x $DURATION, warm-up $WARMUP each"
 log "expected duration: about $((NOMINAL / 60)) min $((NOMINAL % 60)) s (at most $((MAXIMUM / 60)) min if the machine is busy)"
 
 TMP=$(mktemp -d /tmp/edgefn-bench.XXXXXX) || die "mktemp failed"
@@ -674,7 +704,7 @@ target_table() { # per-round table for one target
 }
 
 # the command that reproduces this run
-CMD="bench/run.sh"
+CMD=$SCRIPT
 CMD_ENV=
 for v in ROUNDS DURATION WARMUP CONNECTIONS TARGETS LOAD_CPU SERVER_CPU MAX_OTHER_PCT MAX_SPREAD_PCT; do
     case $v in
@@ -710,19 +740,16 @@ noise_note() { # a warning when the rounds spread more than a quiet machine's
 
 section() {
     cat <<EOF
-<!-- section:$SECTION_ID (written by bench/run.sh; rerunning it replaces this section) -->
-## Plain proxy: edgefn vs nginx, no functions
+<!-- section:$SECTION_ID (written by $SCRIPT; rerunning it replaces this section) -->
+## $SECTION_TITLE
 
 Measured $(date -u '+%Y-%m-%d %H:%M UTC') with \`$CMD\` (from the repository root, as root).
 
 **What:** GET of a 1 KiB static file ($BODY_PATH, status 200, body checked with one curl before
-every run), over HTTP/1.1 keep-alive, $CONNECTIONS connections, to three targets:
+every run), over HTTP/1.1 keep-alive, $CONNECTIONS connections, to $(number_word ${#IDS[@]}) targets:
 $(for id in "${IDS[@]}"; do echo "- \`$id\`: ${T_LABEL[$id]}"; done)
 
-The origin is nginx with 1 worker and \`access_log off\`. The nginx proxy has 1 worker,
-\`upstream { keepalive 64; }\`, \`proxy_http_version 1.1\`, an empty Connection header and
-\`access_log off\`. edgefn has \`threads: 1\`, one listener, one url origin, one behavior \`"*"\`
-and \`access-log: off\`.
+$SECTION_CONFIGS
 
 **Method** (BENCH.md): per run \`$(wrk_cmd "${IDS[-1]}" "$DURATION" | sed 's#http://.*#URL#')\`; every
 server process (origin, nginx master and worker, edgefn) pinned on CPU $SERVER_CPU (checked in
@@ -745,6 +772,7 @@ nginx $NGINX_VERSION; wrk $WRK_VERSION; $EDGEFN_VERSION (\`$(basename "$BUILD_DI
 $(summary_table)
 
 $(ratio_lines)
+$([[ -n $SUITE_NOTES ]] && { echo; $SUITE_NOTES; })
 
 $(noise_note)
 
@@ -790,11 +818,12 @@ EOF
 }
 
 echo
-echo "Plain proxy, medians of $ROUNDS rounds x $DURATION ($CMD)"
+echo "$SECTION_TITLE, medians of $ROUNDS rounds x $DURATION ($CMD)"
 echo
 summary_table | text_table
 echo
 ratio_lines | sed 's/\*\*//g'
+[[ -n $SUITE_NOTES ]] && $SUITE_NOTES | sed 's/\*\*//g'
 echo "discarded runs: ${#DISCARDS[@]}"
 [[ ${#DISCARDS[@]} -gt 0 ]] && printf '  %s\n' "${DISCARDS[@]}"
 echo "errors: ${#ERRORS[@]}"
