@@ -20,8 +20,6 @@
 
 #define MAX_ITEMS 256 /* values of one header, query parameter or cookie that a function may set */
 
-static const char event_key = 'V'; /* registry key: the current invocation's event table */
-
 typedef ef_event_item_t item_t;
 typedef ef_event_param_t pair_t;
 typedef ef_event_params_t pairs_t;
@@ -101,9 +99,83 @@ static uint8_t *seen_of(ef_lua_thread_t *t, ef_lua_object_t kind)
 
 static void push_object(ef_lua_thread_t *t, ef_lua_object_t kind)
 {
-    lua_newtable(t->L);
-    lua_rawgeti(t->L, LUA_REGISTRYINDEX, t->mts[kind]);
-    lua_setmetatable(t->L, -2);
+    lua_rawgeti(t->L, LUA_REGISTRYINDEX, t->objs[kind]);
+}
+
+/*
+ * Sets object[key] = value (raw) on the event object `kind`, and writes the key down, so that ef_lua_event_clear can remove it
+ * without walking the table. Every key that enters an event object comes through here: the objects' __newindex, and their __index
+ * and __pairs that fill them lazily. [-0, +0]
+ */
+static void record_set(ef_lua_thread_t *t, ef_lua_object_t kind, int key, int value)
+{
+    lua_State *L = t->L;
+    int obj;
+
+    key = lua_absindex(L, key);
+    value = lua_absindex(L, value);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->dirty.ref);
+    lua_pushinteger(L, kind);
+    lua_rawseti(L, -2, ++t->dirty.size);
+    lua_pushvalue(L, key);
+    lua_rawseti(L, -2, ++t->dirty.size);
+    lua_pop(L, 1);
+    push_object(t, kind);
+    obj = lua_gettop(L);
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, value);
+    lua_rawset(L, obj);
+    lua_pop(L, 1);
+}
+
+/* The bit of t->fields for a known field of the request or the response, or 0. */
+static unsigned field_bit(ef_lua_object_t kind, const char *key, size_t len)
+{
+    static const struct {
+        ef_lua_object_t kind;
+        const char *name;
+        unsigned bit;
+    } fields[] = {
+        {EF_LUA_REQUEST, "method", EF_LUA_FIELD_METHOD},           {EF_LUA_REQUEST, "uri", EF_LUA_FIELD_URI},
+        {EF_LUA_REQUEST, "querystring", EF_LUA_FIELD_QUERYSTRING}, {EF_LUA_REQUEST, "cookies", EF_LUA_FIELD_COOKIES},
+        {EF_LUA_RESPONSE, "statusCode", EF_LUA_FIELD_STATUS},      {EF_LUA_RESPONSE, "statusDescription", EF_LUA_FIELD_REASON},
+        {EF_LUA_RESPONSE, "cookies", EF_LUA_FIELD_COOKIES},        {EF_LUA_RESPONSE, "body", EF_LUA_FIELD_BODY}};
+
+    for (size_t i = 0; i != sizeof(fields) / sizeof(fields[0]); ++i)
+        if (fields[i].kind == kind && strlen(fields[i].name) == len && memcmp(fields[i].name, key, len) == 0)
+            return fields[i].bit;
+    return 0;
+}
+
+/* __newindex of the event, the request and the response: a new field, written down */
+static int object_newindex(lua_State *L, ef_lua_object_t kind) /* [-3, +0] */
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    size_t len;
+
+    if (lua_isnil(L, 3))
+        return 0; /* absent already */
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        const char *key = lua_tolstring(L, 2, &len);
+        t->fields[kind == EF_LUA_RESPONSE] |= field_bit(kind, key, len);
+    }
+    record_set(t, kind, 2, 3);
+    return 0;
+}
+
+static int on_event_newindex(lua_State *L)
+{
+    return object_newindex(L, EF_LUA_EVENT);
+}
+
+static int on_request_newindex(lua_State *L)
+{
+    return object_newindex(L, EF_LUA_REQUEST);
+}
+
+static int on_response_newindex(lua_State *L)
+{
+    return object_newindex(L, EF_LUA_RESPONSE);
 }
 
 /* Builds header `name` from the originals, marking them seen; pushes nil when there are none or they were deleted. */
@@ -147,11 +219,8 @@ static int headers_index(lua_State *L, ef_lua_object_t kind) /* [-0, +1] */
         return 1;
     }
     push_header(L, kind, h2o_iovec_init(name, len));
-    if (!lua_isnil(L, -1)) {
-        lua_pushvalue(L, 2);
-        lua_pushvalue(L, -2);
-        lua_rawset(L, 1);
-    }
+    if (!lua_isnil(L, -1))
+        record_set(ef_lua_thread(L), kind, 2, -1);
     return 1;
 }
 
@@ -167,9 +236,14 @@ static int on_response_headers_index(lua_State *L)
 
 static int headers_newindex(lua_State *L, ef_lua_object_t kind) /* [-3, +0] */
 {
-    if (lua_type(L, 2) == LUA_TSTRING && lua_isnil(L, 3)) {
+    ef_lua_thread_t *t = ef_lua_thread(L);
+
+    if (!lua_isnil(L, 3)) {
+        record_set(t, kind, 2, 3);
+        return 0;
+    }
+    if (lua_type(L, 2) == LUA_TSTRING) {
         /* deleting a header never looked at: mark its originals seen, so that absent means deleted */
-        ef_lua_thread_t *t = ef_lua_thread(L);
         h2o_headers_t *headers = headers_of(t->current->event, kind);
         uint8_t *seen = seen_of(t, kind);
         size_t len;
@@ -178,7 +252,6 @@ static int headers_newindex(lua_State *L, ef_lua_object_t kind) /* [-3, +0] */
             if (h2o_memis(headers->entries[i].name->base, headers->entries[i].name->len, name, len))
                 seen[i] = 1;
     }
-    lua_rawset(L, 1);
     return 0;
 }
 
@@ -205,7 +278,8 @@ static int headers_pairs(lua_State *L, ef_lua_object_t kind) /* [-1, +3] */
             continue;
         push_iovec(L, *h->name);
         push_header(L, kind, *h->name);
-        lua_rawset(L, 1);
+        record_set(t, kind, -2, -1);
+        lua_pop(L, 2);
     }
     lua_getglobal(L, "next"); /* the real next, from the real globals */
     lua_pushvalue(L, 1);
@@ -248,8 +322,6 @@ static int on_request_index(lua_State *L) /* [-0, +1] */
         pairs_t pairs = {NULL};
         ef_event_parse_query(ev->pool, ev->request.query, &pairs);
         push_pairs(L, &pairs, 0);
-    } else if (is_key(L, key, len, "headers")) {
-        push_object(t, EF_LUA_REQUEST_HEADERS);
     } else if (is_key(L, key, len, "cookies")) {
         pairs_t pairs = {NULL};
         ef_event_parse_cookies(ev->pool, ev->request.headers, &pairs);
@@ -258,9 +330,8 @@ static int on_request_index(lua_State *L) /* [-0, +1] */
         lua_pushnil(L);
         return 1;
     }
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, 1);
+    t->fields[0] |= field_bit(EF_LUA_REQUEST, key, len);
+    record_set(t, EF_LUA_REQUEST, 2, -1);
     return 1;
 }
 
@@ -280,8 +351,6 @@ static int on_response_index(lua_State *L) /* [-0, +1] */
         lua_pushinteger(L, ev->response.status);
     } else if (is_key(L, key, len, "statusDescription")) {
         push_iovec(L, ev->response.reason);
-    } else if (is_key(L, key, len, "headers")) {
-        push_object(t, EF_LUA_RESPONSE_HEADERS);
     } else if (is_key(L, key, len, "cookies")) {
         pairs_t pairs = {NULL};
         ef_event_parse_set_cookies(ev->pool, ev->response.headers, &pairs);
@@ -290,9 +359,8 @@ static int on_response_index(lua_State *L) /* [-0, +1] */
         lua_pushnil(L); /* no `body`: like CloudFront, a function does not see the origin's body */
         return 1;
     }
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, 1);
+    t->fields[1] |= field_bit(EF_LUA_RESPONSE, key, len);
+    record_set(t, EF_LUA_RESPONSE, 2, -1);
     return 1;
 }
 
@@ -308,9 +376,7 @@ static int on_event_index(lua_State *L) /* [-0, +1] */
         lua_pushnil(L);
         return 1;
     }
-    if (is_key(L, key, len, "version")) {
-        lua_pushliteral(L, "1.0");
-    } else if (is_key(L, key, len, "context")) {
+    if (is_key(L, key, len, "context")) {
         lua_createtable(L, 0, 2);
         lua_pushstring(L, ef_hook_names[ev->hook]);
         lua_setfield(L, -2, "eventType");
@@ -320,43 +386,65 @@ static int on_event_index(lua_State *L) /* [-0, +1] */
         lua_createtable(L, 0, 1);
         push_iovec(L, ev->client_ip);
         lua_setfield(L, -2, "ip");
-    } else if (is_key(L, key, len, "request")) {
-        push_object(t, EF_LUA_REQUEST);
-    } else if (is_key(L, key, len, "response") && ef_hook_is_response(ev->hook)) {
-        push_object(t, EF_LUA_RESPONSE);
     } else {
         lua_pushnil(L);
         return 1;
     }
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, 1);
+    record_set(t, EF_LUA_EVENT, 2, -1);
     return 1;
 }
 
+/*
+ * The objects are empty tables behind metatables. What every invocation starts with
+ * (event.version, event.request, request.headers, response.headers) sits in a table
+ * that is each object's __index, out of the function's reach, so that it is found
+ * without a call and never needs restoring; what is missing there comes from a C
+ * __index of that table's own, which fills the object lazily (record_set).
+ */
 void ef_lua_event_init(ef_lua_thread_t *t)
 {
     static const struct {
         lua_CFunction index, newindex, pairs;
     } mts[EF_LUA_NUM_OBJECTS] = {
-        [EF_LUA_EVENT] = {on_event_index},
-        [EF_LUA_REQUEST] = {on_request_index},
-        [EF_LUA_RESPONSE] = {on_response_index},
+        [EF_LUA_EVENT] = {on_event_index, on_event_newindex},
+        [EF_LUA_REQUEST] = {on_request_index, on_request_newindex},
+        [EF_LUA_RESPONSE] = {on_response_index, on_response_newindex},
         [EF_LUA_REQUEST_HEADERS] = {on_request_headers_index, on_request_headers_newindex, on_request_headers_pairs},
         [EF_LUA_RESPONSE_HEADERS] = {on_response_headers_index, on_response_headers_newindex, on_response_headers_pairs},
     };
     lua_State *L = t->L;
+    int i;
 
-    for (int i = 0; i != EF_LUA_NUM_OBJECTS; ++i) {
+    lua_createtable(L, 64, 0);
+    t->dirty.ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    for (i = 0; i != EF_LUA_NUM_OBJECTS; ++i) {
         lua_createtable(L, 0, 4);
-        if (mts[i].index != NULL) {
+        t->objs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    for (i = EF_LUA_NUM_OBJECTS - 1; i >= 0; --i) { /* the headers first: the others link to them */
+        push_object(t, i);
+        lua_createtable(L, 0, 4); /* its metatable */
+        if (i == EF_LUA_REQUEST_HEADERS || i == EF_LUA_RESPONSE_HEADERS) {
+            lua_pushcfunction(L, mts[i].index);
+        } else {
+            lua_createtable(L, 0, 2); /* the links */
+            lua_createtable(L, 0, 1);
             lua_pushcfunction(L, mts[i].index);
             lua_setfield(L, -2, "__index");
+            lua_setmetatable(L, -2);
+            if (i == EF_LUA_EVENT) {
+                lua_pushliteral(L, "1.0");
+                lua_setfield(L, -2, "version");
+                push_object(t, EF_LUA_REQUEST);
+                lua_setfield(L, -2, "request");
+            } else {
+                push_object(t, i == EF_LUA_REQUEST ? EF_LUA_REQUEST_HEADERS : EF_LUA_RESPONSE_HEADERS);
+                lua_setfield(L, -2, "headers");
+            }
         }
-        if (mts[i].newindex != NULL) {
-            lua_pushcfunction(L, mts[i].newindex);
-            lua_setfield(L, -2, "__newindex");
-        }
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, mts[i].newindex);
+        lua_setfield(L, -2, "__newindex");
         if (mts[i].pairs != NULL) {
             lua_pushcfunction(L, mts[i].pairs);
             lua_setfield(L, -2, "__pairs");
@@ -364,7 +452,8 @@ void ef_lua_event_init(ef_lua_thread_t *t)
         /* shared by every invocation: a function may neither see nor change them */
         lua_pushboolean(L, 0);
         lua_setfield(L, -2, "__metatable");
-        t->mts[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+        lua_setmetatable(L, -2);
+        lua_pop(L, 1);
     }
 }
 
@@ -388,10 +477,48 @@ void ef_lua_push_event(ef_lua_thread_t *t)
     RESET(t->req_seen, nreq);
     RESET(t->res_seen, nres);
 #undef RESET
+    t->fields[0] = t->fields[1] = 0;
 
+    if (ef_hook_is_response(ev->hook)) {
+        lua_pushliteral(t->L, "response");
+        push_object(t, EF_LUA_RESPONSE);
+        record_set(t, EF_LUA_EVENT, -2, -1);
+        lua_pop(t->L, 2);
+    }
     push_object(t, EF_LUA_EVENT);
-    lua_pushvalue(t->L, -1);
-    lua_rawsetp(t->L, LUA_REGISTRYINDEX, &event_key);
+}
+
+void ef_lua_clear_table(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        /* clearing the field just visited keeps the traversal valid */
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_pushnil(L);
+        lua_rawset(L, idx);
+    }
+}
+
+void ef_lua_event_clear(ef_lua_thread_t *t)
+{
+    lua_State *L = t->L;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->dirty.ref);
+    for (int i = 1; i < t->dirty.size; i += 2) {
+        lua_rawgeti(L, -1, i);
+        push_object(t, (ef_lua_object_t)lua_tointeger(L, -1));
+        lua_rawgeti(L, -3, i + 1);
+        lua_pushnil(L);
+        lua_rawset(L, -3);
+        lua_pop(L, 2);
+        /* the key is not kept alive by the list */
+        lua_pushnil(L);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_pop(L, 1);
+    t->dirty.size = 0;
 }
 
 /* ---- back from Lua ---- */
@@ -401,6 +528,16 @@ void ef_lua_push_event(ef_lua_thread_t *t)
         snprintf(why, whylen, __VA_ARGS__);                                                                                        \
         return -1;                                                                                                                 \
     } while (0)
+
+/* Whether the value at `idx` is the event object `kind`. */
+static int is_object(ef_lua_thread_t *t, int idx, ef_lua_object_t kind)
+{
+    idx = lua_absindex(t->L, idx);
+    push_object(t, kind);
+    int same = lua_rawequal(t->L, idx, -1);
+    lua_pop(t->L, 1);
+    return same;
+}
 
 static h2o_iovec_t dup_value(lua_State *L, h2o_mem_pool_t *pool, int idx)
 {
@@ -417,6 +554,27 @@ static int get_field(lua_State *L, int idx, const char *key, int raw)
         return lua_rawget(L, idx);
     }
     return lua_getfield(L, idx, key);
+}
+
+/* The headers of our own request or response (`raw`): the object `kind` unless the function put another table there. */
+static int get_headers(ef_lua_thread_t *t, int idx, int raw, ef_lua_object_t kind)
+{
+    int type = get_field(t->L, idx, "headers", raw);
+    if (type != LUA_TNIL || !raw)
+        return type;
+    lua_pop(t->L, 1);
+    push_object(t, kind);
+    return LUA_TTABLE;
+}
+
+/* get_field for a known field (EF_LUA_FIELD_*) of our own object, which is there only if the function read or set it */
+static int get_known_field(lua_State *L, int idx, const char *key, int raw, unsigned present, unsigned bit)
+{
+    if (raw && (present & bit) == 0) {
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    return get_field(L, idx, key, raw);
 }
 
 static int is_string(lua_State *L, int idx)
@@ -548,33 +706,73 @@ typedef struct st_change_t {
     int keep; /* a table replacing all headers left out one a function may not touch: it stays */
 } change_t;
 
+typedef H2O_VECTOR(change_t) changes_t;
+
 /**
  * Applies a headers table (at `idx`) to `headers`. `lazy`: it is our own object, whose
  * absent names are either untouched or (when seen) deleted; otherwise it replaces all.
  */
-static int apply_headers(lua_State *L, ef_event_t *ev, ef_lua_object_t kind, h2o_headers_t *headers, const uint8_t *seen, int idx,
-                         int lazy, char *why, size_t whylen)
+/* The change the entry at -1 (named by the string at -2) makes to `headers`, added to `changes` unless there is none. */
+static int read_change(lua_State *L, ef_event_t *ev, h2o_headers_t *headers, int lazy, changes_t *changes, char *why, size_t whylen)
 {
-    H2O_VECTOR(change_t) changes = {NULL};
-    item_t orig[MAX_ITEMS];
+    item_t orig[MAX_ITEMS], *items = NULL;
+    size_t len;
+    const char *s = lua_tolstring(L, -2, &len);
+    h2o_iovec_t name = h2o_iovec_init(s, len);
+    size_t norig = originals_of(headers, name, orig);
+    int n = read_entry(L, ev->pool, -1, "header", name, orig, norig, &items, why, whylen);
+
+    if (n < 0)
+        return -1;
+    if (lazy && same_items(items, n, orig, norig))
+        return 0;
+    h2o_vector_reserve(ev->pool, changes, changes->size + 1);
+    changes->entries[changes->size++] = (change_t){h2o_strdup(ev->pool, s, len), items, (size_t)n, 0};
+    return 0;
+}
+
+/**
+ * Applies a headers table (at `idx`) to `headers`. `lazy`: it is our own object, whose
+ * absent names are either untouched or (when seen) deleted, and whose present names
+ * are in the dirty list; otherwise it replaces all.
+ */
+static int apply_headers(ef_lua_thread_t *t, ef_lua_object_t kind, h2o_headers_t *headers, const uint8_t *seen, int idx, int lazy,
+                         char *why, size_t whylen)
+{
+    lua_State *L = t->L;
+    ef_event_t *ev = t->current->event;
+    changes_t changes = {NULL};
     size_t i;
 
     idx = lua_absindex(L, idx);
-    lua_pushnil(L);
-    while (lua_next(L, idx) != 0) {
-        if (lua_type(L, -2) != LUA_TSTRING)
-            INVALID("header names must be strings, got %s", luaL_typename(L, -2));
-        h2o_iovec_t name = dup_value(L, ev->pool, -2);
-        size_t norig = originals_of(headers, name, orig);
-        item_t *items = NULL;
-        int n = read_entry(L, ev->pool, -1, "header", name, orig, norig, &items, why, whylen);
-        if (n < 0)
-            return -1;
+    if (lazy) {
+        /* what the function read or set is all there can be */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, t->dirty.ref);
+        for (int d = 1; d < t->dirty.size; d += 2) {
+            lua_rawgeti(L, -1, d);
+            int of_kind = lua_tointeger(L, -1) == kind;
+            lua_pop(L, 1);
+            if (!of_kind)
+                continue;
+            lua_rawgeti(L, -1, d + 1);
+            lua_pushvalue(L, -1);
+            lua_rawget(L, idx);
+            if (lua_type(L, -2) != LUA_TSTRING)
+                INVALID("header names must be strings, got %s", luaL_typename(L, -2));
+            if (read_change(L, ev, headers, 1, &changes, why, whylen) != 0)
+                return -1;
+            lua_pop(L, 2);
+        }
         lua_pop(L, 1);
-        if (lazy && same_items(items, n, orig, norig))
-            continue;
-        h2o_vector_reserve(ev->pool, &changes, changes.size + 1);
-        changes.entries[changes.size++] = (change_t){name, items, (size_t)n, 0};
+    } else {
+        lua_pushnil(L);
+        while (lua_next(L, idx) != 0) {
+            if (lua_type(L, -2) != LUA_TSTRING)
+                INVALID("header names must be strings, got %s", luaL_typename(L, -2));
+            if (read_change(L, ev, headers, 0, &changes, why, whylen) != 0)
+                return -1;
+            lua_pop(L, 1);
+        }
     }
     /* deletions: names handed out, or all of them when the table replaces the headers */
     for (i = 0; i != headers->size; ++i) {
@@ -705,7 +903,7 @@ static int apply_request(lua_State *L, ef_lua_thread_t *t, int idx, int orig, ch
 {
     ef_event_t *ev = t->current->event;
 
-    if (get_field(L, idx, "method", orig) != LUA_TNIL) {
+    if (get_known_field(L, idx, "method", orig, t->fields[0], EF_LUA_FIELD_METHOD) != LUA_TNIL) {
         if (!is_string(L, -1))
             INVALID("method must be a string, got %s", luaL_typename(L, -1));
         size_t len;
@@ -716,7 +914,7 @@ static int apply_request(lua_State *L, ef_lua_thread_t *t, int idx, int orig, ch
     }
     lua_pop(L, 1);
 
-    if (get_field(L, idx, "uri", orig) != LUA_TNIL) {
+    if (get_known_field(L, idx, "uri", orig, t->fields[0], EF_LUA_FIELD_URI) != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TSTRING)
             INVALID("uri must be a string, got %s", luaL_typename(L, -1));
         size_t len;
@@ -731,7 +929,7 @@ static int apply_request(lua_State *L, ef_lua_thread_t *t, int idx, int orig, ch
     }
     lua_pop(L, 1);
 
-    int type = get_field(L, idx, "querystring", orig);
+    int type = get_known_field(L, idx, "querystring", orig, t->fields[0], EF_LUA_FIELD_QUERYSTRING);
     if (type == LUA_TSTRING) {
         size_t len;
         const char *q = lua_tolstring(L, -1, &len);
@@ -756,21 +954,16 @@ static int apply_request(lua_State *L, ef_lua_thread_t *t, int idx, int orig, ch
     }
     lua_pop(L, 1);
 
-    if (get_field(L, idx, "headers", orig) != LUA_TNIL) {
+    if (get_headers(t, idx, orig, EF_LUA_REQUEST_HEADERS) != LUA_TNIL) {
         if (!lua_istable(L, -1))
             INVALID("headers must be a table, got %s", luaL_typename(L, -1));
-        int lazy = 0;
-        if (lua_getmetatable(L, -1)) {
-            lua_rawgeti(L, LUA_REGISTRYINDEX, t->mts[EF_LUA_REQUEST_HEADERS]);
-            lazy = lua_rawequal(L, -1, -2);
-            lua_pop(L, 2);
-        }
-        if (apply_headers(L, ev, EF_LUA_REQUEST_HEADERS, ev->request.headers, t->req_seen.seen, -1, lazy, why, whylen) != 0)
+        int lazy = is_object(t, -1, EF_LUA_REQUEST_HEADERS);
+        if (apply_headers(t, EF_LUA_REQUEST_HEADERS, ev->request.headers, t->req_seen.seen, -1, lazy, why, whylen) != 0)
             return -1;
     }
     lua_pop(L, 1);
 
-    if (get_field(L, idx, "cookies", orig) != LUA_TNIL) {
+    if (get_known_field(L, idx, "cookies", orig, t->fields[0], EF_LUA_FIELD_COOKIES) != LUA_TNIL) {
         pairs_t before = {NULL}, after = {NULL};
         ef_event_parse_cookies(ev->pool, ev->request.headers, &before);
         sort_pairs(&before);
@@ -902,7 +1095,7 @@ static int apply_response(lua_State *L, ef_lua_thread_t *t, int idx, int orig, i
         *ev->response.headers = (h2o_headers_t){NULL};
         ev->outcome = EF_EVENT_RESPOND;
     }
-    if (get_field(L, idx, "statusCode", orig) != LUA_TNIL) {
+    if (get_known_field(L, idx, "statusCode", orig, t->fields[1], EF_LUA_FIELD_STATUS) != LUA_TNIL) {
         int isnum;
         lua_Integer status = lua_tointegerx(L, -1, &isnum);
         if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
@@ -914,7 +1107,7 @@ static int apply_response(lua_State *L, ef_lua_thread_t *t, int idx, int orig, i
     }
     lua_pop(L, 1);
 
-    if (get_field(L, idx, "statusDescription", orig) != LUA_TNIL) {
+    if (get_known_field(L, idx, "statusDescription", orig, t->fields[1], EF_LUA_FIELD_REASON) != LUA_TNIL) {
         if (!is_string(L, -1))
             INVALID("statusDescription must be a string, got %s", luaL_typename(L, -1));
         ev->response.reason = dup_value(L, ev->pool, -1);
@@ -924,21 +1117,16 @@ static int apply_response(lua_State *L, ef_lua_thread_t *t, int idx, int orig, i
     }
     lua_pop(L, 1);
 
-    if (get_field(L, idx, "headers", orig) != LUA_TNIL) {
+    if (get_headers(t, idx, orig, EF_LUA_RESPONSE_HEADERS) != LUA_TNIL) {
         if (!lua_istable(L, -1))
             INVALID("headers must be a table, got %s", luaL_typename(L, -1));
-        int lazy = 0;
-        if (!generated && lua_getmetatable(L, -1)) {
-            lua_rawgeti(L, LUA_REGISTRYINDEX, t->mts[EF_LUA_RESPONSE_HEADERS]);
-            lazy = lua_rawequal(L, -1, -2);
-            lua_pop(L, 2);
-        }
-        if (apply_headers(L, ev, EF_LUA_RESPONSE_HEADERS, ev->response.headers, t->res_seen.seen, -1, lazy, why, whylen) != 0)
+        int lazy = !generated && is_object(t, -1, EF_LUA_RESPONSE_HEADERS);
+        if (apply_headers(t, EF_LUA_RESPONSE_HEADERS, ev->response.headers, t->res_seen.seen, -1, lazy, why, whylen) != 0)
             return -1;
     }
     lua_pop(L, 1);
 
-    if (get_field(L, idx, "cookies", orig) != LUA_TNIL) {
+    if (get_known_field(L, idx, "cookies", orig, t->fields[1], EF_LUA_FIELD_COOKIES) != LUA_TNIL) {
         pairs_t before = {NULL}, after = {NULL};
         ef_event_parse_set_cookies(ev->pool, ev->response.headers, &before);
         sort_pairs(&before);
@@ -960,7 +1148,8 @@ static int apply_response(lua_State *L, ef_lua_thread_t *t, int idx, int orig, i
     }
     lua_pop(L, 1);
 
-    if (get_field(L, idx, "body", orig) != LUA_TNIL && apply_body(L, ev, lua_gettop(L), why, whylen) != 0)
+    if (get_known_field(L, idx, "body", orig, t->fields[1], EF_LUA_FIELD_BODY) != LUA_TNIL &&
+        apply_body(L, ev, lua_gettop(L), why, whylen) != 0)
         return -1;
     lua_pop(L, 1);
 
@@ -975,18 +1164,12 @@ int ef_lua_apply_result(ef_lua_thread_t *t, int idx, char *why, size_t whylen)
     ef_event_t *ev = t->current->event;
     int is_request = 0, is_response = 0, has_status;
 
+    idx = lua_absindex(L, idx);
     if (!lua_istable(L, idx))
         INVALID("the handler returned %s; expected the request, or a response (a table)", luaL_typename(L, idx));
     /* our own request or response object: untouched fields can be read raw as absent */
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &event_key);
-    lua_pushliteral(L, "request");
-    lua_rawget(L, -2);
-    is_request = lua_rawequal(L, -1, idx);
-    lua_pop(L, 1);
-    lua_pushliteral(L, "response");
-    lua_rawget(L, -2);
-    is_response = lua_rawequal(L, -1, idx);
-    lua_pop(L, 2);
+    is_request = is_object(t, idx, EF_LUA_REQUEST);
+    is_response = ef_hook_is_response(ev->hook) && is_object(t, idx, EF_LUA_RESPONSE);
 
     if (is_request) {
         has_status = 0;
@@ -1007,7 +1190,5 @@ int ef_lua_apply_result(ef_lua_thread_t *t, int idx, char *why, size_t whylen)
     } else {
         ret = apply_request(L, t, idx, is_request, why, whylen);
     }
-    lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &event_key);
     return ret;
 }

@@ -1,6 +1,10 @@
 /*
  * The Lua runtime's insides, shared by its two halves: runtime.c (the sandbox, the
  * limits, an invocation's life) and event.c (the event as Lua tables and back).
+ *
+ * Nothing an invocation needs is allocated for it if it can be reused: a function's
+ * globals table and the event objects belong to the thread, and are emptied after
+ * every invocation, so that no trace of one request is left for the next.
  */
 #ifndef EF_FUNCTIONS_LUA_INTERNAL_H
 #define EF_FUNCTIONS_LUA_INTERNAL_H
@@ -12,8 +16,9 @@
 /* What a thread knows of one Lua function. */
 typedef struct st_ef_lua_slot_t {
     ef_function_t *fn;
-    int chunk;         /* registry ref of the compiled module_file */
-    int modules;       /* registry ref of the table of modules `require` has loaded */
+    int chunk;         /* registry ref of the compiled module_file, whose _ENV is `env` */
+    int env;           /* registry ref of the function's globals, emptied after every invocation */
+    int modules;       /* registry ref of the table of modules `require` has compiled */
     size_t code_bytes; /* source read so far, modules included, against max-code-size */
 } ef_lua_slot_t;
 
@@ -22,6 +27,36 @@ typedef enum en_ef_lua_kill_t {
     EF_LUA_KILLED_CPU,
     EF_LUA_KILLED_MEMORY,
 } ef_lua_kill_t;
+
+typedef enum en_ef_lua_object_t {
+    EF_LUA_EVENT,
+    EF_LUA_REQUEST,
+    EF_LUA_RESPONSE,
+    EF_LUA_REQUEST_HEADERS,
+    EF_LUA_RESPONSE_HEADERS,
+    EF_LUA_NUM_OBJECTS,
+} ef_lua_object_t;
+
+/* The fields of the request and the response a function has read or set, which are all there is to apply back. */
+enum {
+    EF_LUA_FIELD_METHOD = 1,
+    EF_LUA_FIELD_URI = 2,
+    EF_LUA_FIELD_QUERYSTRING = 4,
+    EF_LUA_FIELD_COOKIES = 8,
+    EF_LUA_FIELD_STATUS = 16,
+    EF_LUA_FIELD_REASON = 32,
+    EF_LUA_FIELD_BODY = 64,
+};
+
+/* the thread's free lists of small blocks (runtime.c): classes of 16, 32, ... 128 bytes, each keeping at most KEEP */
+#define EF_LUA_SMALL_ALIGN 16
+#define EF_LUA_SMALL_CLASSES 8
+#define EF_LUA_SMALL_MAX (EF_LUA_SMALL_ALIGN * EF_LUA_SMALL_CLASSES)
+#define EF_LUA_SMALL_KEEP 4096
+
+struct st_ef_lua_small_block_t {
+    struct st_ef_lua_small_block_t *next;
+};
 
 /* A worker thread's Lua: one state for all the thread's Lua functions. */
 typedef struct st_ef_lua_thread_t {
@@ -33,17 +68,28 @@ typedef struct st_ef_lua_thread_t {
         size_t peak;
         int over; /* an allocation went over the limit: a collection decides at the next instruction */
     } mem;
+    struct {
+        struct st_ef_lua_small_block_t *head;
+        size_t count;
+    } small[EF_LUA_SMALL_CLASSES];
     ef_lua_slot_t *slots;
     size_t num_slots;
-    int env_mt; /* registry ref: the metatable of every invocation's _ENV */
-    int frozen; /* registry ref: weak-keyed set of the shared read-only tables */
-    int mts[6]; /* registry refs of the metatables of the event objects, by ef_lua_object_t */
+    int env_mt;                   /* registry ref: the metatable of every function's _ENV */
+    int frozen;                   /* registry ref: weak-keyed set of the shared read-only tables */
+    int objs[EF_LUA_NUM_OBJECTS]; /* registry refs of the event objects (event.c) */
+    struct {
+        int ref;  /* registry ref of an array: kind, key, kind, key... of what entered the event objects */
+        int size; /* entries in use */
+    } dirty;
+    unsigned fields[2]; /* EF_LUA_FIELD_* present in the request [0] and the response [1] */
     /* the current invocation */
     ef_invocation_t *current;
     ef_lua_slot_t *slot;
-    uint64_t deadline; /* CLOCK_MONOTONIC ns */
+    uint64_t deadline; /* CLOCK_MONOTONIC ns; 0 between invocations */
     ef_lua_kill_t killed;
-    int env; /* stack index of the invocation's _ENV */
+    int loaded;          /* registry ref of the modules `require` returned in this invocation, or LUA_NOREF */
+    const char *invalid; /* why the result is invalid (it points at `why`), or NULL */
+    char why[256];
     /* event bookkeeping: which original headers a function has seen, so that an absent
      * name means "deleted" for those and "untouched" for the rest (see event.c) */
     struct {
@@ -52,31 +98,28 @@ typedef struct st_ef_lua_thread_t {
     } req_seen, res_seen;
 } ef_lua_thread_t;
 
-typedef enum en_ef_lua_object_t {
-    EF_LUA_EVENT,
-    EF_LUA_REQUEST,
-    EF_LUA_RESPONSE,
-    EF_LUA_REQUEST_HEADERS,
-    EF_LUA_RESPONSE_HEADERS,
-    EF_LUA_NUM_OBJECTS,
-} ef_lua_object_t;
-
 static inline ef_lua_thread_t *ef_lua_thread(lua_State *L)
 {
     return *(ef_lua_thread_t **)lua_getextraspace(L);
 }
 
-/* Creates the event objects' metatables in the registry; at thread start. */
+/* Creates the event objects, which every invocation of the thread reuses; at thread start. */
 void ef_lua_event_init(ef_lua_thread_t *t);
 
 /* Pushes the (lazy) event table for t->current->event. [-0, +1] */
 void ef_lua_push_event(ef_lua_thread_t *t);
 
+/* Empties the event objects of what an invocation put in them. Raises no error. [-0, +0] */
+void ef_lua_event_clear(ef_lua_thread_t *t);
+
+/* Empties the table at `idx` (raw: no metamethod runs). Raises no error. [-0, +0] */
+void ef_lua_clear_table(lua_State *L, int idx);
+
 /**
- * Reads what the handler returned (at the top of the stack) into t->current->event:
- * the changed request, or a response. Returns 0, or -1 with the reason it is invalid
- * in `why` (the function's fault: 502). Runs inside a protected call: Lua errors
- * raised here are memory or budget failures. [-0, +0]
+ * Reads what the handler returned (at `idx`) into t->current->event: the changed
+ * request, or a response. Returns 0, or -1 with the reason it is invalid in `why`
+ * (the function's fault: 502). Runs inside a protected call: Lua errors raised here
+ * are memory or budget failures. [-0, +0]
  */
 int ef_lua_apply_result(ef_lua_thread_t *t, int idx, char *why, size_t whylen);
 

@@ -58,13 +58,84 @@ static void kill(ef_lua_thread_t *t, ef_lua_kill_t why)
     lua_sethook(t->L, on_count, LUA_MASKCOUNT, 1);
 }
 
+/*
+ * Small blocks (tables, closures, short strings: most of what an invocation allocates)
+ * come from free lists of the thread, which take a dozen instructions where malloc and
+ * free take a hundred. Sanitizer builds use malloc alone, so that it sees every block.
+ */
+static inline size_t small_class(size_t size)
+{
+    return (size - 1) / EF_LUA_SMALL_ALIGN;
+}
+
+static void *small_alloc(ef_lua_thread_t *t, size_t size)
+{
+    size_t c = small_class(size);
+    struct st_ef_lua_small_block_t *b = t->small[c].head;
+
+    if (b == NULL)
+        return malloc((c + 1) * EF_LUA_SMALL_ALIGN);
+    t->small[c].head = b->next;
+    --t->small[c].count;
+    return b;
+}
+
+static void small_free(ef_lua_thread_t *t, void *p, size_t size)
+{
+    size_t c = small_class(size);
+
+    if (t->small[c].count == EF_LUA_SMALL_KEEP) {
+        free(p);
+        return;
+    }
+    ((struct st_ef_lua_small_block_t *)p)->next = t->small[c].head;
+    t->small[c].head = p;
+    ++t->small[c].count;
+}
+
+static void *resize(ef_lua_thread_t *t, void *ptr, size_t old, size_t nsize)
+{
+#ifndef EF_SANITIZE
+    int old_small = ptr != NULL && old <= EF_LUA_SMALL_MAX, new_small = nsize <= EF_LUA_SMALL_MAX;
+
+    if (nsize == 0) {
+        if (old_small)
+            small_free(t, ptr, old);
+        else
+            free(ptr);
+        return NULL;
+    }
+    if (ptr == NULL)
+        return new_small ? small_alloc(t, nsize) : malloc(nsize);
+    if (old_small && new_small && small_class(old) == small_class(nsize))
+        return ptr;
+    if (!old_small && !new_small)
+        return realloc(ptr, nsize);
+    void *p = new_small ? small_alloc(t, nsize) : malloc(nsize);
+    if (p != NULL) {
+        memcpy(p, ptr, old < nsize ? old : nsize);
+        if (old_small)
+            small_free(t, ptr, old);
+        else
+            free(ptr);
+    }
+    return p;
+#else
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return realloc(ptr, nsize);
+#endif
+}
+
 static void *on_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     ef_lua_thread_t *t = ud;
     size_t old = ptr != NULL ? osize : 0; /* without ptr, osize is the kind of object, not a size */
 
     if (nsize == 0) {
-        free(ptr);
+        resize(t, ptr, old, 0);
         t->mem.used -= old;
         return NULL;
     }
@@ -78,7 +149,7 @@ static void *on_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         t->mem.over = 1;
         lua_sethook(t->L, on_count, LUA_MASKCOUNT, 1);
     }
-    void *p = realloc(ptr, nsize);
+    void *p = resize(t, ptr, old, nsize);
     if (p == NULL)
         return NULL;
     t->mem.used += nsize - old;
@@ -192,6 +263,15 @@ static int safe_rawset(lua_State *L) /* [-3, +1] */
     luaL_checkany(L, 3);
     if (is_frozen(L, 1))
         return luaL_error(L, "attempt to modify a read-only table");
+    /* the event objects are emptied of what was put in them through their metamethods: nothing may go around them */
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    for (int i = 0; i != EF_LUA_NUM_OBJECTS; ++i) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, t->objs[i]);
+        int is_event = lua_rawequal(L, 1, -1);
+        lua_pop(L, 1);
+        if (is_event)
+            return luaL_error(L, "rawset is not allowed on the event and its parts; assign to them instead");
+    }
     lua_settop(L, 3);
     lua_rawset(L, 1);
     return 1;
@@ -211,8 +291,6 @@ static int safe_setmetatable(lua_State *L) /* [-2, +1] */
     return 1;
 }
 
-static const char env_key = 'E'; /* registry key: the current invocation's _ENV */
-
 static int safe_load(lua_State *L) /* [-(1|4), +(1|2)] */
 {
     int has_env = !lua_isnone(L, 4);
@@ -229,7 +307,7 @@ static int safe_load(lua_State *L) /* [-(1|4), +(1|2)] */
     if (has_env)
         lua_pushvalue(L, 4);
     else
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &env_key);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ef_lua_thread(L)->slot->env);
     lua_call(L, 4, 2);
     if (lua_isnil(L, -2))
         return 2; /* nil, message */
@@ -353,8 +431,6 @@ static int read_file(const char *path, char **data, size_t *len, size_t max, cha
     return 0;
 }
 
-static const char loaded_key = 'L'; /* registry key: the current invocation's loaded modules */
-
 static int safe_require(lua_State *L) /* [-1, +1] */
 {
     ef_lua_slot_t *slot = ef_lua_thread(L)->slot;
@@ -373,12 +449,12 @@ static int safe_require(lua_State *L) /* [-1, +1] */
         return luaL_error(L, "require: empty module name");
 
     /* once per invocation: a module's result is the invocation's, like everything else */
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &loaded_key) != LUA_TTABLE) {
-        lua_pop(L, 1);
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    if (t->loaded == LUA_NOREF) {
         lua_newtable(L);
-        lua_pushvalue(L, -1);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &loaded_key);
+        t->loaded = luaL_ref(L, LUA_REGISTRYINDEX);
     }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->loaded);
     if (lua_getfield(L, -1, name) != LUA_TNIL)
         return 1;
     lua_pop(L, 1);
@@ -407,8 +483,8 @@ static int safe_require(lua_State *L) /* [-1, +1] */
         lua_pushvalue(L, -1);
         lua_setfield(L, -3, name);
     }
-    /* run it in the invocation's _ENV */
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &env_key);
+    /* run it in the function's _ENV */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, slot->env);
     lua_setupvalue(L, -2, 1);
     lua_pushvalue(L, 1);
     lua_call(L, 1, 1);
@@ -579,6 +655,13 @@ static int compile(ef_lua_thread_t *t, ef_lua_slot_t *slot, char *err, size_t er
         lua_pop(L, 1);
         return -1;
     }
+    /* the function's globals, reading through to the sandbox; the module's _ENV for good */
+    lua_createtable(L, 0, 4);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->env_mt);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setupvalue(L, -3, 1);
+    slot->env = luaL_ref(L, LUA_REGISTRYINDEX);
     slot->chunk = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
     slot->modules = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -593,6 +676,13 @@ static void thread_dispose(void *state)
         return;
     if (t->L != NULL)
         lua_close(t->L);
+    for (size_t c = 0; c != EF_LUA_SMALL_CLASSES; ++c) {
+        struct st_ef_lua_small_block_t *b, *next;
+        for (b = t->small[c].head; b != NULL; b = next) {
+            next = b->next;
+            free(b);
+        }
+    }
     free(t->slots);
     free(t->req_seen.seen);
     free(t->res_seen.seen);
@@ -608,6 +698,7 @@ static ef_lua_thread_t *new_thread(size_t num_slots)
     if ((t->L = lua_newstate(on_alloc, t)) == NULL)
         abort();
     *(ef_lua_thread_t **)lua_getextraspace(t->L) = t;
+    t->loaded = LUA_NOREF;
     /* most of what an invocation allocates dies with it: the generational collector's case */
     lua_gc(t->L, LUA_GCGEN, 0, 0);
     build_sandbox(t);
@@ -643,52 +734,41 @@ static int on_error(lua_State *L) /* [-1, +1] */
     return 1;
 }
 
-static const char invalid_key = 'I'; /* registry key: the reason the result was invalid */
-
 /*
- * Runs the slot's module in a fresh _ENV (left at t->env) and pushes its handler: a
+ * Runs the slot's module, which defines its globals afresh, and pushes its handler: a
  * global function of the module, or a field of the table the module returns, as in
  * `local M = {} function M.handler(event) ... end return M`. Raises when there is none.
- * [-0, +2]
+ * [-0, +1]
  */
 static void push_handler(lua_State *L, ef_lua_thread_t *t)
 {
-    ef_function_t *fn = t->slot->fn;
-
-    lua_createtable(L, 0, 4);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, t->env_mt);
-    lua_setmetatable(L, -2);
-    t->env = lua_gettop(L);
-    lua_pushvalue(L, t->env);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &env_key); /* for load and require, which run in frames of their own */
+    const char *name = t->slot->fn->conf->handler;
+    int base = lua_gettop(L);
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->slot->chunk);
-    lua_pushvalue(L, t->env);
-    lua_setupvalue(L, -2, 1);
     lua_call(L, 0, 1);
-    if (lua_istable(L, -1) && lua_getfield(L, -1, fn->conf->handler) == LUA_TFUNCTION) {
+    if (lua_istable(L, -1) && lua_getfield(L, -1, name) == LUA_TFUNCTION) {
         lua_remove(L, -2);
         return;
     }
-    lua_settop(L, t->env);
-    if (lua_getfield(L, t->env, fn->conf->handler) != LUA_TFUNCTION)
-        luaL_error(L, "%s does not define a function \"%s\" (it is %s)", ((struct st_function_data_t *)fn->data)->chunkname + 1,
-                   fn->conf->handler, luaL_typename(L, -1));
+    lua_settop(L, base);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->slot->env);
+    if (lua_getfield(L, -1, name) != LUA_TFUNCTION)
+        luaL_error(L, "%s does not define a function \"%s\" (it is %s)",
+                   ((struct st_function_data_t *)t->slot->fn->data)->chunkname + 1, name, luaL_typename(L, -1));
+    lua_remove(L, -2);
 }
 
 /* Runs the invocation in protected mode. [-0, +0] */
 static int run(lua_State *L)
 {
     ef_lua_thread_t *t = ef_lua_thread(L);
-    char why[256];
 
     push_handler(L, t);
     ef_lua_push_event(t);
     lua_call(L, 1, 1);
-    if (ef_lua_apply_result(t, lua_gettop(L), why, sizeof(why)) != 0) {
-        lua_pushstring(L, why);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &invalid_key);
-    }
+    if (ef_lua_apply_result(t, -1, t->why, sizeof(t->why)) != 0)
+        t->invalid = t->why;
     return 0;
 }
 
@@ -697,6 +777,22 @@ static int check_module(lua_State *L)
 {
     push_handler(L, ef_lua_thread(L));
     return 0;
+}
+
+/* Empties what the invocation left: the event objects, the function's globals, what `require` returned. */
+static void clear_invocation(ef_lua_thread_t *t)
+{
+    lua_State *L = t->L;
+
+    ef_lua_event_clear(t);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->slot->env);
+    ef_lua_clear_table(L, -1);
+    lua_pop(L, 1);
+    if (t->loaded != LUA_NOREF) {
+        luaL_unref(L, LUA_REGISTRYINDEX, t->loaded);
+        t->loaded = LUA_NOREF;
+    }
+    t->invalid = NULL;
 }
 
 static void invoke(ef_invocation_t *inv)
@@ -754,9 +850,9 @@ static void invoke(ef_invocation_t *inv)
             lua_pushfstring(L, "%s%s%s", inv->error, ran, nl != NULL ? nl : "");
             inv->log(inv, lua_tostring(L, -1), lua_rawlen(L, -1));
         }
-    } else if (lua_rawgetp(L, LUA_REGISTRYINDEX, &invalid_key) == LUA_TSTRING) {
+    } else if (t->invalid != NULL) {
         inv->status = EF_INVOKE_INVALID;
-        snprintf(inv->error, sizeof(inv->error), "%s", lua_tostring(L, -1));
+        snprintf(inv->error, sizeof(inv->error), "%s", t->invalid);
         char line[300];
         int n = snprintf(line, sizeof(line), "invalid return value: %s", inv->error);
         inv->log(inv, line, (size_t)n);
@@ -764,13 +860,8 @@ static void invoke(ef_invocation_t *inv)
         inv->status = EF_INVOKE_OK;
     }
 
-    lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &invalid_key);
-    lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &loaded_key);
-    lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &env_key);
     lua_settop(L, top);
+    clear_invocation(t);
     t->current = NULL;
     t->slot = NULL;
     inv->on_complete(inv);

@@ -1421,9 +1421,13 @@ static void test_sandbox_event_metatables(void **unused)
                  "cannot change a protected metatable");
     assert_fails("function handler(event) setmetatable(event.request.headers, {__index = function() return 1 end}) end\n",
                  "cannot change a protected metatable");
-    /* rawset on the request is a plain write: a method written that way is still caught */
-    assert_invalid("function handler(event) rawset(event.request, 'method', 'PUT') return event.request end\n",
-                   "method is read-only");
+    /* the event objects are reused, emptied of what went in through their metamethods: rawset may not go around them */
+    assert_fails("function handler(event) rawset(event.request, 'method', 'PUT') return event.request end\n",
+                 "rawset is not allowed on the event");
+    assert_fails("function handler(event) rawset(event.request.headers, 'x-a', {value = '1'}) return event.request end\n",
+                 "rawset is not allowed on the event");
+    /* a method written by assignment is caught */
+    assert_invalid("function handler(event) event.request.method = 'PUT' return event.request end\n", "method is read-only");
     /* a request table of the function's own with a metatable that lies is read through it, and checked the same */
     assert_invalid("function handler(event)\n"
                    "  return setmetatable({}, {__index = function(t, k) if k == 'uri' then return 'relative' end end})\n"
