@@ -165,7 +165,7 @@ static int object_newindex(lua_State *L, ef_lua_object_t kind) /* [-3, +0] */
 
 static int on_event_newindex(lua_State *L)
 {
-    return object_newindex(L, EF_LUA_EVENT);
+    return object_newindex(L, ef_lua_thread(L)->event_kind);
 }
 
 static int on_request_newindex(lua_State *L)
@@ -390,7 +390,7 @@ static int on_event_index(lua_State *L) /* [-0, +1] */
         lua_pushnil(L);
         return 1;
     }
-    record_set(t, EF_LUA_EVENT, 2, -1);
+    record_set(t, t->event_kind, 2, -1);
     return 1;
 }
 
@@ -407,6 +407,7 @@ void ef_lua_event_init(ef_lua_thread_t *t)
         lua_CFunction index, newindex, pairs;
     } mts[EF_LUA_NUM_OBJECTS] = {
         [EF_LUA_EVENT] = {on_event_index, on_event_newindex},
+        [EF_LUA_RESPONSE_EVENT] = {on_event_index, on_event_newindex},
         [EF_LUA_REQUEST] = {on_request_index, on_request_newindex},
         [EF_LUA_RESPONSE] = {on_response_index, on_response_newindex},
         [EF_LUA_REQUEST_HEADERS] = {on_request_headers_index, on_request_headers_newindex, on_request_headers_pairs},
@@ -421,7 +422,7 @@ void ef_lua_event_init(ef_lua_thread_t *t)
         lua_createtable(L, 0, 4);
         t->objs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    for (i = EF_LUA_NUM_OBJECTS - 1; i >= 0; --i) { /* the headers first: the others link to them */
+    for (i = 0; i != EF_LUA_NUM_OBJECTS; ++i) {
         push_object(t, i);
         lua_createtable(L, 0, 4); /* its metatable */
         if (i == EF_LUA_REQUEST_HEADERS || i == EF_LUA_RESPONSE_HEADERS) {
@@ -432,11 +433,15 @@ void ef_lua_event_init(ef_lua_thread_t *t)
             lua_pushcfunction(L, mts[i].index);
             lua_setfield(L, -2, "__index");
             lua_setmetatable(L, -2);
-            if (i == EF_LUA_EVENT) {
+            if (i == EF_LUA_EVENT || i == EF_LUA_RESPONSE_EVENT) {
                 lua_pushliteral(L, "1.0");
                 lua_setfield(L, -2, "version");
                 push_object(t, EF_LUA_REQUEST);
                 lua_setfield(L, -2, "request");
+                if (i == EF_LUA_RESPONSE_EVENT) {
+                    push_object(t, EF_LUA_RESPONSE);
+                    lua_setfield(L, -2, "response");
+                }
             } else {
                 push_object(t, i == EF_LUA_REQUEST ? EF_LUA_REQUEST_HEADERS : EF_LUA_RESPONSE_HEADERS);
                 lua_setfield(L, -2, "headers");
@@ -479,13 +484,8 @@ void ef_lua_push_event(ef_lua_thread_t *t)
 #undef RESET
     t->fields[0] = t->fields[1] = 0;
 
-    if (ef_hook_is_response(ev->hook)) {
-        lua_pushliteral(t->L, "response");
-        push_object(t, EF_LUA_RESPONSE);
-        record_set(t, EF_LUA_EVENT, -2, -1);
-        lua_pop(t->L, 2);
-    }
-    push_object(t, EF_LUA_EVENT);
+    t->event_kind = ef_hook_is_response(ev->hook) ? EF_LUA_RESPONSE_EVENT : EF_LUA_EVENT;
+    push_object(t, t->event_kind);
 }
 
 void ef_lua_clear_table(lua_State *L, int idx)

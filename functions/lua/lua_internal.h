@@ -29,7 +29,8 @@ typedef enum en_ef_lua_kill_t {
 } ef_lua_kill_t;
 
 typedef enum en_ef_lua_object_t {
-    EF_LUA_EVENT,
+    EF_LUA_EVENT,          /* at the request hooks */
+    EF_LUA_RESPONSE_EVENT, /* at the response hooks: with event.response */
     EF_LUA_REQUEST,
     EF_LUA_RESPONSE,
     EF_LUA_REQUEST_HEADERS,
@@ -81,7 +82,8 @@ typedef struct st_ef_lua_thread_t {
         int ref;  /* registry ref of an array: kind, key, kind, key... of what entered the event objects */
         int size; /* entries in use */
     } dirty;
-    unsigned fields[2]; /* EF_LUA_FIELD_* present in the request [0] and the response [1] */
+    unsigned fields[2];         /* EF_LUA_FIELD_* present in the request [0] and the response [1] */
+    ef_lua_object_t event_kind; /* EF_LUA_EVENT or EF_LUA_RESPONSE_EVENT: the current invocation's */
     /* the current invocation */
     ef_invocation_t *current;
     ef_lua_slot_t *slot;
