@@ -840,7 +840,10 @@ static void invoke(ef_invocation_t *inv)
             if (msg == NULL)
                 msg = "error in the error handler", len = strlen(msg);
             snprintf(inv->error, sizeof(inv->error), "%.*s", (int)strcspn(msg, "\n"), msg);
-            inv->log(inv, msg, len); /* the whole traceback */
+            /* the whole traceback, but for its last frame: edgefn's own, which calls the handler */
+            if (len >= 11 && memcmp(msg + len - 11, "\n\t[C]: in ?", 11) == 0)
+                len -= 11;
+            inv->log(inv, msg, len);
         }
         if (t->killed != EF_LUA_ALIVE || status == LUA_ERRMEM) {
             /* how long it ran, and where it was when it was stopped (the traceback, without the error's own line) */
