@@ -114,11 +114,16 @@ static void record_set(ef_lua_thread_t *t, ef_lua_object_t kind, int key, int va
 
     key = lua_absindex(L, key);
     value = lua_absindex(L, value);
+    if (t->dirty.size == t->dirty.cap) {
+        t->dirty.cap = t->dirty.cap != 0 ? t->dirty.cap * 2 : 64;
+        if ((t->dirty.kinds = realloc(t->dirty.kinds, t->dirty.cap)) == NULL)
+            abort();
+    }
+    t->dirty.kinds[t->dirty.size++] = kind;
+    ++t->dirty.count[kind];
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->dirty.ref);
-    lua_pushinteger(L, kind);
-    lua_rawseti(L, -2, ++t->dirty.size);
     lua_pushvalue(L, key);
-    lua_rawseti(L, -2, ++t->dirty.size);
+    lua_rawseti(L, -2, t->dirty.size);
     lua_pop(L, 1);
     push_object(t, kind);
     obj = lua_gettop(L);
@@ -139,7 +144,8 @@ static unsigned field_bit(ef_lua_object_t kind, const char *key, size_t len)
         {EF_LUA_REQUEST, "method", EF_LUA_FIELD_METHOD},           {EF_LUA_REQUEST, "uri", EF_LUA_FIELD_URI},
         {EF_LUA_REQUEST, "querystring", EF_LUA_FIELD_QUERYSTRING}, {EF_LUA_REQUEST, "cookies", EF_LUA_FIELD_COOKIES},
         {EF_LUA_RESPONSE, "statusCode", EF_LUA_FIELD_STATUS},      {EF_LUA_RESPONSE, "statusDescription", EF_LUA_FIELD_REASON},
-        {EF_LUA_RESPONSE, "cookies", EF_LUA_FIELD_COOKIES},        {EF_LUA_RESPONSE, "body", EF_LUA_FIELD_BODY}};
+        {EF_LUA_RESPONSE, "cookies", EF_LUA_FIELD_COOKIES},        {EF_LUA_RESPONSE, "body", EF_LUA_FIELD_BODY},
+        {EF_LUA_REQUEST, "headers", EF_LUA_FIELD_HEADERS},         {EF_LUA_RESPONSE, "headers", EF_LUA_FIELD_HEADERS}};
 
     for (size_t i = 0; i != sizeof(fields) / sizeof(fields[0]); ++i)
         if (fields[i].kind == kind && strlen(fields[i].name) == len && memcmp(fields[i].name, key, len) == 0)
@@ -243,7 +249,9 @@ static int headers_newindex(lua_State *L, ef_lua_object_t kind) /* [-3, +0] */
         return 0;
     }
     if (lua_type(L, 2) == LUA_TSTRING) {
-        /* deleting a header never looked at: mark its originals seen, so that absent means deleted */
+        /* deleting a header never looked at: mark its originals seen, so that absent means deleted (and count the
+         * headers as touched, for apply_headers) */
+        ++t->dirty.count[kind];
         h2o_headers_t *headers = headers_of(t->current->event, kind);
         uint8_t *seen = seen_of(t, kind);
         size_t len;
@@ -420,6 +428,7 @@ void ef_lua_event_init(ef_lua_thread_t *t)
     t->dirty.ref = luaL_ref(L, LUA_REGISTRYINDEX);
     for (i = 0; i != EF_LUA_NUM_OBJECTS; ++i) {
         lua_createtable(L, 0, 4);
+        t->obj_ptrs[i] = lua_topointer(L, -1); /* tables do not move */
         t->objs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     for (i = 0; i != EF_LUA_NUM_OBJECTS; ++i) {
@@ -506,19 +515,19 @@ void ef_lua_event_clear(ef_lua_thread_t *t)
     lua_State *L = t->L;
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->dirty.ref);
-    for (int i = 1; i < t->dirty.size; i += 2) {
-        lua_rawgeti(L, -1, i);
-        push_object(t, (ef_lua_object_t)lua_tointeger(L, -1));
-        lua_rawgeti(L, -3, i + 1);
+    for (int i = 0; i != t->dirty.size; ++i) {
+        push_object(t, t->dirty.kinds[i]);
+        lua_rawgeti(L, -2, i + 1);
         lua_pushnil(L);
         lua_rawset(L, -3);
-        lua_pop(L, 2);
+        lua_pop(L, 1);
         /* the key is not kept alive by the list */
         lua_pushnil(L);
         lua_rawseti(L, -2, i + 1);
     }
     lua_pop(L, 1);
     t->dirty.size = 0;
+    memset(t->dirty.count, 0, sizeof(t->dirty.count));
 }
 
 /* ---- back from Lua ---- */
@@ -532,11 +541,7 @@ void ef_lua_event_clear(ef_lua_thread_t *t)
 /* Whether the value at `idx` is the event object `kind`. */
 static int is_object(ef_lua_thread_t *t, int idx, ef_lua_object_t kind)
 {
-    idx = lua_absindex(t->L, idx);
-    push_object(t, kind);
-    int same = lua_rawequal(t->L, idx, -1);
-    lua_pop(t->L, 1);
-    return same;
+    return lua_topointer(t->L, idx) == t->obj_ptrs[kind];
 }
 
 static h2o_iovec_t dup_value(lua_State *L, h2o_mem_pool_t *pool, int idx)
@@ -559,12 +564,11 @@ static int get_field(lua_State *L, int idx, const char *key, int raw)
 /* The headers of our own request or response (`raw`): the object `kind` unless the function put another table there. */
 static int get_headers(ef_lua_thread_t *t, int idx, int raw, ef_lua_object_t kind)
 {
-    int type = get_field(t->L, idx, "headers", raw);
-    if (type != LUA_TNIL || !raw)
-        return type;
-    lua_pop(t->L, 1);
-    push_object(t, kind);
-    return LUA_TTABLE;
+    if (raw && (t->fields[kind == EF_LUA_RESPONSE_HEADERS] & EF_LUA_FIELD_HEADERS) == 0) {
+        push_object(t, kind);
+        return LUA_TTABLE;
+    }
+    return get_field(t->L, idx, "headers", raw);
 }
 
 /* get_field for a known field (EF_LUA_FIELD_*) of our own object, which is there only if the function read or set it */
@@ -598,6 +602,9 @@ static int same_items(const item_t *a, size_t na, const item_t *b, size_t nb)
 #define WHAT_FMT "%s \"%.*s\""
 #define WHAT_ARGS(kind, name) kind, (int)((name).len < 64 ? (name).len : 64), (name).base
 
+/* the `kind` of the entries of a response's cookies, the only ones with attributes (compared by address) */
+static const char set_cookie_kind[] = "cookie";
+
 /* Reads one item, {value = ..., attributes = ...} or a plain string, at `idx`, of the entry `name` of a `kind`. */
 static int read_item(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *kind, h2o_iovec_t name, item_t *item, char *why,
                      size_t whylen)
@@ -614,6 +621,8 @@ static int read_item(lua_State *L, h2o_mem_pool_t *pool, int idx, const char *ki
     item->value = dup_value(L, pool, -1);
     lua_pop(L, 1);
     item->attributes = h2o_iovec_init(NULL, 0);
+    if (kind != set_cookie_kind)
+        return 0;
     if (lua_getfield(L, idx, "attributes") != LUA_TNIL) {
         if (!is_string(L, -1))
             INVALID(WHAT_FMT ": attributes must be a string, got %s", WHAT_ARGS(kind, name), luaL_typename(L, -1));
@@ -746,13 +755,12 @@ static int apply_headers(ef_lua_thread_t *t, ef_lua_object_t kind, h2o_headers_t
 
     idx = lua_absindex(L, idx);
     if (lazy) {
-        /* what the function read or set is all there can be */
+        /* what the function read or set is all there can be; nothing, and it changed nothing */
+        if (t->dirty.count[kind] == 0)
+            return 0;
         lua_rawgeti(L, LUA_REGISTRYINDEX, t->dirty.ref);
-        for (int d = 1; d < t->dirty.size; d += 2) {
-            lua_rawgeti(L, -1, d);
-            int of_kind = lua_tointeger(L, -1) == kind;
-            lua_pop(L, 1);
-            if (!of_kind)
+        for (int d = 0; d != t->dirty.size; ++d) {
+            if (t->dirty.kinds[d] != kind)
                 continue;
             lua_rawgeti(L, -1, d + 1);
             lua_pushvalue(L, -1);
@@ -1130,7 +1138,7 @@ static int apply_response(lua_State *L, ef_lua_thread_t *t, int idx, int orig, i
         pairs_t before = {NULL}, after = {NULL};
         ef_event_parse_set_cookies(ev->pool, ev->response.headers, &before);
         sort_pairs(&before);
-        if (read_pairs(L, ev->pool, -1, "cookie", &before, &after, why, whylen) != 0)
+        if (read_pairs(L, ev->pool, -1, set_cookie_kind, &before, &after, why, whylen) != 0)
             return -1;
         if (!same_pairs(&before, &after)) {
             delete_headers(ev->response.headers, h2o_iovec_init(H2O_STRLIT("set-cookie")));

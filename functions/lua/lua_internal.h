@@ -47,6 +47,7 @@ enum {
     EF_LUA_FIELD_STATUS = 16,
     EF_LUA_FIELD_REASON = 32,
     EF_LUA_FIELD_BODY = 64,
+    EF_LUA_FIELD_HEADERS = 128, /* the function put a table of its own in place of the headers */
 };
 
 /* the thread's free lists of small blocks (runtime.c): classes of 16, 32, ... 128 bytes, each keeping at most KEEP */
@@ -75,12 +76,15 @@ typedef struct st_ef_lua_thread_t {
     } small[EF_LUA_SMALL_CLASSES];
     ef_lua_slot_t *slots;
     size_t num_slots;
-    int env_mt;                   /* registry ref: the metatable of every function's _ENV */
-    int frozen;                   /* registry ref: weak-keyed set of the shared read-only tables */
-    int objs[EF_LUA_NUM_OBJECTS]; /* registry refs of the event objects (event.c) */
+    int env_mt;                               /* registry ref: the metatable of every function's _ENV */
+    int frozen;                               /* registry ref: weak-keyed set of the shared read-only tables */
+    int objs[EF_LUA_NUM_OBJECTS];             /* registry refs of the event objects (event.c) */
+    const void *obj_ptrs[EF_LUA_NUM_OBJECTS]; /* and their addresses, for telling them apart without a call */
     struct {
-        int ref;  /* registry ref of an array: kind, key, kind, key... of what entered the event objects */
-        int size; /* entries in use */
+        int ref;                       /* registry ref of an array of the keys that entered the event objects */
+        uint8_t *kinds;                /* the object each went into */
+        int size, cap;                 /* keys in the list, and room in `kinds` */
+        int count[EF_LUA_NUM_OBJECTS]; /* keys in the list per object, and deletions of headers never read */
     } dirty;
     unsigned fields[2];         /* EF_LUA_FIELD_* present in the request [0] and the response [1] */
     ef_lua_object_t event_kind; /* EF_LUA_EVENT or EF_LUA_RESPONSE_EVENT: the current invocation's */

@@ -677,8 +677,8 @@ static int pattern_gsub(lua_State *L)
     struct st_matcher_t m;
     luaL_Buffer b;
 
-    luaL_argexpected(L, repl_type == LUA_TNUMBER || repl_type == LUA_TSTRING || repl_type == LUA_TFUNCTION ||
-                            repl_type == LUA_TTABLE,
+    luaL_argexpected(L,
+                     repl_type == LUA_TNUMBER || repl_type == LUA_TSTRING || repl_type == LUA_TFUNCTION || repl_type == LUA_TTABLE,
                      3, "string/function/table");
     luaL_buffinit(L, &b);
     if (anchored)

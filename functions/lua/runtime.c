@@ -63,6 +63,7 @@ static void kill(ef_lua_thread_t *t, ef_lua_kill_t why)
  * come from free lists of the thread, which take a dozen instructions where malloc and
  * free take a hundred. Sanitizer builds use malloc alone, so that it sees every block.
  */
+#ifndef EF_SANITIZE
 static inline size_t small_class(size_t size)
 {
     return (size - 1) / EF_LUA_SMALL_ALIGN;
@@ -92,6 +93,8 @@ static void small_free(ef_lua_thread_t *t, void *p, size_t size)
     t->small[c].head = p;
     ++t->small[c].count;
 }
+
+#endif
 
 static void *resize(ef_lua_thread_t *t, void *ptr, size_t old, size_t nsize)
 {
@@ -684,6 +687,7 @@ static void thread_dispose(void *state)
         }
     }
     free(t->slots);
+    free(t->dirty.kinds);
     free(t->req_seen.seen);
     free(t->res_seen.seen);
     free(t);
