@@ -743,6 +743,29 @@ static int set_directory(struct st_parser *p, const char *name, yaml_node_t *nod
     return 0;
 }
 
+/*
+ * What a log destination shares: "stderr" and "off" (stored in *kind; returns 1), an
+ * empty value (reported; -1), or a path of the kind `what` that the caller reads (0).
+ */
+static int parse_log_kind(struct st_parser *p, const char *name, yaml_node_t *node, ef_conf_log_kind_t *kind, const char *what)
+{
+    const char *s = scalar_of(node);
+
+    if (strcmp(s, "stderr") == 0) {
+        *kind = EF_CONF_LOG_STDERR;
+        return 1;
+    }
+    if (strcmp(s, "off") == 0) {
+        *kind = EF_CONF_LOG_OFF;
+        return 1;
+    }
+    if (node->data.scalar.length == 0) {
+        report(p, pos_of(node), "%s: expected \"stderr\", \"off\" or a %s path, found an empty value", name, what);
+        return -1;
+    }
+    return 0;
+}
+
 static int set_access_log(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
 {
     ef_conf_t *conf = p->conf;
@@ -753,16 +776,10 @@ static int set_access_log(struct st_parser *p, const char *name, yaml_node_t *no
 
     free(conf->access_log.path);
     conf->access_log.path = NULL;
-    if (strcmp(s, "stderr") == 0) {
-        conf->access_log.kind = EF_CONF_LOG_STDERR;
+    switch (parse_log_kind(p, name, node, &conf->access_log.kind, "file")) {
+    case 1:
         return 0;
-    }
-    if (strcmp(s, "off") == 0) {
-        conf->access_log.kind = EF_CONF_LOG_OFF;
-        return 0;
-    }
-    if (node->data.scalar.length == 0) {
-        report(p, pos_of(node), "%s: expected \"stderr\", \"off\" or a file path, found an empty value", name);
+    case -1:
         return -1;
     }
     path = join_path(conf->dir, s);
@@ -1079,16 +1096,10 @@ static int set_function_logs(struct st_parser *p, const char *name, yaml_node_t 
 
     free(conf->function_logs.dir);
     conf->function_logs.dir = NULL;
-    if (strcmp(s, "stderr") == 0) {
-        conf->function_logs.kind = EF_CONF_LOG_STDERR;
+    switch (parse_log_kind(p, name, node, &conf->function_logs.kind, "directory")) {
+    case 1:
         return 0;
-    }
-    if (strcmp(s, "off") == 0) {
-        conf->function_logs.kind = EF_CONF_LOG_OFF;
-        return 0;
-    }
-    if (node->data.scalar.length == 0) {
-        report(p, pos_of(node), "%s: expected \"stderr\", \"off\" or a directory path, found an empty value", name);
+    case -1:
         return -1;
     }
     /* the server creates a file per function in it; the directory itself must be there */

@@ -5,6 +5,7 @@
 #include "filters/hook.h"
 #include "filters/pipeline.h"
 #include "filters/route.h"
+#include "functions/event.h"
 #include "server/errors.h"
 #include "server/log.h"
 
@@ -20,29 +21,13 @@ static uint64_t elapsed_us(const struct timespec *since)
     return (uint64_t)(now.tv_sec - since->tv_sec) * 1000000 + (now.tv_nsec - since->tv_nsec) / 1000;
 }
 
-static const char *reason_of(int status)
-{
-    switch (status) {
-    case 404:
-        return "Not Found";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return "Error";
-    }
-}
-
 static void respond_error(ef_exchange_t *ex, int status, const char *cause)
 {
     if (status >= 500)
         ef_log(EF_LOG_WARN, "request %s: %d: %s", ex->id, status, cause);
     /* an origin that failed half-way through its head may have left some behind */
     ex->req->res.headers = (h2o_headers_t){NULL};
-    ef_send_error(ex->req, ex->id, status, reason_of(status), cause);
+    ef_send_error(ex->req, ex->id, status, ef_event_status_reason(status), cause);
 }
 
 /* the response generator, driven by the client side */

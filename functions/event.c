@@ -185,3 +185,58 @@ h2o_iovec_t ef_event_join_params(h2o_mem_pool_t *pool, const ef_event_params_t *
     }
     return h2o_iovec_init(buf, p - buf);
 }
+
+const char *ef_event_status_reason(int status)
+{
+    static const struct {
+        int status;
+        const char *reason;
+    } reasons[] = {{200, "OK"},
+                   {201, "Created"},
+                   {202, "Accepted"},
+                   {204, "No Content"},
+                   {206, "Partial Content"},
+                   {301, "Moved Permanently"},
+                   {302, "Found"},
+                   {303, "See Other"},
+                   {304, "Not Modified"},
+                   {307, "Temporary Redirect"},
+                   {308, "Permanent Redirect"},
+                   {400, "Bad Request"},
+                   {401, "Unauthorized"},
+                   {403, "Forbidden"},
+                   {404, "Not Found"},
+                   {405, "Method Not Allowed"},
+                   {409, "Conflict"},
+                   {410, "Gone"},
+                   {413, "Payload Too Large"},
+                   {429, "Too Many Requests"},
+                   {500, "Internal Server Error"},
+                   {501, "Not Implemented"},
+                   {502, "Bad Gateway"},
+                   {503, "Service Unavailable"},
+                   {504, "Gateway Timeout"}};
+
+    for (size_t i = 0; i != sizeof(reasons) / sizeof(reasons[0]); ++i)
+        if (reasons[i].status == status)
+            return reasons[i].reason;
+    return "";
+}
+
+void ef_event_add_header(h2o_mem_pool_t *pool, h2o_headers_t *headers, h2o_iovec_t name, h2o_iovec_t value)
+{
+    const h2o_token_t *token = h2o_lookup_token(name.base, name.len);
+
+    if (token != NULL)
+        h2o_add_header(pool, headers, token, NULL, value.base, value.len);
+    else
+        h2o_add_header_by_str(pool, headers, name.base, name.len, 0, NULL, value.base, value.len);
+}
+
+void ef_event_delete_headers(h2o_headers_t *headers, h2o_iovec_t name)
+{
+    ssize_t i;
+
+    while ((i = h2o_find_header_by_str(headers, name.base, name.len, -1)) != -1)
+        h2o_delete_header(headers, i);
+}

@@ -92,6 +92,19 @@ int ef_event_check_path(h2o_iovec_t path, char *why, size_t whylen);
 /* Checks a header value: no CR, LF or NUL. Returns 0, or -1 with a reason in `why`. */
 int ef_event_check_header_value(h2o_iovec_t name, h2o_iovec_t value, char *why, size_t whylen);
 
+/* The standard reason phrase of `status` ("Not Found"), or "" for a status without a common one. */
+const char *ef_event_status_reason(int status);
+
+/**
+ * Adds the header `name` (lower-case) with `value` to `headers`, as h2o's parsers
+ * store headers: by token when the name is one (so that h2o and edgefn recognise it),
+ * else by string. Nothing is copied: both must live as long as `pool`.
+ */
+void ef_event_add_header(h2o_mem_pool_t *pool, h2o_headers_t *headers, h2o_iovec_t name, h2o_iovec_t value);
+
+/* Removes every header `name` (lower-case) from `headers`. */
+void ef_event_delete_headers(h2o_headers_t *headers, h2o_iovec_t name);
+
 /* Appends name=value (with `attributes` for a set-cookie) to `params`, allocating in `pool`. Nothing is copied. */
 void ef_event_add_param(h2o_mem_pool_t *pool, ef_event_params_t *params, h2o_iovec_t name, h2o_iovec_t value,
                         h2o_iovec_t attributes);

@@ -92,24 +92,6 @@ static int read_entries(h2o_mem_pool_t *pool, const char *what, json_t *object, 
     return 0;
 }
 
-static void add_header(h2o_mem_pool_t *pool, h2o_headers_t *headers, h2o_iovec_t name, h2o_iovec_t value)
-{
-    const h2o_token_t *token = h2o_lookup_token(name.base, name.len);
-
-    if (token != NULL)
-        h2o_add_header(pool, headers, token, NULL, value.base, value.len);
-    else
-        h2o_add_header_by_str(pool, headers, name.base, name.len, 0, NULL, value.base, value.len);
-}
-
-static void delete_all(h2o_headers_t *headers, const h2o_token_t *token)
-{
-    ssize_t i;
-
-    while ((i = h2o_find_header(headers, token, -1)) != -1)
-        h2o_delete_header(headers, i);
-}
-
 /* "headers": replaces every header but the cookies, which have an object of their own */
 static int read_headers(h2o_mem_pool_t *pool, json_t *object, h2o_headers_t *headers, const h2o_token_t *cookie_token, char *err,
                         size_t errlen)
@@ -130,7 +112,7 @@ static int read_headers(h2o_mem_pool_t *pool, json_t *object, h2o_headers_t *hea
         h2o_strtolower(p->name.base, p->name.len);
         if (ef_event_check_header_value(p->name, p->item.value, err, errlen) != 0)
             return -1;
-        add_header(pool, headers, p->name, p->item.value);
+        ef_event_add_header(pool, headers, p->name, p->item.value);
     }
     return 0;
 }
@@ -175,7 +157,7 @@ static int read_request(ef_event_t *ev, json_t *request, char *err, size_t errle
         params = (ef_event_params_t){NULL};
         if (read_entries(pool, "cookie", v, &params, err, errlen) != 0)
             return -1;
-        delete_all(ev->request.headers, H2O_TOKEN_COOKIE);
+        ef_event_delete_headers(ev->request.headers, H2O_TOKEN_COOKIE->buf);
         if (params.size != 0) {
             h2o_iovec_t joined = ef_event_join_params(pool, &params, "; ");
             h2o_add_header(pool, ev->request.headers, H2O_TOKEN_COOKIE, NULL, joined.base, joined.len);
@@ -212,7 +194,7 @@ static int read_response(ef_event_t *ev, json_t *response, char *err, size_t err
         ef_event_params_t params = {NULL};
         if (read_entries(pool, "cookie", v, &params, err, errlen) != 0)
             return -1;
-        delete_all(ev->response.headers, H2O_TOKEN_SET_COOKIE);
+        ef_event_delete_headers(ev->response.headers, H2O_TOKEN_SET_COOKIE->buf);
         for (size_t i = 0; i != params.size; ++i) {
             ef_event_param_t *p = params.entries + i;
             h2o_iovec_t line = p->item.attributes.len != 0

@@ -63,8 +63,8 @@ typedef struct st_ef_runtime_t {
 struct st_ef_function_t {
     const ef_conf_function_t *conf;
     const ef_runtime_t *runtime;
-    int log_fd;   /* the function's log stream; -1 when off */
-    void *data;   /* the runtime's */
+    int log_fd; /* the function's log stream; -1 when off */
+    void *data; /* the runtime's */
 };
 
 extern const ef_runtime_t ef_lua_runtime;

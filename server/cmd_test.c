@@ -118,16 +118,9 @@ static void apply_headers(ef_event_t *ev, const struct st_options *opts)
         for (j = 0; j != i; ++j)
             if (strncasecmp(opts->headers[j], h, name.len + 1) == 0)
                 break;
-        if (j == i) {
-            ssize_t at;
-            while ((at = h2o_find_header_by_str(ev->request.headers, name.base, name.len, -1)) != -1)
-                h2o_delete_header(ev->request.headers, at);
-        }
-        const h2o_token_t *token = h2o_lookup_token(name.base, name.len);
-        if (token != NULL)
-            h2o_add_header(ev->pool, ev->request.headers, token, NULL, value, strlen(value));
-        else
-            h2o_add_header_by_str(ev->pool, ev->request.headers, name.base, name.len, 0, NULL, value, strlen(value));
+        if (j == i)
+            ef_event_delete_headers(ev->request.headers, name);
+        ef_event_add_header(ev->pool, ev->request.headers, name, h2o_iovec_init(value, strlen(value)));
     }
 }
 

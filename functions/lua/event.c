@@ -692,22 +692,6 @@ static size_t originals_of(const h2o_headers_t *headers, h2o_iovec_t name, item_
     return n;
 }
 
-static void delete_headers(h2o_headers_t *headers, h2o_iovec_t name)
-{
-    ssize_t i;
-    while ((i = h2o_find_header_by_str(headers, name.base, name.len, -1)) != -1)
-        h2o_delete_header(headers, i);
-}
-
-static void add_header(h2o_mem_pool_t *pool, h2o_headers_t *headers, h2o_iovec_t name, h2o_iovec_t value)
-{
-    const h2o_token_t *token = h2o_lookup_token(name.base, name.len);
-    if (token != NULL)
-        h2o_add_header(pool, headers, token, NULL, value.base, value.len);
-    else
-        h2o_add_header_by_str(pool, headers, name.base, name.len, 0, NULL, value.base, value.len);
-}
-
 typedef struct st_change_t {
     h2o_iovec_t name;
     item_t *items;
@@ -818,9 +802,9 @@ static int apply_headers(ef_lua_thread_t *t, ef_lua_object_t kind, h2o_headers_t
         change_t *c = changes.entries + i;
         if (c->keep)
             continue;
-        delete_headers(headers, c->name);
+        ef_event_delete_headers(headers, c->name);
         for (size_t j = 0; j != c->n; ++j)
-            add_header(ev->pool, headers, c->name, c->items[j].value);
+            ef_event_add_header(ev->pool, headers, c->name, c->items[j].value);
     }
     return 0;
 }
@@ -981,69 +965,13 @@ static int apply_request(lua_State *L, ef_lua_thread_t *t, int idx, int orig, ch
             h2o_iovec_t v = ef_event_join_params(ev->pool, &after, "; ");
             if (ef_event_check_header_value(h2o_iovec_init(H2O_STRLIT("cookie")), v, why, whylen) != 0)
                 return -1;
-            delete_headers(ev->request.headers, h2o_iovec_init(H2O_STRLIT("cookie")));
+            ef_event_delete_headers(ev->request.headers, h2o_iovec_init(H2O_STRLIT("cookie")));
             if (v.len != 0)
                 h2o_add_header(ev->pool, ev->request.headers, H2O_TOKEN_COOKIE, NULL, v.base, v.len);
         }
     }
     lua_pop(L, 1);
     return 0;
-}
-
-static const char *standard_reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 202:
-        return "Accepted";
-    case 204:
-        return "No Content";
-    case 206:
-        return "Partial Content";
-    case 301:
-        return "Moved Permanently";
-    case 302:
-        return "Found";
-    case 303:
-        return "See Other";
-    case 304:
-        return "Not Modified";
-    case 307:
-        return "Temporary Redirect";
-    case 308:
-        return "Permanent Redirect";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 409:
-        return "Conflict";
-    case 410:
-        return "Gone";
-    case 429:
-        return "Too Many Requests";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return "";
-    }
 }
 
 static int apply_body(lua_State *L, ef_event_t *ev, int idx, char *why, size_t whylen)
@@ -1120,7 +1048,7 @@ static int apply_response(lua_State *L, ef_lua_thread_t *t, int idx, int orig, i
             INVALID("statusDescription must be a string, got %s", luaL_typename(L, -1));
         ev->response.reason = dup_value(L, ev->pool, -1);
     } else if (status_changed) {
-        const char *r = standard_reason(ev->response.status);
+        const char *r = ef_event_status_reason(ev->response.status);
         ev->response.reason = h2o_iovec_init(r, strlen(r));
     }
     lua_pop(L, 1);
@@ -1141,7 +1069,7 @@ static int apply_response(lua_State *L, ef_lua_thread_t *t, int idx, int orig, i
         if (read_pairs(L, ev->pool, -1, set_cookie_kind, &before, &after, why, whylen) != 0)
             return -1;
         if (!same_pairs(&before, &after)) {
-            delete_headers(ev->response.headers, h2o_iovec_init(H2O_STRLIT("set-cookie")));
+            ef_event_delete_headers(ev->response.headers, h2o_iovec_init(H2O_STRLIT("set-cookie")));
             for (size_t i = 0; i != after.size; ++i) {
                 pair_t *p = after.entries + i;
                 h2o_iovec_t v = p->item.attributes.len != 0
