@@ -346,8 +346,8 @@ static yaml_node_t *earlier_key(struct st_parser *p, const yaml_node_t *mapping,
     return NULL;
 }
 
-/* The pair of `mapping` whose key is `name`: the first one, which is the one walk_mapping reads; or NULL. */
-static yaml_node_pair_t *pair_named(struct st_parser *p, const yaml_node_t *mapping, const char *name)
+/* The value of the first key `name` of `mapping` (the one walk_mapping reads), or NULL. */
+static yaml_node_t *value_named(struct st_parser *p, const yaml_node_t *mapping, const char *name)
 {
     yaml_node_pair_t *pair;
 
@@ -356,16 +356,9 @@ static yaml_node_pair_t *pair_named(struct st_parser *p, const yaml_node_t *mapp
     for (pair = mapping->data.mapping.pairs.start; pair != mapping->data.mapping.pairs.top; ++pair) {
         yaml_node_t *key = node_at(p, pair->key);
         if (key->type == YAML_SCALAR_NODE && strcmp(scalar_of(key), name) == 0)
-            return pair;
+            return node_at(p, pair->value);
     }
     return NULL;
-}
-
-static yaml_node_t *value_named(struct st_parser *p, const yaml_node_t *mapping, const char *name)
-{
-    yaml_node_pair_t *pair = pair_named(p, mapping, name);
-
-    return pair != NULL ? node_at(p, pair->value) : NULL;
 }
 
 /* ---- numbers, addresses and paths ---- */
@@ -1615,8 +1608,7 @@ static int set_behaviors(struct st_parser *p, const char *name, yaml_node_t *nod
 {
     ef_conf_t *conf = p->conf;
     char label[QUOTED_SIZE + 16], where[QUOTED_SIZE + 20], buf[QUOTED_SIZE];
-    yaml_node_pair_t *pair;
-    size_t i, hook;
+    size_t i;
 
     if ((conf->num_behaviors = count_items(node)) == 0) {
         report(p, pos_of(node), "%s: at least one behavior is required", name);
@@ -1634,9 +1626,6 @@ static int set_behaviors(struct st_parser *p, const char *name, yaml_node_t *nod
         }
         snprintf(where, sizeof(where), "in %s", label);
         walk_mapping(p, item, &behavior_section, where, conf->behaviors + i);
-        for (hook = 0; hook != EF_NUM_HOOKS; ++hook)
-            if ((pair = pair_named(p, item, ef_hook_names[hook])) != NULL)
-                conf->behaviors[i].function_pos[hook] = pos_of(node_at(p, pair->key));
     }
     return 0;
 }

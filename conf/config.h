@@ -98,7 +98,6 @@ typedef struct st_ef_conf_behavior_t {
     char *path;                                   /* path pattern, always starting with '/' or '*' */
     ef_conf_origin_t *origin;                     /* points into ef_conf_t.origins */
     ef_conf_function_t *functions[EF_NUM_HOOKS];  /* points into ef_conf_t.functions; NULL for no function */
-    ef_conf_pos_t function_pos[EF_NUM_HOOKS];     /* of each hook's key, for errors found later */
 } ef_conf_behavior_t;
 
 typedef enum en_ef_conf_log_kind_t {

@@ -129,10 +129,10 @@ static void on_complete(ef_invocation_t *inv)
     ex->invoking = 0;
     switch (inv->status) {
     case EF_INVOKE_FAILED:
+    case EF_INVOKE_LIMIT:
+        /* which limit is the operator's business; what the function raised may not be the viewer's */
         snprintf(cause, sizeof(cause), "function \"%s\" (%s) failed: %s", fn, hook,
-                 strncmp(inv->error, "CPU budget", 10) == 0 || strncmp(inv->error, "memory limit", 12) == 0
-                     ? inv->error
-                     : "it raised an error (its log has the traceback)");
+                 inv->status == EF_INVOKE_LIMIT ? inv->error : "it raised an error (its log has the traceback)");
         fail(ex, 503, "Service Unavailable", cause);
         return;
     case EF_INVOKE_INVALID:

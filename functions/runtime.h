@@ -21,7 +21,8 @@ typedef struct st_ef_invocation_t ef_invocation_t;
 
 typedef enum en_ef_invoke_status_t {
     EF_INVOKE_OK,      /* the event holds the outcome */
-    EF_INVOKE_FAILED,  /* the function failed or ran out of budget: 503 */
+    EF_INVOKE_FAILED,  /* the function raised an error: 503 */
+    EF_INVOKE_LIMIT,   /* the function was stopped at one of its limits (CPU, memory): 503 */
     EF_INVOKE_INVALID, /* the function returned something invalid: 502 */
 } ef_invoke_status_t;
 
@@ -36,7 +37,7 @@ struct st_ef_invocation_t {
     void (*log)(ef_invocation_t *inv, const char *msg, size_t len);
     /* set by the runtime before on_complete */
     ef_invoke_status_t status;
-    char error[256];       /* why it failed or was invalid, one line, for the error response */
+    char error[256];       /* why it failed, was stopped or was invalid, one line; the log stream has the rest */
     uint64_t duration_ns;  /* wall time the function ran */
     uint64_t budget_ns;    /* what it was allowed */
     uint64_t memory_bytes; /* peak memory it allocated */

@@ -195,9 +195,10 @@ static json_t *report(const ef_function_t *fn, const ef_event_t *ev, const struc
         }
         break;
     case EF_INVOKE_FAILED:
+    case EF_INVOKE_LIMIT:
     case EF_INVOKE_INVALID:
-        json_object_set_new(out, "outcome", json_string(inv->status == EF_INVOKE_FAILED ? "error" : "invalid"));
-        json_object_set_new(out, "status", json_integer(inv->status == EF_INVOKE_FAILED ? 503 : 502));
+        json_object_set_new(out, "outcome", json_string(inv->status == EF_INVOKE_INVALID ? "invalid" : "error"));
+        json_object_set_new(out, "status", json_integer(inv->status == EF_INVOKE_INVALID ? 502 : 503));
         json_object_set_new(out, "error", json_string(inv->error));
         break;
     }

@@ -186,8 +186,6 @@ static void test_full_config(void **state)
     assert_ptr_equal(conf.behaviors[0].functions[EF_HOOK_ORIGIN_REQUEST], conf.functions + 1);
     assert_null(conf.behaviors[0].functions[EF_HOOK_ORIGIN_RESPONSE]);
     assert_null(conf.behaviors[0].functions[EF_HOOK_VIEWER_RESPONSE]);
-    assert_int_equal(conf.behaviors[0].function_pos[EF_HOOK_ORIGIN_REQUEST].line, 40);
-    assert_int_equal(conf.behaviors[0].function_pos[EF_HOOK_ORIGIN_REQUEST].column, 5);
     assert_string_equal(conf.behaviors[1].path, "/images/*.jpg");
     assert_ptr_equal(conf.behaviors[1].origin, conf.origins + 1);
     assert_null(conf.behaviors[1].functions[EF_HOOK_VIEWER_REQUEST]);
@@ -587,8 +585,6 @@ static void test_function_hooks(void **state)
     assert_int_equal(conf.num_functions, 5);
     for (hook = 0; hook != EF_NUM_HOOKS; ++hook) {
         assert_ptr_equal(conf.behaviors[0].functions[hook], conf.functions + hook);
-        assert_int_equal(conf.behaviors[0].function_pos[hook].line, 6 + hook);
-        assert_int_equal(conf.behaviors[0].function_pos[hook].column, 5);
         assert_null(conf.behaviors[2].functions[hook]);
     }
     assert_string_equal(conf.behaviors[0].functions[EF_HOOK_ORIGIN_RESPONSE]->module_file, DATA "/functions/no-index/main.lua");
@@ -596,8 +592,6 @@ static void test_function_hooks(void **state)
     assert_null(conf.behaviors[1].functions[EF_HOOK_ORIGIN_REQUEST]);
     assert_null(conf.behaviors[1].functions[EF_HOOK_ORIGIN_RESPONSE]);
     assert_ptr_equal(conf.behaviors[1].functions[EF_HOOK_VIEWER_RESPONSE], conf.functions + 0);
-    assert_int_equal(conf.behaviors[1].function_pos[EF_HOOK_VIEWER_RESPONSE].line, 10);
-    assert_int_equal(conf.behaviors[1].function_pos[EF_HOOK_VIEWER_RESPONSE].column, 30);
     ef_conf_dispose(&conf);
 }
 
