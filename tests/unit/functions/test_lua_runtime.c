@@ -1540,7 +1540,7 @@ static void run_bomb(runner_t *r, struct st_bomb_result_t *res)
     }
 }
 
-#define WATCHDOG_SECONDS 2
+#define WATCHDOG_SECONDS 5
 #define OVERSHOOT_NS 250000000ull
 
 /**
@@ -1614,7 +1614,7 @@ static void assert_bomb_with(const char *bomb, uint64_t memory, uint64_t timeout
 #define MEMORY_ERROR "memory limit of 2048 KB exceeded"
 
 /* memory bombs get CPU to spare, so that it is the memory limit that stops them */
-#define MEMORY_BOMB_TIMEOUT_MS 250
+#define MEMORY_BOMB_TIMEOUT_MS 1000 /* a sanitizer build on a busy machine needs it */
 
 static void assert_cpu_bomb(const char *bomb)
 {
@@ -1791,7 +1791,7 @@ static void test_limit_deep_recursion(void **unused)
                   "  if event.request.uri == '/bomb' then f(1) end\n"
                   "  return {statusCode = 200, body = tostring(g(1000))}\n"
                   "end\n",
-                  2 * MB, BOMB_TIMEOUT_MS);
+                  2 * MB, MEMORY_BOMB_TIMEOUT_MS);
     start(r);
     call_t c;
     call_init(&c, EF_HOOK_VIEWER_REQUEST, "GET", "/bomb");
@@ -1867,18 +1867,22 @@ static void test_prepare_errors(void **unused)
     char path[PATH_MAX + 16], err[1024];
     static const struct {
         const char *code, *err;
+        uint64_t timeout_ms;
     } cases[] = {
-        {"function handler(event) return event.request\n", "bad.lua:2: 'end' expected (to close 'function' at line 1)"},
-        {"function other(event) end\n", "bad.lua does not define a function \"handler\" (it is nil)"},
-        {"handler = 42\n", "bad.lua does not define a function \"handler\" (it is number)"},
-        {"error('at load')\n", "bad.lua:1: at load"},
-        {"while true do end\n", "its module's top level exceeds the CPU budget"},
-        {"local t = {} while true do t[#t + 1] = {} end\n", "its module's top level exceeds the memory limit"},
+        {"function handler(event) return event.request\n", "bad.lua:2: 'end' expected (to close 'function' at line 1)",
+         BOMB_TIMEOUT_MS},
+        {"function other(event) end\n", "bad.lua does not define a function \"handler\" (it is nil)", BOMB_TIMEOUT_MS},
+        {"handler = 42\n", "bad.lua does not define a function \"handler\" (it is number)", BOMB_TIMEOUT_MS},
+        {"error('at load')\n", "bad.lua:1: at load", BOMB_TIMEOUT_MS},
+        {"while true do end\n", "its module's top level exceeds the CPU budget", BOMB_TIMEOUT_MS},
+        /* time enough to fill the memory, even in a sanitizer build */
+        {"local t = {} while true do t[#t + 1] = {} end\n", "its module's top level exceeds the memory limit",
+         MEMORY_BOMB_TIMEOUT_MS},
     };
     snprintf(path, sizeof(path), "%s/bad.lua", r->dir);
     for (size_t i = 0; i != sizeof(cases) / sizeof(cases[0]); ++i) {
         write_file(r->dir, "bad.lua", cases[i].code);
-        ef_function_t *fn = define(r, "bad", r->dir, path, "handler", 2 * MB, BOMB_TIMEOUT_MS, 64 * KB);
+        ef_function_t *fn = define(r, "bad", r->dir, path, "handler", 2 * MB, cases[i].timeout_ms, 64 * KB);
         err[0] = '\0';
         assert_int_equal(ef_lua_runtime.prepare(fn, err, sizeof(err)), -1);
         assert_contains(err, cases[i].err);
