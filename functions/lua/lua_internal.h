@@ -13,13 +13,24 @@
 #include <lauxlib.h>
 #include "functions/runtime.h"
 
-/* What a thread knows of one Lua function. */
+/*
+ * What a thread knows of one Lua function. Its module is either shared (it ran once, at
+ * thread start, and what it built is read-only: module.c) or runs afresh for every
+ * invocation, when what it built cannot be made read-only.
+ */
 typedef struct st_ef_lua_slot_t {
     ef_function_t *fn;
-    int chunk;         /* registry ref of the compiled module_file, whose _ENV is `env` */
-    int env;           /* registry ref of the function's globals, emptied after every invocation */
+    int chunk;         /* registry ref of the compiled module_file */
+    int env;           /* registry ref of the globals invocations write: emptied after each */
     int modules;       /* registry ref of the table of modules `require` has compiled */
     size_t code_bytes; /* source read so far, modules included, against max-code-size */
+    /* a shared module */
+    int shared;
+    int handler;   /* registry ref of the handler */
+    int loaded;    /* registry ref of the modules its top level required, or LUA_NOREF */
+    int state;     /* registry ref of an array: function, value, function, value... of the upvalues below */
+    int *upvalues; /* which upvalue of that function: the module-level locals, put back after each invocation */
+    size_t num_upvalues, cap_upvalues;
 } ef_lua_slot_t;
 
 typedef enum en_ef_lua_kill_t {
@@ -76,9 +87,12 @@ typedef struct st_ef_lua_thread_t {
     } small[EF_LUA_SMALL_CLASSES];
     ef_lua_slot_t *slots;
     size_t num_slots;
-    int env_mt;                               /* registry ref: the metatable of every function's _ENV */
-    int frozen;                               /* registry ref: weak-keyed set of the shared read-only tables */
-    int objs[EF_LUA_NUM_OBJECTS];             /* registry refs of the event objects (event.c) */
+    int env_mt;                   /* registry ref: the metatable of every function's _ENV */
+    int sandbox_fns;              /* registry ref: set of the sandbox's C functions, which a shared module may keep */
+    int env_written;              /* the current invocation wrote a global of a shared module */
+    int metatables;               /* registry ref: frozen table -> the copy of its fields that setmetatable() sets instead */
+    int frozen;                   /* registry ref: weak-keyed set of the shared read-only tables */
+    int objs[EF_LUA_NUM_OBJECTS]; /* registry refs of the event objects (event.c) */
     const void *obj_ptrs[EF_LUA_NUM_OBJECTS]; /* and their addresses, for telling them apart without a call */
     struct {
         int ref;                       /* registry ref of an array of the keys that entered the event objects */
@@ -108,6 +122,25 @@ static inline ef_lua_thread_t *ef_lua_thread(lua_State *L)
 {
     return *(ef_lua_thread_t **)lua_getextraspace(L);
 }
+
+/* Makes the sandbox's next, rawget and rawlen see through frozen tables, and notes the sandbox's C functions. */
+void ef_lua_module_open(ef_lua_thread_t *t, int sandbox);
+
+/**
+ * Freezes what a module built, which is reachable from `globals` (its globals table),
+ * `handler`, `result` (what its top level returned) and `loaded` (what its require()
+ * calls returned, or nil), and writes its module-level locals down in the slot;
+ * functions that had `globals` as their _ENV get `proxy`. Returns 0, or -1 when
+ * something there cannot be shared (then the module must run afresh for every
+ * invocation). [-0, +0]
+ */
+int ef_lua_module_freeze(ef_lua_thread_t *t, ef_lua_slot_t *slot, int globals, int proxy, int handler, int result, int loaded);
+
+/* Pushes what setmetatable() should set for the table at `idx`: itself, or, for a frozen one, a copy of its fields. [-0, +1] */
+void ef_lua_module_push_metatable(lua_State *L, int idx);
+
+/* Puts back the module-level locals an invocation changed. [-0, +0] */
+void ef_lua_module_restore(ef_lua_thread_t *t, ef_lua_slot_t *slot);
 
 /* Creates the event objects, which every invocation of the thread reuses; at thread start. */
 void ef_lua_event_init(ef_lua_thread_t *t);

@@ -290,6 +290,10 @@ static int safe_setmetatable(lua_State *L) /* [-2, +1] */
     lua_settop(L, 2);
     if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
         return luaL_error(L, "cannot change a protected metatable");
+    if (t == LUA_TTABLE) {
+        ef_lua_module_push_metatable(L, 2); /* a class the module built is read-only: a copy of its fields */
+        lua_replace(L, 2);
+    }
     lua_setmetatable(L, 1);
     return 1;
 }
@@ -461,6 +465,13 @@ static int safe_require(lua_State *L) /* [-1, +1] */
     if (lua_getfield(L, -1, name) != LUA_TNIL)
         return 1;
     lua_pop(L, 1);
+    /* one a shared module loaded when it started, read-only since */
+    if (slot->loaded != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, slot->loaded);
+        if (lua_getfield(L, -1, name) != LUA_TNIL)
+            return 1;
+        lua_pop(L, 2);
+    }
 
     /* compiled once per thread */
     lua_rawgeti(L, LUA_REGISTRYINDEX, slot->modules);
@@ -637,7 +648,9 @@ static void build_sandbox(ef_lua_thread_t *t)
     make_readonly(t);
     lua_setfield(L, -2, "console");
 
-    /* every invocation's _ENV: its own table, reading through to the sandbox */
+    ef_lua_module_open(t, -1);
+
+    /* every function's _ENV: its own table, reading through to the sandbox */
     lua_createtable(L, 0, 2);
     lua_insert(L, -2);
     lua_setfield(L, -2, "__index");
@@ -668,6 +681,7 @@ static int compile(ef_lua_thread_t *t, ef_lua_slot_t *slot, char *err, size_t er
     slot->chunk = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
     slot->modules = luaL_ref(L, LUA_REGISTRYINDEX);
+    slot->loaded = LUA_NOREF;
     slot->code_bytes = data->len;
     return 0;
 }
@@ -686,6 +700,8 @@ static void thread_dispose(void *state)
             free(b);
         }
     }
+    for (size_t i = 0; i != t->num_slots; ++i)
+        free(t->slots[i].upvalues);
     free(t->slots);
     free(t->dirty.kinds);
     free(t->req_seen.seen);
@@ -711,6 +727,118 @@ static ef_lua_thread_t *new_thread(size_t num_slots)
     return t;
 }
 
+/* a shared module's globals written by an invocation: kept in the proxy until the invocation ends */
+static int on_env_newindex(lua_State *L) /* [-3, +0] */
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+
+    t->env_written = 1;
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    return 0;
+}
+
+/* Runs the slot's module, finds its handler and freezes what it built, in protected mode; sets slot->shared. [-0, +0] */
+static int share_module(lua_State *L)
+{
+    ef_lua_thread_t *t = ef_lua_thread(L);
+    ef_lua_slot_t *slot = t->slot;
+    const char *name = slot->fn->conf->handler;
+    int result, handler, proxy, globals;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, slot->chunk);
+    lua_call(L, 0, 1);
+    result = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, slot->env);
+    globals = lua_gettop(L);
+    if (!(lua_istable(L, result) && lua_getfield(L, result, name) == LUA_TFUNCTION)) {
+        lua_settop(L, globals);
+        if (lua_getfield(L, globals, name) != LUA_TFUNCTION)
+            return 0; /* invocations report it */
+    }
+    handler = lua_gettop(L);
+
+    /* the globals of invocations: empty, reading through to the module's, written to for one invocation */
+    lua_createtable(L, 0, 0);
+    proxy = lua_gettop(L);
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, globals);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, on_env_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, proxy);
+    if (t->loaded != LUA_NOREF)
+        lua_rawgeti(L, LUA_REGISTRYINDEX, t->loaded);
+    else
+        lua_pushnil(L);
+    if (ef_lua_module_freeze(t, slot, globals, proxy, handler, result, -1) != 0)
+        return 0;
+    lua_pop(L, 1);
+
+    /* from now on the module's functions see the proxy as _ENV (they share the chunk's upvalue) */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, slot->chunk);
+    lua_pushvalue(L, proxy);
+    lua_setupvalue(L, -2, 1);
+    lua_pop(L, 1);
+    /* rawset may not go around the proxy's __newindex, nor load() hand it out as a table to change later */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->frozen);
+    lua_pushvalue(L, proxy);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    lua_pushvalue(L, handler);
+    slot->handler = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, proxy);
+    luaL_unref(L, LUA_REGISTRYINDEX, slot->env);
+    slot->env = luaL_ref(L, LUA_REGISTRYINDEX);
+    slot->shared = 1;
+    return 0;
+}
+
+/*
+ * Runs the slot's module once, under its limits, and shares it when it can (module.c).
+ * Otherwise, or when it fails, the module runs afresh for every invocation, which then
+ * reports what fails.
+ */
+static void try_sharing(ef_lua_thread_t *t, ef_lua_slot_t *slot)
+{
+    lua_State *L = t->L;
+    const ef_conf_function_t *conf = slot->fn->conf;
+    int top = lua_gettop(L);
+
+    t->slot = slot;
+    t->killed = EF_LUA_ALIVE;
+    t->deadline = now_ns() + conf->timeout * 1000000;
+    t->mem.base = t->mem.peak = t->mem.used;
+    t->mem.over = 0;
+    t->mem.limit = t->mem.used + conf->memory;
+    lua_sethook(L, on_count, LUA_MASKCOUNT, HOOK_COUNT);
+    lua_pushcfunction(L, share_module);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK || t->killed != EF_LUA_ALIVE)
+        slot->shared = 0;
+    lua_sethook(L, NULL, 0, 0);
+    t->mem.limit = 0;
+    t->deadline = 0;
+    lua_settop(L, top);
+    if (!slot->shared) {
+        /* what the module's one run left in its globals goes: every invocation runs it again */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, slot->env);
+        ef_lua_clear_table(L, -1);
+        lua_pop(L, 1);
+    }
+    if (t->loaded != LUA_NOREF) {
+        /* a shared module's modules stay what require() answers */
+        if (slot->shared)
+            slot->loaded = t->loaded;
+        else
+            luaL_unref(L, LUA_REGISTRYINDEX, t->loaded);
+        t->loaded = LUA_NOREF;
+    }
+    t->slot = NULL;
+}
+
 static void *thread_init(ef_function_t **fns, size_t num_fns)
 {
     ef_lua_thread_t *t = new_thread(num_fns);
@@ -724,6 +852,7 @@ static void *thread_init(ef_function_t **fns, size_t num_fns)
             fprintf(stderr, "edgefn: cannot compile function \"%s\": %s\n", fns[i]->conf->name, err);
             abort();
         }
+        try_sharing(t, t->slots + i);
     }
     return t;
 }
@@ -768,7 +897,10 @@ static int run(lua_State *L)
 {
     ef_lua_thread_t *t = ef_lua_thread(L);
 
-    push_handler(L, t);
+    if (t->slot->shared)
+        lua_rawgeti(L, LUA_REGISTRYINDEX, t->slot->handler);
+    else
+        push_handler(L, t);
     ef_lua_push_event(t);
     lua_call(L, 1, 1);
     if (ef_lua_apply_result(t, -1, t->why, sizeof(t->why)) != 0)
@@ -789,9 +921,14 @@ static void clear_invocation(ef_lua_thread_t *t)
     lua_State *L = t->L;
 
     ef_lua_event_clear(t);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, t->slot->env);
-    ef_lua_clear_table(L, -1);
-    lua_pop(L, 1);
+    if (!t->slot->shared || t->env_written) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, t->slot->env);
+        ef_lua_clear_table(L, -1);
+        lua_pop(L, 1);
+        t->env_written = 0;
+    }
+    if (t->slot->shared)
+        ef_lua_module_restore(t, t->slot);
     if (t->loaded != LUA_NOREF) {
         luaL_unref(L, LUA_REGISTRYINDEX, t->loaded);
         t->loaded = LUA_NOREF;

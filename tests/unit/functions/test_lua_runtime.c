@@ -1470,6 +1470,150 @@ static void test_sandbox_nothing_survives_an_invocation(void **unused)
     dispose_runner(r);
 }
 
+/* Answers of `calls` invocations of one function, joined by "|". */
+static const char *answers(runner_t *r, int calls, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (int i = 0; i != calls; ++i) {
+        call_t c;
+        const char *a = answer(r, &c);
+        snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i == 0 ? "" : "|", a);
+        call_dispose(&c);
+    }
+    return buf;
+}
+
+static void test_module_runs_once_and_is_read_only(void **unused)
+{
+    char buf[512];
+    /* the top level runs once per thread: a value it computed is the same in every invocation */
+    runner_t *r = start_one("local loaded = crypto.random(8, 'hex')\n"
+                            "function handler(event) return {statusCode = 200, body = loaded} end\n");
+    answers(r, 3, buf, sizeof(buf));
+    assert_int_equal(strlen(buf), 3 * 16 + 2);
+    assert_memory_equal(buf, buf + 17, 16);
+    assert_memory_equal(buf, buf + 34, 16);
+    dispose_runner(r);
+
+    /* what it built reads as it did: fields, #, ipairs, pairs, next, rawget, rawlen, table.concat, unpack, nesting */
+    r = start_one("local CONFIG = {name = 'x', list = {'a', 'b', 'c'}, nested = {deep = {value = 7}}}\n"
+                  "function handler(event)\n"
+                  "  local keys = {}\n"
+                  "  for k in pairs(CONFIG) do keys[#keys + 1] = k end\n"
+                  "  table.sort(keys)\n"
+                  "  local n = 0\n"
+                  "  for i, v in ipairs(CONFIG.list) do n = n + i end\n"
+                  "  return {statusCode = 200, body = table.concat({CONFIG.name, #CONFIG.list, n, table.concat(keys, ','),\n"
+                  "    table.concat(CONFIG.list, ''), select('#', table.unpack(CONFIG.list)), tostring(next(CONFIG) ~= nil),\n"
+                  "    rawget(CONFIG, 'name'), rawlen(CONFIG.list), CONFIG.nested.deep.value}, ' ')}\n"
+                  "end\n");
+    assert_string_equal(answers(r, 2, buf, sizeof(buf)),
+                        "x 3 6 list,name,nested abc 3 true x 3 7|x 3 6 list,name,nested abc 3 true x 3 7");
+    dispose_runner(r);
+
+    /* and cannot be changed by an invocation: assignment, table.insert, rawset, setmetatable, a nested table */
+    static const char *const writes[] = {"CONFIG.name = 'y'", "table.insert(CONFIG.list, 'd')", "rawset(CONFIG, 'k', 1)",
+                                         "CONFIG.nested.deep.value = 8",
+                                         "table.sort(CONFIG.list, function(a, b) return a > b end)"};
+    for (size_t i = 0; i != sizeof(writes) / sizeof(writes[0]); ++i) {
+        char code[512];
+        snprintf(code, sizeof(code),
+                 "local CONFIG = {name = 'x', list = {'a', 'b', 'c'}, nested = {deep = {value = 7}}}\n"
+                 "function handler(event) %s return event.request end\n",
+                 writes[i]);
+        runner_t *w = start_one(code);
+        call_t c;
+        call_init(&c, EF_HOOK_VIEWER_REQUEST, "GET", "/");
+        call_run(w, 0, &c);
+        assert_status(&c, EF_INVOKE_FAILED);
+        if (!has_substring(c.inv.error, "read-only"))
+            fail_msg("%s: %s", writes[i], c.inv.error);
+        call_dispose(&c);
+        dispose_runner(w);
+    }
+    assert_fails("local T = {}\nfunction handler(event) setmetatable(T, {}) end\n", "protected metatable");
+}
+
+static void test_module_locals_and_globals_are_put_back(void **unused)
+{
+    char buf[256];
+    /* a module-level local changed by an invocation (a counter, a table replaced, a cache filled) is put back */
+    runner_t *r = start_one("local n, cache, seen = 0, nil, {}\n"
+                            "function handler(event)\n"
+                            "  n = n + 1\n"
+                            "  local was = cache\n"
+                            "  cache = cache or {}\n"
+                            "  seen = {event.request.uri}\n"
+                            "  return {statusCode = 200, body = n .. ' ' .. tostring(was) .. ' ' .. #seen}\n"
+                            "end\n");
+    assert_string_equal(answers(r, 3, buf, sizeof(buf)), "1 nil 1|1 nil 1|1 nil 1");
+    dispose_runner(r);
+
+    /* globals: an invocation's own; one the module defined reads as it did, even after an invocation assigned it */
+    r = start_one("LIMIT = 10\n"
+                  "function handler(event)\n"
+                  "  local before = LIMIT\n"
+                  "  LIMIT = LIMIT + 1\n"
+                  "  scratch = (scratch or 0) + 1\n"
+                  "  return {statusCode = 200, body = before .. ' ' .. LIMIT .. ' ' .. scratch}\n"
+                  "end\n");
+    assert_string_equal(answers(r, 2, buf, sizeof(buf)), "10 11 1|10 11 1");
+    dispose_runner(r);
+
+    /* functions load() made at the top level write to the invocation's globals too */
+    r = start_one("local bump = load('counter = (counter or 0) + 1 return counter')\n"
+                  "function handler(event) return {statusCode = 200, body = tostring(bump())} end\n");
+    assert_string_equal(answers(r, 2, buf, sizeof(buf)), "1|1");
+    dispose_runner(r);
+}
+
+static void test_module_classes(void **unused)
+{
+    char buf[256];
+    /* a class built at the top level: instances made there and in invocations work, getmetatable answers the class */
+    runner_t *r =
+        start_one("local Point = {}\n"
+                  "Point.__index = Point\n"
+                  "Point.__tostring = function(p) return '(' .. p.x .. ',' .. p.y .. ')' end\n"
+                  "Point.__eq = function(a, b) return a.x == b.x and a.y == b.y end\n"
+                  "function Point.new(x, y) return setmetatable({x = x, y = y}, Point) end\n"
+                  "function Point:sum() return self.x + self.y end\n"
+                  "local origin = Point.new(0, 0)\n"
+                  "function handler(event)\n"
+                  "  local p = Point.new(1, 2)\n"
+                  "  p.x = 3\n"
+                  "  return {statusCode = 200, body = table.concat({tostring(p), p:sum(), tostring(origin), origin:sum(),\n"
+                  "    tostring(getmetatable(p) == Point), tostring(getmetatable(origin) == Point),\n"
+                  "    tostring(p == Point.new(3, 2))}, ' ')}\n"
+                  "end\n");
+    assert_string_equal(answers(r, 2, buf, sizeof(buf)), "(3,2) 5 (0,0) 0 true true true|(3,2) 5 (0,0) 0 true true true");
+    dispose_runner(r);
+    /* the class itself stays read-only, through an instance too */
+    assert_fails("local C = {}\nC.__index = C\nlocal obj = setmetatable({}, C)\n"
+                 "function handler(event) getmetatable(obj).evil = true end\n",
+                 "read-only");
+}
+
+static void test_module_that_cannot_be_shared_runs_every_time(void **unused)
+{
+    char buf[256];
+    /* an iterator kept at the top level holds state no table can freeze: the module runs afresh for every invocation */
+    runner_t *r = start_one("local words = string.gmatch('a b c', '%a')\n"
+                            "local loaded = crypto.random(4, 'hex')\n"
+                            "local cache = {}\n"
+                            "function handler(event)\n"
+                            "  cache[#cache + 1] = words()\n"
+                            "  return {statusCode = 200, body = table.concat(cache) .. ' ' .. loaded}\n"
+                            "end\n");
+    answers(r, 2, buf, sizeof(buf));
+    /* "a <id1>|a <id2>": the same first word, and the top level ran again */
+    assert_int_equal(strlen(buf), 2 * (2 + 8) + 1);
+    assert_memory_equal(buf, "a ", 2);
+    assert_memory_equal(buf + 11, "a ", 2);
+    assert_memory_not_equal(buf + 2, buf + 13, 8);
+    dispose_runner(r);
+}
+
 static void test_sandbox_random_is_not_predictable(void **unused)
 {
     /* the generator is the thread's: a seed set in one invocation must not make the next one's numbers predictable */
@@ -2119,6 +2263,10 @@ int main(void)
         cmocka_unit_test(test_sandbox_gc_metamethods),
         cmocka_unit_test(test_sandbox_event_metatables),
         cmocka_unit_test(test_sandbox_nothing_survives_an_invocation),
+        cmocka_unit_test(test_module_runs_once_and_is_read_only),
+        cmocka_unit_test(test_module_locals_and_globals_are_put_back),
+        cmocka_unit_test(test_module_classes),
+        cmocka_unit_test(test_module_that_cannot_be_shared_runs_every_time),
         cmocka_unit_test(test_sandbox_random_is_not_predictable),
         cmocka_unit_test(test_sandbox_no_coroutines),
         cmocka_unit_test(test_limit_memory_string_rep),
