@@ -9,6 +9,7 @@
 #ifndef EF_FUNCTIONS_LUA_INTERNAL_H
 #define EF_FUNCTIONS_LUA_INTERNAL_H
 
+#include <time.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include "functions/runtime.h"
@@ -87,12 +88,14 @@ typedef struct st_ef_lua_thread_t {
     } small[EF_LUA_SMALL_CLASSES];
     ef_lua_slot_t *slots;
     size_t num_slots;
-    int env_mt;                   /* registry ref: the metatable of every function's _ENV */
-    int sandbox_fns;              /* registry ref: set of the sandbox's C functions, which a shared module may keep */
-    int env_written;              /* the current invocation wrote a global of a shared module */
-    int metatables;               /* registry ref: frozen table -> the copy of its fields that setmetatable() sets instead */
-    int frozen;                   /* registry ref: weak-keyed set of the shared read-only tables */
-    int objs[EF_LUA_NUM_OBJECTS]; /* registry refs of the event objects (event.c) */
+    int env_mt;       /* registry ref: the metatable of every function's _ENV */
+    int sandbox_fns;  /* registry ref: set of the sandbox's C functions, which a shared module may keep */
+    int env_written;  /* the current invocation wrote a global of a shared module */
+    int metatables;   /* registry ref: frozen table -> the copy of its fields that setmetatable() sets instead */
+    timer_t watchdog; /* a timer of the thread's CPU time, which signals it (runtime.c) */
+    int has_watchdog;
+    int frozen;                               /* registry ref: weak-keyed set of the shared read-only tables */
+    int objs[EF_LUA_NUM_OBJECTS];             /* registry refs of the event objects (event.c) */
     const void *obj_ptrs[EF_LUA_NUM_OBJECTS]; /* and their addresses, for telling them apart without a call */
     struct {
         int ref;                       /* registry ref of an array of the keys that entered the event objects */

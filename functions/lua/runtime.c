@@ -1,34 +1,43 @@
 /*
  * The Lua quick path: Lua 5.4 inside the event loop, in a sandbox with hard limits.
  *
- * One lua_State per worker thread holds every Lua function, each compiled once. An
- * invocation gets a fresh _ENV whose __index is a table of read-only libraries, runs
- * the function's module in it (so module-level locals start afresh too), calls the
- * handler with the event and reads back what it returned. Nothing a function writes
- * survives it: the shared tables are read-only proxies, and neither metatables with
- * __gc (code that would run later, outside any budget) nor the debug, io, os,
- * package and coroutine libraries exist here.
+ * One lua_State per worker thread holds every Lua function, each compiled once and
+ * its module run once, when the thread starts (module.c makes what the module built
+ * read-only; a module that cannot be shared runs afresh for every invocation). An
+ * invocation calls the handler with the event and reads back what it returned.
+ * Nothing a function writes survives it: the globals it writes are emptied, the event
+ * objects too, module-level locals are put back, shared tables are read-only, and
+ * neither metatables with __gc (code that would run later, outside any budget) nor the
+ * debug, io, os, package and coroutine libraries exist here.
  *
  * Limits: the allocator refuses to let an invocation grow the state by more than its
- * `memory`; a count hook checks the clock every HOOK_COUNT VM instructions against
- * its `timeout`, and pattern matching (which runs in C, where the hook cannot reach)
- * charges the same clock through ef_lua_pattern_tick. A function that is stopped
- * stays stopped: the hook then fires on every instruction, and pcall and xpcall
- * re-raise, so it cannot catch its own end.
+ * `memory`; on a worker thread, a timer of the thread's CPU time signals it every
+ * millisecond, and when an invocation is past its `timeout` the signal sets a hook
+ * that stops it at its next instruction (elsewhere, as in edgefn check, a count hook
+ * looks at the clock every HOOK_COUNT instructions; a hook that runs all the time
+ * makes every instruction slower). Pattern matching, which runs in C where no hook
+ * reaches, charges the same clock through ef_lua_pattern_tick. A function that is
+ * stopped stays stopped: the hook then fires on every instruction, and pcall and
+ * xpcall re-raise, so it cannot catch its own end.
  */
+#define _GNU_SOURCE /* gettid, for the watchdog */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <lualib.h>
 #include "conf/units.h"
 #include "functions/lua/helpers.h"
 #include "functions/lua/lua_internal.h"
 #include "functions/lua/pattern.h"
 
-#define HOOK_COUNT 1000 /* VM instructions between clock checks: ~10 us, well under any budget */
+#define HOOK_COUNT 1000            /* VM instructions between clock checks: ~10 us, well under any budget */
+#define WATCHDOG_PERIOD_NS 1000000 /* the watchdog's look at the clock, every this much of the thread's CPU time */
 #define MAX_LOG_LINE (16 * 1024)
 
 /* per function, for all threads */
@@ -47,11 +56,12 @@ static uint64_t now_ns(void)
 }
 
 static void on_count(lua_State *L, lua_Debug *ar);
+static void budget_hook(ef_lua_thread_t *t);
 
 /* the allocator: the memory budget lives here */
 
 /* Stops the invocation: from now on every instruction raises (lua_sethook is safe anywhere, signal handlers included). */
-static void kill(ef_lua_thread_t *t, ef_lua_kill_t why)
+static void stop(ef_lua_thread_t *t, ef_lua_kill_t why)
 {
     if (t->killed == EF_LUA_ALIVE)
         t->killed = why;
@@ -146,7 +156,7 @@ static void *on_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         /* Over the limit, garbage may be what fills it: up to twice the limit the block is granted, and a full collection
          * before the next instruction decides (on_count). Beyond that, or once stopped, the block is refused. */
         if (t->killed != EF_LUA_ALIVE || t->mem.used + (nsize - old) > t->mem.limit + (t->mem.limit - t->mem.base)) {
-            kill(t, EF_LUA_KILLED_MEMORY);
+            stop(t, EF_LUA_KILLED_MEMORY);
             return NULL;
         }
         t->mem.over = 1;
@@ -168,13 +178,13 @@ static void check_memory(ef_lua_thread_t *t)
     lua_gc(t->L, LUA_GCCOLLECT);
     if (t->mem.used > t->mem.limit) {
         t->mem.peak = t->mem.limit;
-        kill(t, EF_LUA_KILLED_MEMORY);
+        stop(t, EF_LUA_KILLED_MEMORY);
         return;
     }
     if (t->mem.used > t->mem.peak)
         t->mem.peak = t->mem.used;
     if (t->killed == EF_LUA_ALIVE)
-        lua_sethook(t->L, on_count, LUA_MASKCOUNT, HOOK_COUNT);
+        budget_hook(t);
 }
 
 /* the CPU budget, and the memory check that needs a safe point */
@@ -187,7 +197,7 @@ static void on_count(lua_State *L, lua_Debug *ar)
         check_memory(t);
     if (t->killed == EF_LUA_ALIVE && now_ns() < t->deadline)
         return;
-    kill(t, EF_LUA_KILLED_CPU);
+    stop(t, EF_LUA_KILLED_CPU);
     luaL_error(L, t->killed == EF_LUA_KILLED_CPU ? "CPU budget exceeded" : "memory limit exceeded");
 }
 
@@ -196,6 +206,77 @@ void ef_lua_pattern_tick(lua_State *L)
     ef_lua_thread_t *t = ef_lua_thread(L);
     if (t->deadline != 0 && (t->killed != EF_LUA_ALIVE || now_ns() >= t->deadline))
         on_count(L, NULL);
+}
+
+/* the watchdog */
+
+static __thread ef_lua_thread_t *volatile watched; /* the thread's Lua while an invocation runs, for the watchdog */
+static __thread ef_lua_thread_t *own;              /* the thread's Lua, whose watchdog signals this thread */
+static pthread_once_t watchdog_once = PTHREAD_ONCE_INIT;
+static int watchdog_signal; /* 0 when it could not be installed: count hooks then */
+
+/* a forked child has no timers: the thread that forked falls back to count hooks there */
+static void on_fork_child(void)
+{
+    if (own != NULL)
+        own->has_watchdog = 0;
+    own = NULL; /* a state made in the child gets a watchdog of its own */
+}
+
+static void on_watchdog(int signo)
+{
+    ef_lua_thread_t *t = watched;
+    int saved = errno;
+
+    /* lua_sethook is safe in a signal handler: the invocation stops at its next instruction (on_count) */
+    if (t != NULL && t->killed == EF_LUA_ALIVE && now_ns() >= t->deadline)
+        lua_sethook(t->L, on_count, LUA_MASKCOUNT, 1);
+    errno = saved;
+}
+
+static void install_watchdog(void)
+{
+    struct sigaction sa = {.sa_handler = on_watchdog, .sa_flags = SA_RESTART};
+
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGRTMIN + 4, &sa, NULL) == 0 && pthread_atfork(NULL, NULL, on_fork_child) == 0)
+        watchdog_signal = SIGRTMIN + 4;
+}
+
+/* Arms the calling thread's watchdog: a signal every WATCHDOG_PERIOD_NS of its CPU time, which costs nothing when it idles. */
+static void start_watchdog(ef_lua_thread_t *t)
+{
+    struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID};
+    struct itimerspec every = {{0, WATCHDOG_PERIOD_NS}, {0, WATCHDOG_PERIOD_NS}};
+    sigset_t signals;
+
+    pthread_once(&watchdog_once, install_watchdog);
+    if (watchdog_signal == 0 || own != NULL)
+        return;
+    /* a signal the thread blocks would never stop anything */
+    sigemptyset(&signals);
+    sigaddset(&signals, watchdog_signal);
+    if (pthread_sigmask(SIG_UNBLOCK, &signals, NULL) != 0)
+        return;
+    sev.sigev_signo = watchdog_signal;
+    sev._sigev_un._tid = gettid(); /* sigev_notify_thread_id, which glibc names only from 2.37 on */
+    if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t->watchdog) != 0)
+        return;
+    if (timer_settime(t->watchdog, 0, &every, NULL) != 0) {
+        timer_delete(t->watchdog);
+        return;
+    }
+    t->has_watchdog = 1;
+    own = t;
+}
+
+/* The hook an invocation runs under: none when the watchdog looks after the time, a count hook otherwise. */
+static void budget_hook(ef_lua_thread_t *t)
+{
+    if (t->has_watchdog)
+        lua_sethook(t->L, NULL, 0, 0);
+    else
+        lua_sethook(t->L, on_count, LUA_MASKCOUNT, HOOK_COUNT);
 }
 
 /* the sandbox's own versions of base functions */
@@ -691,6 +772,10 @@ static void thread_dispose(void *state)
     ef_lua_thread_t *t = state;
     if (t == NULL)
         return;
+    if (t->has_watchdog)
+        timer_delete(t->watchdog);
+    if (own == t)
+        own = NULL;
     if (t->L != NULL)
         lua_close(t->L);
     for (size_t c = 0; c != EF_LUA_SMALL_CLASSES; ++c) {
@@ -814,10 +899,12 @@ static void try_sharing(ef_lua_thread_t *t, ef_lua_slot_t *slot)
     t->mem.base = t->mem.peak = t->mem.used;
     t->mem.over = 0;
     t->mem.limit = t->mem.used + conf->memory;
-    lua_sethook(L, on_count, LUA_MASKCOUNT, HOOK_COUNT);
+    budget_hook(t);
+    watched = t;
     lua_pushcfunction(L, share_module);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK || t->killed != EF_LUA_ALIVE)
         slot->shared = 0;
+    watched = NULL;
     lua_sethook(L, NULL, 0, 0);
     t->mem.limit = 0;
     t->deadline = 0;
@@ -844,6 +931,7 @@ static void *thread_init(ef_function_t **fns, size_t num_fns)
     ef_lua_thread_t *t = new_thread(num_fns);
     char err[1024];
 
+    start_watchdog(t);
     for (size_t i = 0; i != num_fns; ++i) {
         t->slots[i].fn = fns[i];
         ((struct st_function_data_t *)fns[i]->data)->index = i;
@@ -953,7 +1041,8 @@ static void invoke(ef_invocation_t *inv)
     t->mem.base = t->mem.peak = mem_start;
     t->mem.over = 0;
     t->mem.limit = mem_start + conf->memory;
-    lua_sethook(L, on_count, LUA_MASKCOUNT, HOOK_COUNT);
+    budget_hook(t);
+    watched = t;
 
     lua_pushcfunction(L, on_error);
     lua_pushcfunction(L, run);
@@ -961,6 +1050,7 @@ static void invoke(ef_invocation_t *inv)
     if (t->mem.over && t->killed == EF_LUA_ALIVE)
         check_memory(t); /* the last allocation went over the limit, with no instruction after it */
 
+    watched = NULL; /* before the hook goes: a late signal sets none */
     lua_sethook(L, NULL, 0, 0);
     t->mem.limit = 0; /* what follows is ours */
     t->deadline = 0;
@@ -1044,7 +1134,7 @@ static int prepare(ef_function_t *fn, char *err, size_t errlen)
     t->deadline = now_ns() + fn->conf->timeout * 1000000;
     t->mem.base = t->mem.used;
     t->mem.limit = t->mem.used + fn->conf->memory;
-    lua_sethook(L, on_count, LUA_MASKCOUNT, HOOK_COUNT);
+    budget_hook(t);
     lua_pushcfunction(L, check_module);
     if (lua_pcall(L, 0, 0, 0) == LUA_OK && t->killed == EF_LUA_ALIVE) {
         ret = 0;

@@ -1894,6 +1894,48 @@ static void test_limit_cpu(void **unused)
     assert_cpu_bomb("local function f() pcall(f) pcall(f) end f()");
 }
 
+/*
+ * The bombs above run in a child process, where a thread state made before the fork
+ * has no watchdog timer and falls back to count hooks. Here the state is made in the
+ * child, as a worker thread makes its own: only the watchdog's signal can stop the loop
+ * (there is no count hook then), so a broken watchdog hangs the child until its alarm.
+ */
+static void test_limit_cpu_watchdog(void **unused)
+{
+    runner_t *r = new_runner();
+    add_fn_limits(r, "fn", "function handler(event) while true do end end\n", 2 * MB, BOMB_TIMEOUT_MS);
+    struct st_bomb_result_t *res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(res != MAP_FAILED);
+    memset(res, 0, sizeof(*res));
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(WATCHDOG_SECONDS);
+        start(r);
+        call_t c;
+        call_init(&c, EF_HOOK_VIEWER_REQUEST, "GET", "/");
+        call_invoke(r, 0, &c);
+        res->completed[0] = c.completed;
+        res->status[0] = c.inv.status;
+        memcpy(res->error[0], c.inv.error, sizeof(res->error[0]));
+        res->duration_ns[0] = c.inv.duration_ns;
+        _exit(0);
+    }
+    int wstatus;
+    assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+    if (WIFSIGNALED(wstatus))
+        fail_msg("the watchdog did not stop the loop (signal %d)", WTERMSIG(wstatus));
+    assert_int_equal(res->completed[0], 1);
+    assert_int_equal(res->status[0], EF_INVOKE_LIMIT);
+    assert_string_equal(res->error[0], CPU_ERROR);
+    if (res->duration_ns[0] > BOMB_TIMEOUT_MS * 1000000ull + OVERSHOOT_NS)
+        fail_msg("stopped after %.1f ms, with a budget of %d ms", res->duration_ns[0] / 1e6, BOMB_TIMEOUT_MS);
+    munmap(res, sizeof(*res));
+    dispose_runner(r);
+}
+
 static void test_limit_kill_is_final(void **unused)
 {
     /* returning straight from a call that caught the kill: no Lua instruction runs after it, yet it is a failure */
@@ -2275,6 +2317,7 @@ int main(void)
         cmocka_unit_test(test_limit_memory_garbage_is_not_counted),
         cmocka_unit_test(test_limit_memory_garbage_is_not_counted_in_buffers),
         cmocka_unit_test(test_limit_cpu),
+        cmocka_unit_test(test_limit_cpu_watchdog),
         cmocka_unit_test(test_limit_kill_is_final),
         cmocka_unit_test(test_limit_cpu_xpcall_handler),
         cmocka_unit_test(test_limit_cpu_runaway_pattern),
