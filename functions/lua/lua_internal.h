@@ -126,6 +126,12 @@ static inline ef_lua_thread_t *ef_lua_thread(lua_State *L)
     return *(ef_lua_thread_t **)lua_getextraspace(L);
 }
 
+/*
+ * next() over the table in upvalue 1: the iterator that __pairs of a read-only table
+ * hands out, which keeps the table behind it out of reach. [-2, +(1|2)]
+ */
+int ef_lua_next_hidden(lua_State *L);
+
 /* Makes the sandbox's next, rawget and rawlen see through frozen tables, and notes the sandbox's C functions. */
 void ef_lua_module_open(ef_lua_thread_t *t, int sandbox);
 

@@ -52,7 +52,7 @@ static int on_frozen_len(lua_State *L) /* [-1, +1] */
     return 1;
 }
 
-static int frozen_next(lua_State *L) /* [-2, +2]: next() over the backing table, upvalue 1 */
+int ef_lua_next_hidden(lua_State *L)
 {
     lua_settop(L, 2);
     if (lua_next(L, lua_upvalueindex(1)) == 0) {
@@ -65,7 +65,7 @@ static int frozen_next(lua_State *L) /* [-2, +2]: next() over the backing table,
 static int on_frozen_pairs(lua_State *L) /* [-1, +3] */
 {
     push_backing(L, 1);
-    lua_pushcclosure(L, frozen_next, 1);
+    lua_pushcclosure(L, ef_lua_next_hidden, 1);
     lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;

@@ -599,21 +599,11 @@ static int on_readonly_newindex(lua_State *L)
     return luaL_error(L, "attempt to modify a read-only table");
 }
 
-static int iterate_hidden(lua_State *L) /* [-2, +2]: next() over the upvalue, keeping the real table out of reach */
-{
-    lua_settop(L, 2);
-    if (lua_next(L, lua_upvalueindex(1)) == 0) {
-        lua_pushnil(L);
-        return 1;
-    }
-    return 2;
-}
-
 static int on_readonly_pairs(lua_State *L) /* [-1, +3] */
 {
     lua_getmetatable(L, 1);
     lua_getfield(L, -1, "__index");
-    lua_pushcclosure(L, iterate_hidden, 1);
+    lua_pushcclosure(L, ef_lua_next_hidden, 1);
     lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;
