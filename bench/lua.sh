@@ -218,6 +218,11 @@ EOF
 
 write_section() { # file id new-section-file: replace the section, or append it; keep the others
     local file=$1 id=$2 new=$3
+    # the section is written to a temporary file moved into place: that would replace /dev/null, say
+    if [[ -e $file && ! -f $file ]]; then
+        echo "[bench] $file is not a regular file: the results are not written there" >&2
+        return 1
+    fi
     if [[ ! -f $file ]]; then
         printf '# edgefn benchmark results\n\n' >"$file"
     fi

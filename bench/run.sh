@@ -794,6 +794,11 @@ EOF
 
 write_results() { # replace our section of $1, or append it; keep every other section
     local file=$1 new=$TMP/section.md
+    # the section is written to a temporary file moved into place: that would replace /dev/null, say
+    if [[ -e $file && ! -f $file ]]; then
+        log "$file is not a regular file: the results are not written there"
+        return 1
+    fi
     section >"$new"
     if [[ ! -f $file ]]; then
         cat >"$file" <<'EOF'
