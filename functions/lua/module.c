@@ -217,6 +217,14 @@ static void freeze_table(struct st_walk_t *w, int idx)
     }
     ef_lua_clear_table(L, idx);
 
+    /* the backing table is read-only too: a __index function of the module's is handed it */
+    lua_createtable(L, 0, 3);
+    int bmt = lua_gettop(L);
+    lua_pushcfunction(L, on_frozen_newindex);
+    lua_setfield(L, bmt, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, bmt, "__metatable");
+
     lua_createtable(L, 0, 6);
     mt = lua_gettop(L);
     if (lua_getmetatable(L, idx)) {
@@ -224,8 +232,6 @@ static void freeze_table(struct st_walk_t *w, int idx)
         /* a metatable frozen before (one class, many instances) has its fields in its backing table */
         if (push_backing(L, old))
             fields = lua_gettop(L);
-        lua_createtable(L, 0, 2); /* the backing table's metatable */
-        int bmt = lua_gettop(L), has_bmt = 0;
         lua_pushnil(L);
         while (lua_next(L, fields) != 0) {
             const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
@@ -234,17 +240,11 @@ static void freeze_table(struct st_walk_t *w, int idx)
                 lua_pop(L, 1);
                 continue;
             }
-            if (strcmp(key, "__index") == 0 || strcmp(key, "__mode") == 0) {
+            if (strcmp(key, "__index") == 0 || strcmp(key, "__mode") == 0)
                 target = bmt;
-                has_bmt = 1;
-            }
             lua_pushvalue(L, -2);
             lua_insert(L, -2);
             lua_rawset(L, target);
-        }
-        if (has_bmt) {
-            lua_pushvalue(L, bmt);
-            lua_setmetatable(L, backing);
         }
         /* getmetatable() still answers what it did: the metatable, or its __metatable */
         lua_settop(L, old);
@@ -273,10 +273,14 @@ static void freeze_table(struct st_walk_t *w, int idx)
     }
     lua_pop(L, 1);
     lua_setmetatable(L, idx);
+    lua_setmetatable(L, backing); /* bmt */
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, w->t->frozen);
     lua_pushvalue(L, idx);
     lua_pushvalue(L, backing);
+    lua_rawset(L, -3);
+    lua_pushvalue(L, backing);
+    lua_pushboolean(L, 1); /* out of rawset's reach, and not a frozen table to see through */
     lua_rawset(L, -3);
     lua_pop(L, 2);
 }

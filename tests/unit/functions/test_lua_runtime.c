@@ -1588,6 +1588,14 @@ static void test_module_classes(void **unused)
                   "end\n");
     assert_string_equal(answers(r, 2, buf, sizeof(buf)), "(3,2) 5 (0,0) 0 true true true|(3,2) 5 (0,0) 0 true true true");
     dispose_runner(r);
+    /* a module-level __index function is handed the frozen table's contents: read-only too, so a cache it fills in one
+     * invocation cannot be read in the next */
+    assert_fails("local squares = setmetatable({}, {__index = function(t, k) rawset(t, k, k * k) return k * k end})\n"
+                 "function handler(event) return {statusCode = 200, body = tostring(squares[3])} end\n",
+                 "read-only");
+    assert_fails("local squares = setmetatable({}, {__index = function(t, k) t[k] = k * k return k * k end})\n"
+                 "function handler(event) return {statusCode = 200, body = tostring(squares[3])} end\n",
+                 "read-only");
     /* the class itself stays read-only, through an instance too */
     assert_fails("local C = {}\nC.__index = C\nlocal obj = setmetatable({}, C)\n"
                  "function handler(event) getmetatable(obj).evil = true end\n",
