@@ -241,7 +241,7 @@ int main(int argc, char **argv)
         }
         fns[num_fns++] = &bc->fn;
     }
-    thread_state = ef_lua_runtime.thread_init(fns, num_fns);
+    thread_state = ef_lua_runtime.thread_init(fns, num_fns, NULL);
     h2o_mem_init_pool(&pool);
 
     printf("# lua_invoke: %zu batches of %zu calls per case after %zu warm-up calls; Lua functions in %s\n", batches, calls, warmup,

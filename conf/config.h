@@ -20,6 +20,13 @@
 #define EF_CONF_DEFAULT_LUA_MEMORY (2 << 20)         /* bytes a Lua invocation may allocate */
 #define EF_CONF_DEFAULT_LUA_TIMEOUT 5                 /* ms a Lua invocation may run */
 #define EF_CONF_DEFAULT_MAX_CODE_SIZE (64 << 10)      /* bytes of a function's source (CloudFront's is 10 KB) */
+#define EF_CONF_DEFAULT_PROCESS_MEMORY (128 << 20)    /* bytes an execution environment may use (Lambda's default) */
+#define EF_CONF_DEFAULT_VIEWER_TIMEOUT (5 * 1000)     /* ms a process function may run at a viewer hook (Lambda@Edge's) */
+#define EF_CONF_DEFAULT_ORIGIN_TIMEOUT (30 * 1000)    /* ms a process function may run at an origin hook (Lambda@Edge's) */
+#define EF_CONF_DEFAULT_MAX_ENVIRONMENTS 32           /* environments per function when concurrency.reserved is not set */
+#define EF_CONF_DEFAULT_IDLE_TIMEOUT (5 * 60 * 1000)  /* ms an idle environment is kept */
+#define EF_CONF_DEFAULT_VIEWER_BODY_LIMIT (40 << 10)  /* bytes of request body an include-body function sees at viewer-request */
+#define EF_CONF_DEFAULT_ORIGIN_BODY_LIMIT (1 << 20)   /* ... and at origin-request (Lambda@Edge's limits) */
 #define EF_CONF_DEFAULT_ADMIN_ADDRESS "127.0.0.1"
 #define EF_CONF_DEFAULT_ADMIN_PORT 9180
 
@@ -77,20 +84,47 @@ typedef enum en_ef_hook_t {
 extern const char *const ef_hook_names[EF_NUM_HOOKS];
 
 typedef enum en_ef_conf_runtime_t {
-    EF_CONF_RUNTIME_LUA,
+    EF_CONF_RUNTIME_LUA,      /* in the event loop (functions/lua/) */
+    EF_CONF_RUNTIME_NODEJS,   /* the rest are execution environments: child processes (functions/process/) */
+    EF_CONF_RUNTIME_PYTHON,
+    EF_CONF_RUNTIME_PROVIDED, /* the function's own `bootstrap` */
 } ef_conf_runtime_t;
+
+static inline int ef_conf_runtime_is_process(ef_conf_runtime_t runtime)
+{
+    return runtime != EF_CONF_RUNTIME_LUA;
+}
+
+/* One variable of a process function's `environment:` mapping. */
+typedef struct st_ef_conf_env_var_t {
+    char *name;
+    char *value;
+} ef_conf_env_var_t;
 
 typedef struct st_ef_conf_function_t {
     ef_conf_pos_t pos;
     char *name;
     ef_conf_runtime_t runtime;
-    char *code;            /* absolute path as configured: a .lua file, or a directory */
-    char *code_dir;        /* absolute directory that `require` finds the function's modules in */
-    char *module_file;     /* absolute path of the file that defines the handler */
-    char *handler;         /* name of the handler function in that file ("handler" by default) */
-    uint64_t memory;       /* bytes an invocation may allocate */
-    uint64_t timeout;      /* ms an invocation may run */
-    uint64_t max_code_size; /* bytes of source a function may have, its modules included */
+    char *code;             /* absolute path as configured: a .lua file, or a directory (always one for a process function) */
+    char *code_dir;         /* absolute directory: where `require` finds Lua modules; a process function's LAMBDA_TASK_ROOT */
+    char *module_file;      /* absolute path of the file that defines the handler (a provided function's bootstrap) */
+    char *handler;          /* Lua: the handler's name in that file ("handler" by default); nodejs/python: as written,
+                             * "index.handler" by default; provided: as written or NULL (it becomes _HANDLER) */
+    uint64_t memory;        /* bytes: what a Lua invocation may allocate; what an environment may use (RSS) */
+    uint64_t timeout;       /* ms an invocation may run; for a process function 0 means the hook's default
+                             * (EF_CONF_DEFAULT_VIEWER_TIMEOUT or _ORIGIN_TIMEOUT) */
+    uint64_t max_code_size; /* bytes of source a Lua function may have, its modules included */
+    /* the rest is for process functions only */
+    struct {
+        unsigned reserved;    /* environments at most; EF_CONF_DEFAULT_MAX_ENVIRONMENTS when not set */
+        unsigned provisioned; /* environments started before traffic; at most `reserved` */
+    } concurrency;
+    uint64_t queue_timeout;         /* ms a request waits for an environment once `reserved` are busy; then 503 */
+    uint64_t idle_timeout;          /* ms an idle on-demand environment is kept */
+    ef_conf_env_var_t *environment; /* the function's `environment:`, in the order written */
+    size_t num_environment;
+    int include_body;    /* the request body goes into the event (base64) */
+    uint64_t body_limit; /* bytes of body the event carries, then inputTruncated; 0 means the hook's default */
 } ef_conf_function_t;
 
 typedef struct st_ef_conf_behavior_t {

@@ -60,6 +60,7 @@ typedef struct st_ef_event_t {
     ef_event_response_t response; /* at the response hooks, and for a response a function generates */
     ef_event_outcome_t outcome;
     unsigned request_path_changed : 1; /* path or query was set: the pipeline rebuilds the request's path */
+    unsigned request_body_changed : 1; /* request.body was replaced: the origin is sent the new one */
 } ef_event_t;
 
 static inline int ef_hook_is_response(ef_hook_t hook)

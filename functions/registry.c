@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "functions/process/process.h"
 #include "functions/registry.h"
 
 static const ef_runtime_t *runtime_of(ef_conf_runtime_t kind)
@@ -12,6 +13,10 @@ static const ef_runtime_t *runtime_of(ef_conf_runtime_t kind)
     switch (kind) {
     case EF_CONF_RUNTIME_LUA:
         return &ef_lua_runtime;
+    case EF_CONF_RUNTIME_NODEJS:
+    case EF_CONF_RUNTIME_PYTHON:
+    case EF_CONF_RUNTIME_PROVIDED:
+        return &ef_process_runtime;
     }
     return NULL;
 }
@@ -81,31 +86,60 @@ void ef_functions_dispose(ef_functions_t *fns)
     *fns = (ef_functions_t){NULL};
 }
 
-void ef_functions_thread_init(ef_functions_t *fns, ef_functions_thread_t *thread)
+/* The state of `runtime` for its functions among `fns`, or NULL when it has none. */
+static void *runtime_thread_init(const ef_runtime_t *runtime, ef_functions_t *fns, const ef_runtime_thread_t *rt)
 {
-    ef_function_t **lua = alloca(sizeof(lua[0]) * (fns->size + 1));
-    size_t num_lua = 0;
+    ef_function_t **mine = alloca(sizeof(mine[0]) * (fns->size + 1));
+    size_t num_mine = 0;
 
     for (size_t i = 0; i != fns->size; ++i)
-        if (fns->entries[i].runtime == &ef_lua_runtime)
-            lua[num_lua++] = fns->entries + i;
-    thread->lua = num_lua != 0 ? ef_lua_runtime.thread_init(lua, num_lua) : NULL;
+        if (fns->entries[i].runtime == runtime)
+            mine[num_mine++] = fns->entries + i;
+    return num_mine != 0 ? runtime->thread_init(mine, num_mine, rt) : NULL;
+}
+
+void ef_functions_register_runtime_api(h2o_pathconf_t *pathconf)
+{
+    ef_process_api_register(pathconf);
+}
+
+void ef_functions_thread_init(ef_functions_t *fns, ef_functions_thread_t *thread, const ef_runtime_thread_t *rt)
+{
+    thread->lua = runtime_thread_init(&ef_lua_runtime, fns, rt);
+    thread->process = runtime_thread_init(&ef_process_runtime, fns, rt);
+}
+
+int ef_functions_thread_quiesce(ef_functions_thread_t *thread)
+{
+    return thread->process == NULL || ef_process_runtime.thread_quiesce(thread->process);
 }
 
 void ef_functions_thread_dispose(ef_functions_thread_t *thread)
 {
     if (thread->lua != NULL)
         ef_lua_runtime.thread_dispose(thread->lua);
+    if (thread->process != NULL)
+        ef_process_runtime.thread_dispose(thread->process);
     thread->lua = NULL;
+    thread->process = NULL;
 }
 
 void ef_function_log(const ef_function_t *fn, ef_hook_t hook, const char *request_id, const char *msg, size_t len)
+{
+    ef_function_log_as(fn, ef_hook_names[hook], request_id, msg, len);
+}
+
+void ef_function_log_as(const ef_function_t *fn, const char *hook, const char *request_id, const char *msg, size_t len)
 {
     char stackbuf[4096], *line = stackbuf, *p;
     size_t cap = 160 + strlen(fn->conf->name) + strlen(request_id) + len * 2;
     struct timespec now;
     struct tm tm;
 
+    if (fn->log_cb != NULL) {
+        fn->log_cb(fn, msg, len);
+        return;
+    }
     if (fn->log_fd == -1)
         return;
     if (cap > sizeof(stackbuf) && (line = malloc(cap)) == NULL)
@@ -113,7 +147,7 @@ void ef_function_log(const ef_function_t *fn, ef_hook_t hook, const char *reques
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
     p = line + sprintf(line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s %s ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                       tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, fn->conf->name, ef_hook_names[hook], request_id);
+                       tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, fn->conf->name, hook, request_id);
     /* one call, one line: line breaks in the message are written as \n */
     for (size_t i = 0; i != len; ++i) {
         if (msg[i] == '\n') {

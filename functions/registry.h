@@ -16,6 +16,7 @@ typedef struct st_ef_functions_t {
 /* What a worker thread keeps for the functions: one state per runtime. */
 typedef struct st_ef_functions_thread_t {
     void *lua;
+    void *process;
 } ef_functions_thread_t;
 
 /**
@@ -41,6 +42,9 @@ int ef_functions_open_logs(ef_functions_t *fns, const ef_conf_t *conf, char *err
 
 void ef_functions_dispose(ef_functions_t *fns);
 
+/* Serves the Lambda Runtime API (to execution environments) at `pathconf`; ef_runtime_thread_t.api_hosts has its host. */
+void ef_functions_register_runtime_api(h2o_pathconf_t *pathconf);
+
 /* The function for `fn_conf`, an entry of conf->functions. */
 static inline ef_function_t *ef_functions_get(ef_functions_t *fns, const ef_conf_t *conf, const ef_conf_function_t *fn_conf)
 {
@@ -48,13 +52,19 @@ static inline ef_function_t *ef_functions_get(ef_functions_t *fns, const ef_conf
 }
 
 /* Creates and releases a worker thread's runtime states; call on that thread. */
-void ef_functions_thread_init(ef_functions_t *fns, ef_functions_thread_t *thread);
+void ef_functions_thread_init(ef_functions_t *fns, ef_functions_thread_t *thread, const ef_runtime_thread_t *rt);
 void ef_functions_thread_dispose(ef_functions_thread_t *thread);
+
+/**
+ * Once no thread takes requests any more: stops what still runs for requests that are gone. Call again and again
+ * (running the loop in between) until it returns 1; then nothing of this thread's is in flight.
+ */
+int ef_functions_thread_quiesce(ef_functions_thread_t *thread);
 
 /* The state `fn`'s runtime keeps on the thread. */
 static inline void *ef_functions_thread_state(ef_functions_thread_t *thread, const ef_function_t *fn)
 {
-    return thread->lua;
+    return fn->runtime == &ef_lua_runtime ? thread->lua : thread->process;
 }
 
 #endif

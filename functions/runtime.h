@@ -21,8 +21,9 @@ typedef struct st_ef_invocation_t ef_invocation_t;
 
 typedef enum en_ef_invoke_status_t {
     EF_INVOKE_OK,      /* the event holds the outcome */
-    EF_INVOKE_FAILED,  /* the function raised an error: 503 */
-    EF_INVOKE_LIMIT,   /* the function was stopped at one of its limits (CPU, memory): 503 */
+    EF_INVOKE_FAILED,  /* the function raised an error: 503; what it raised is for its log, not the viewer */
+    EF_INVOKE_LIMIT,   /* the function was stopped or could not run: a limit (CPU, memory, time), a throttle, a
+                        * crash, an init failure; 503, and inv->error says which */
     EF_INVOKE_INVALID, /* the function returned something invalid: 502 */
 } ef_invoke_status_t;
 
@@ -41,7 +42,16 @@ struct st_ef_invocation_t {
     uint64_t duration_ns;  /* wall time the function ran */
     uint64_t budget_ns;    /* what it was allowed */
     uint64_t memory_bytes; /* peak memory it allocated */
+    void *runtime_data;    /* the runtime's, while the invocation runs */
 };
+
+/* What a runtime is told of the worker thread whose state it creates (process runtimes run environments on its loop). */
+typedef struct st_ef_runtime_thread_t {
+    h2o_context_t *ctx;         /* the thread's h2o context */
+    h2o_hostconf_t **api_hosts; /* the host that serves the Runtime API (see functions/process/process.h) */
+    size_t index;               /* of this thread, among num_threads */
+    size_t num_threads;
+} ef_runtime_thread_t;
 
 typedef struct st_ef_runtime_t {
     const char *name;
@@ -52,7 +62,12 @@ typedef struct st_ef_runtime_t {
      */
     int (*prepare)(ef_function_t *fn, char *err, size_t errlen);
     /* per-thread state for all of this runtime's functions; called on the worker thread */
-    void *(*thread_init)(ef_function_t **fns, size_t num_fns);
+    void *(*thread_init)(ef_function_t **fns, size_t num_fns, const ef_runtime_thread_t *thread);
+    /**
+     * Called on each worker thread, again and again, once no thread takes requests any more: stops what still
+     * runs for requests that are gone and returns 1 when nothing of this thread's is in flight (NULL: always so).
+     */
+    int (*thread_quiesce)(void *state);
     void (*thread_dispose)(void *state);
     /* starts `inv`; inv->on_complete follows, maybe before this returns */
     void (*invoke)(ef_invocation_t *inv);
@@ -66,9 +81,13 @@ struct st_ef_function_t {
     const ef_runtime_t *runtime;
     int log_fd; /* the function's log stream; -1 when off */
     void *data; /* the runtime's */
+    /* when set, the function's log lines (the message alone) go here instead of log_fd: `edgefn test` collects them */
+    void (*log_cb)(const ef_function_t *fn, const char *msg, size_t len);
+    void *log_data;
 };
 
 extern const ef_runtime_t ef_lua_runtime;
+extern const ef_runtime_t ef_process_runtime; /* nodejs, python and provided */
 
 /**
  * Writes one line of `fn`'s log stream for an invocation at `hook` for request
@@ -76,6 +95,9 @@ extern const ef_runtime_t ef_lua_runtime;
  * One write(2) per line, so lines of different threads never interleave.
  */
 void ef_function_log(const ef_function_t *fn, ef_hook_t hook, const char *request_id, const char *msg, size_t len);
+
+/* The same, for lines that belong to no invocation (an environment starting): `hook` and `request_id` are "-". */
+void ef_function_log_as(const ef_function_t *fn, const char *hook, const char *request_id, const char *msg, size_t len);
 
 /* The default inv->log: ef_function_log for the invocation's function, hook and request. */
 void ef_invocation_log(ef_invocation_t *inv, const char *msg, size_t len);

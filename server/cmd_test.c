@@ -170,6 +170,42 @@ static void on_log(ef_invocation_t *inv, const char *msg, size_t len)
     json_array_append_new(run->logs, line != NULL ? line : json_string("(a line that is not UTF-8)"));
 }
 
+/* what an execution environment prints, and its START, END and REPORT lines */
+static void on_function_log(const ef_function_t *fn, const char *msg, size_t len)
+{
+    struct st_run *run = fn->log_data;
+    json_t *line = json_stringn(msg, len);
+    json_array_append_new(run->logs, line != NULL ? line : json_string("(a line that is not UTF-8)"));
+}
+
+/* An event loop for a process runtime: its environments and the Runtime API they are served. */
+struct st_loop {
+    h2o_globalconf_t globalconf;
+    h2o_hostconf_t *api_hosts[2];
+    h2o_context_t ctx;
+};
+
+static void init_loop(struct st_loop *loop)
+{
+    h2o_config_init(&loop->globalconf);
+    loop->api_hosts[0] = h2o_config_register_host(&loop->globalconf, h2o_iovec_init(H2O_STRLIT("runtime-api")), 65535);
+    loop->api_hosts[1] = NULL;
+    ef_functions_register_runtime_api(h2o_config_register_path(loop->api_hosts[0], "/", 0));
+    h2o_context_init(&loop->ctx, h2o_evloop_create(), &loop->globalconf);
+}
+
+static void dispose_loop(struct st_loop *loop)
+{
+    h2o_loop_t *evloop = loop->ctx.loop;
+    h2o_multithread_queue_t *queue = loop->ctx.queue;
+
+    h2o_timeout_unlink(&loop->ctx.http2._graceful_shutdown_timeout);
+    h2o_context_dispose(&loop->ctx);
+    free(queue);
+    h2o_evloop_destroy(evloop);
+    h2o_config_dispose(&loop->globalconf);
+}
+
 static void on_complete(ef_invocation_t *inv)
 {
     ((struct st_run *)inv->data)->done = 1;
@@ -228,6 +264,8 @@ static int run_function(ef_conf_function_t *conf, struct st_options *opts)
         return EXIT_USAGE;
     }
     fn.log_fd = -1; /* the lines go to the report */
+    fn.log_cb = on_function_log;
+    fn.log_data = &run;
     if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
         memset(rnd, 0, sizeof(rnd));
     for (size_t i = 0; i != sizeof(rnd); ++i)
@@ -238,20 +276,24 @@ static int run_function(ef_conf_function_t *conf, struct st_options *opts)
     ev.request.headers = &request_headers;
     ev.response.headers = &response_headers;
     if ((ret = build_event(&ev, opts)) == EXIT_OK) {
-        void *state = fn.runtime->thread_init(fns, 1);
+        struct st_loop loop;
+        init_loop(&loop);
+        void *state = fn.runtime->thread_init(fns, 1, &(ef_runtime_thread_t){&loop.ctx, loop.api_hosts, 0, 1});
         run.inv = (ef_invocation_t){
             .fn = &fn, .event = &ev, .thread_state = state, .on_complete = on_complete, .data = &run, .log = on_log};
         fn.runtime->invoke(&run.inv);
-        /* the Lua runtime completes within invoke; a process runtime will need the event loop turned here */
-        if (!run.done) {
-            fprintf(stderr, "edgefn test: the %s runtime did not complete the invocation\n", fn.runtime->name);
-            abort();
-        }
+        /* the Lua runtime completes within invoke; a process runtime starts an environment and completes from the loop */
+        while (!run.done)
+            h2o_evloop_run(loop.ctx.loop, INT32_MAX);
         json_t *out = report(&fn, &ev, &run);
         json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
         fputc('\n', stdout);
         json_decref(out);
+        if (fn.runtime->thread_quiesce != NULL)
+            while (!fn.runtime->thread_quiesce(state))
+                h2o_evloop_run(loop.ctx.loop, 10);
         fn.runtime->thread_dispose(state);
+        dispose_loop(&loop);
         ret = run.inv.status == EF_INVOKE_OK ? EXIT_OK : EXIT_FAILED;
     }
     h2o_mem_clear_pool(&pool);

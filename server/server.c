@@ -24,6 +24,7 @@
 /* set by the main thread when a second signal asks to stop without waiting */
 static atomic_int stop_now;
 static atomic_size_t running_threads;
+static atomic_int threads_serving; /* worker threads that may still take requests */
 /* set by a thread that stopped with connections still open, whose h2o state cannot be torn down */
 static atomic_int abandoned;
 
@@ -106,6 +107,11 @@ int ef_server_prepare(ef_server_t *server, ef_conf_t *conf, ef_conf_errors_t *er
     ef_pipeline_register(h2o_config_register_path(host, "/", 0), server);
     ef_pipeline_register_fallback(&host->fallback_path, server);
     server->hosts[0] = host;
+
+    /* the Runtime API that execution environments ask for their events, on listeners of their own (functions/process/) */
+    h2o_hostconf_t *api = h2o_config_register_host(&server->globalconf, h2o_iovec_init(H2O_STRLIT("runtime-api")), 65535);
+    ef_functions_register_runtime_api(h2o_config_register_path(api, "/", 0));
+    server->api_hosts[0] = api;
 
     server->listeners = h2o_mem_alloc(sizeof(server->listeners[0]) * (conf->num_listen + 1));
     for (i = 0; i != conf->num_listen; ++i) {
@@ -405,7 +411,8 @@ static void *thread_main(void *arg)
         if (server->origins[i].ops->on_thread_init != NULL)
             server->origins[i].ops->on_thread_init(server->origins + i, thread);
     ef_accesslog_buffer_init(&thread->accesslog, &server->accesslog, thread->ctx.loop, ef_thread_timeout(thread, 100));
-    ef_functions_thread_init(&server->functions, &thread->functions);
+    ef_functions_thread_init(&server->functions, &thread->functions,
+                             &(ef_runtime_thread_t){&thread->ctx, server->api_hosts, thread->index, server->num_threads});
 
     thread->listeners = h2o_mem_alloc(sizeof(thread->listeners[0]) * server->num_listeners);
     actx = alloca(sizeof(*actx) * server->num_listeners);
@@ -422,10 +429,17 @@ static void *thread_main(void *arg)
     while (!(thread->draining && thread->num_connections == 0) && !thread->drain_expired)
         h2o_evloop_run(thread->ctx.loop, INT32_MAX);
 
+    /* once no thread takes requests, what the functions still run is for requests that are gone: it is stopped, and
+     * this thread waits until it is (a job it handed to another thread comes back, its environments are reaped) */
+    atomic_fetch_sub(&threads_serving, 1);
+    int quiet = 0;
+    while (!thread->drain_expired && !(quiet = atomic_load(&threads_serving) == 0 && ef_functions_thread_quiesce(&thread->functions)))
+        h2o_evloop_run(thread->ctx.loop, 10);
+
     pthread_mutex_lock(&server->lock);
     thread->finished = 1;
     pthread_mutex_unlock(&server->lock);
-    if (thread->num_connections != 0) {
+    if (thread->num_connections != 0 || !quiet) {
         ef_log(EF_LOG_WARN, "thread %zu: drain-timeout reached, closing %zu connections with requests in flight", thread->index,
                thread->num_connections);
         ef_accesslog_buffer_dispose(&thread->accesslog);
@@ -469,6 +483,7 @@ int ef_server_run(ef_server_t *server)
     server->threads = h2o_mem_alloc(sizeof(server->threads[0]) * server->num_threads);
     memset(server->threads, 0, sizeof(server->threads[0]) * server->num_threads);
     atomic_store(&running_threads, server->num_threads);
+    atomic_store(&threads_serving, server->num_threads);
     pthread_barrier_init(&server->ready, NULL, (unsigned)server->num_threads + 1);
     pthread_mutex_init(&server->lock, NULL);
     for (i = 0; i != server->num_threads; ++i) {

@@ -58,6 +58,7 @@ struct st_ef_server_t {
     h2o_globalconf_t globalconf;
     h2o_hostconf_t *hosts[2];       /* the edge host, NULL-terminated */
     h2o_hostconf_t *admin_hosts[2]; /* the admin host, NULL-terminated */
+    h2o_hostconf_t *api_hosts[2];   /* the Runtime API's host, NULL-terminated */
     ef_origin_t *origins;
     size_t num_origins;
     ef_functions_t functions;

@@ -916,7 +916,7 @@ static void try_sharing(ef_lua_thread_t *t, ef_lua_slot_t *slot)
     t->slot = NULL;
 }
 
-static void *thread_init(ef_function_t **fns, size_t num_fns)
+static void *thread_init(ef_function_t **fns, size_t num_fns, const ef_runtime_thread_t *thread)
 {
     ef_lua_thread_t *t = new_thread(num_fns);
     char err[1024];
@@ -1152,4 +1152,4 @@ static void dispose(ef_function_t *fn)
     fn->data = NULL;
 }
 
-const ef_runtime_t ef_lua_runtime = {"lua", prepare, thread_init, thread_dispose, invoke, cancel, dispose};
+const ef_runtime_t ef_lua_runtime = {"lua", prepare, thread_init, NULL, thread_dispose, invoke, cancel, dispose};

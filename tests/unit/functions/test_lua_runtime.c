@@ -121,7 +121,7 @@ static void start(runner_t *r)
     ef_function_t *fns[4];
     for (size_t i = 0; i != r->num_fns; ++i)
         fns[i] = &r->fns[i].fn;
-    r->state = ef_lua_runtime.thread_init(fns, r->num_fns);
+    r->state = ef_lua_runtime.thread_init(fns, r->num_fns, NULL);
     assert_non_null(r->state);
 }
 
