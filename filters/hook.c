@@ -77,6 +77,9 @@ static void apply_request(ef_exchange_t *ex)
     /* a changed host header is the new authority: what a preserve-host origin is sent */
     if (host != -1)
         req->authority = req->headers.entries[host].value;
+    /* a Lambda@Edge function with include-body may replace the body (the origin client sends its length) */
+    if (ev->request_body_changed)
+        req->entity = ev->request.body;
     if (!ev->request_path_changed)
         return;
     /* the origin gets the new path; routing has happened and does not again (as on CloudFront) */

@@ -21,6 +21,7 @@ static void send_json(h2o_req_t *req, int status, const char *reason, const char
     req->res.status = status;
     req->res.reason = reason;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    req->res.content_length = strlen(body); /* runtime clients read by length; h2o_send_inline would chunk */
     h2o_send_inline(req, body, strlen(body));
 }
 
@@ -158,6 +159,7 @@ int ef_process_api_deliver(ef_process_poll_t *poll, ef_process_job_t *job, uint6
                           arn.base, arn.len);
     h2o_add_header_by_str(pool, h, H2O_STRLIT("lambda-runtime-trace-id"), 0, "Lambda-Runtime-Trace-Id",
                           h2o_strdup(pool, trace, SIZE_MAX).base, strlen(trace));
+    req->res.content_length = job->payload->size;
     h2o_send_inline(req, job->payload->bytes, job->payload->size);
     return 0;
 }

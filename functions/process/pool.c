@@ -386,9 +386,10 @@ static void env_exited(ef_process_env_t *env, int status)
     if (env->job != NULL) {
         if (env->job_delivered)
             finish_job(env, EF_INVOKE_LIMIT, "the runtime exited during the invocation (%s)", how);
+        else if (was_starting)
+            finish_job(env, EF_INVOKE_LIMIT, "the environment failed to start: the runtime exited (%s)", how);
         else
-            finish_job(env, EF_INVOKE_LIMIT, "the environment failed to start: the runtime exited (%s)%s", how,
-                       was_starting ? "; its log says why" : "");
+            finish_job(env, EF_INVOKE_LIMIT, "the runtime exited before it took the invocation (%s)", how);
     }
 
     /* reap */
