@@ -43,8 +43,13 @@ void ef_event_to_lambda_json(h2o_buffer_t **buf, const ef_event_t *ev, const ef_
  * - at a response hook, a response object.
  * Only what differs from the event that was sent is applied, and each change is
  * checked with the rules of functions/event.h, as for a Lua function; read-only
- * fields (method, clientIp) must come back unchanged. Returns 0, or -1 with why the
- * result is invalid in `err` (the request then gets a 502).
+ * fields (method, clientIp) must come back unchanged, and an `origin` is refused
+ * (behaviors choose the origin). A string that reads as it was sent (\u00XX for a
+ * byte that was not UTF-8 included) is unchanged; a field left out is unchanged,
+ * but a header name left out of `headers` is removed. With include-body, a
+ * request.body with action "replace" replaces the body (request_body_changed).
+ * Returns 0, or -1 with why the result is invalid in `err`, naming the field (the
+ * request then gets a 502); on -1 `ev` is left as it was.
  */
 int ef_event_from_lambda_json(ef_event_t *ev, const ef_lambda_options_t *opts, const char *json, size_t len, char *err,
                               size_t errlen);

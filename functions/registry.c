@@ -52,6 +52,37 @@ int ef_functions_prepare(ef_functions_t *fns, const ef_conf_t *conf, ef_conf_err
     return errors->size == num_errors ? 0 : -1;
 }
 
+static int today(void)
+{
+    return (int)(time(NULL) / 86400);
+}
+
+/* DIR/NAME-YYYY-MM-DD.log of `day` */
+static int open_log_file(const ef_function_t *fn, int day, char *path, size_t len)
+{
+    time_t t = (time_t)day * 86400;
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    snprintf(path, len, "%s/%s-%04d-%02d-%02d.log", fn->log_dir, fn->conf->name, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+/* A new day: the stream moves to that day's file, in place (dup2), so that no thread ever writes to a closed descriptor. */
+static void roll_log(const ef_function_t *fn, int day)
+{
+    ef_function_t *mut = (ef_function_t *)fn;
+    int expected = atomic_load(&mut->log_day), fd;
+    char path[4096];
+
+    if (expected == day || !atomic_compare_exchange_strong(&mut->log_day, &expected, day))
+        return; /* another thread moved it */
+    if ((fd = open_log_file(fn, day, path, sizeof(path))) == -1)
+        return; /* yesterday's file it is, then */
+    dup2(fd, fn->log_fd);
+    close(fd);
+}
+
 int ef_functions_open_logs(ef_functions_t *fns, const ef_conf_t *conf, char *err, size_t errlen)
 {
     for (size_t i = 0; i != fns->size; ++i) {
@@ -65,8 +96,9 @@ int ef_functions_open_logs(ef_functions_t *fns, const ef_conf_t *conf, char *err
             break;
         case EF_CONF_LOG_FILE: {
             char path[4096];
-            snprintf(path, sizeof(path), "%s/%s.log", conf->function_logs.dir, fn->conf->name);
-            if ((fn->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+            fn->log_dir = conf->function_logs.dir;
+            atomic_store(&fn->log_day, today());
+            if ((fn->log_fd = open_log_file(fn, atomic_load(&fn->log_day), path, sizeof(path))) == -1) {
                 snprintf(err, errlen, "cannot open the log of function \"%s\" (%s): %s", fn->conf->name, path, strerror(errno));
                 return -1;
             }
@@ -145,6 +177,8 @@ void ef_function_log_as(const ef_function_t *fn, const char *hook, const char *r
     if (cap > sizeof(stackbuf) && (line = malloc(cap)) == NULL)
         abort();
     clock_gettime(CLOCK_REALTIME, &now);
+    if (fn->log_dir != NULL && now.tv_sec / 86400 != atomic_load(&fn->log_day))
+        roll_log(fn, (int)(now.tv_sec / 86400));
     gmtime_r(&now.tv_sec, &tm);
     p = line + sprintf(line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s %s ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                        tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, fn->conf->name, hook, request_id);
