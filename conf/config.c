@@ -37,6 +37,22 @@
 #define MAX_LUA_TIMEOUT (60 * 1000) /* ms */
 #define MAX_LUA_TIMEOUT_TEXT "1m"
 
+/* ... and a process function (nodejs, python, provided): Lambda's limits where it has them */
+#define MIN_PROCESS_MEMORY (UINT64_C(128) << 20)
+#define MAX_PROCESS_MEMORY (UINT64_C(10240) << 20)
+#define PROCESS_MEMORY_RANGE_TEXT "128MB-10240MB"
+#define MAX_PROCESS_TIMEOUT (15 * 60 * 1000) /* ms */
+#define MAX_PROCESS_TIMEOUT_TEXT "15m"
+#define MAX_RESERVED_CONCURRENCY 1000
+#define MAX_QUEUE_TIMEOUT (60 * 1000) /* ms */
+#define MAX_QUEUE_TIMEOUT_TEXT "1m"
+#define MIN_IDLE_TIMEOUT 1000 /* ms */
+#define MIN_IDLE_TIMEOUT_TEXT "1s"
+#define MAX_IDLE_TIMEOUT (24 * 60 * 60 * 1000) /* ms */
+#define MAX_IDLE_TIMEOUT_TEXT "24h"
+#define MAX_BODY_LIMIT (UINT64_C(100) << 20)
+#define MAX_BODY_LIMIT_TEXT "100MB"
+
 const char *const ef_hook_names[EF_NUM_HOOKS] = {"viewer-request", "origin-request", "origin-response", "viewer-response"};
 
 static void *xmalloc(size_t size)
@@ -346,19 +362,33 @@ static yaml_node_t *earlier_key(struct st_parser *p, const yaml_node_t *mapping,
     return NULL;
 }
 
-/* The value of the first key `name` of `mapping` (the one walk_mapping reads), or NULL. */
-static yaml_node_t *value_named(struct st_parser *p, const yaml_node_t *mapping, const char *name)
+/* The first pair of `mapping` whose key is `name` (the one walk_mapping reads), or NULL. */
+static yaml_node_pair_t *pair_named(struct st_parser *p, const yaml_node_t *mapping, const char *name)
 {
     yaml_node_pair_t *pair;
 
-    if (mapping->type != YAML_MAPPING_NODE)
+    if (mapping == NULL || mapping->type != YAML_MAPPING_NODE)
         return NULL;
     for (pair = mapping->data.mapping.pairs.start; pair != mapping->data.mapping.pairs.top; ++pair) {
         yaml_node_t *key = node_at(p, pair->key);
         if (key->type == YAML_SCALAR_NODE && strcmp(scalar_of(key), name) == 0)
-            return node_at(p, pair->value);
+            return pair;
     }
     return NULL;
+}
+
+static yaml_node_t *value_named(struct st_parser *p, const yaml_node_t *mapping, const char *name)
+{
+    yaml_node_pair_t *pair = pair_named(p, mapping, name);
+
+    return pair != NULL ? node_at(p, pair->value) : NULL;
+}
+
+static yaml_node_t *key_named(struct st_parser *p, const yaml_node_t *mapping, const char *name)
+{
+    yaml_node_pair_t *pair = pair_named(p, mapping, name);
+
+    return pair != NULL ? node_at(p, pair->key) : NULL;
 }
 
 /* ---- numbers, addresses and paths ---- */
@@ -564,21 +594,32 @@ static int set_keepalive_connections(struct st_parser *p, const char *name, yaml
     return 0;
 }
 
-static int set_bool(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+/* 1 or 0 for the scalar's truth, -1 when it is neither */
+static int bool_of(const yaml_node_t *node)
 {
     /* YAML 1.1's words, which is what libyaml users write */
     static const char *const truths[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", NULL};
     static const char *const falsehoods[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", NULL};
-    char buf[QUOTED_SIZE];
 
-    if (is_one_of(scalar_of(node), truths)) {
-        *(int *)field = 1;
-    } else if (is_one_of(scalar_of(node), falsehoods)) {
-        *(int *)field = 0;
-    } else {
+    if (node->type != YAML_SCALAR_NODE)
+        return -1;
+    if (is_one_of(scalar_of(node), truths))
+        return 1;
+    if (is_one_of(scalar_of(node), falsehoods))
+        return 0;
+    return -1;
+}
+
+static int set_bool(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE];
+    int value;
+
+    if ((value = bool_of(node)) == -1) {
         report(p, pos_of(node), "%s: expected true or false, found %s", name, describe(buf, node));
         return -1;
     }
+    *(int *)field = value;
     return 0;
 }
 
@@ -634,33 +675,64 @@ static int set_positive_size(struct st_parser *p, const char *name, yaml_node_t 
     return 0;
 }
 
-static int set_lua_memory(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+/*
+ * memory: and timeout: of a function. What range applies depends on the runtime, which may come later in the mapping, so these
+ * check the form only and resolve_function checks the range. A zero is never stored: it means "not given (or invalid)".
+ */
+static int set_function_memory(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    return set_positive_size(p, name, node, field);
+}
+
+static int set_function_timeout(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    return parse_duration(p, name, node, 1, field);
+}
+
+/* queue-timeout: 0 (fail at once, the default) to MAX_QUEUE_TIMEOUT */
+static int set_queue_timeout(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE];
+    uint64_t ms;
+
+    if (parse_duration(p, name, node, 0, &ms) != 0)
+        return -1;
+    if (ms > MAX_QUEUE_TIMEOUT) {
+        report(p, pos_of(node), "%s: must be at most " MAX_QUEUE_TIMEOUT_TEXT ", found %s", name, quote(buf, scalar_of(node)));
+        return -1;
+    }
+    *(uint64_t *)field = ms;
+    return 0;
+}
+
+static int set_idle_timeout(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE];
+    uint64_t ms;
+
+    if (parse_duration(p, name, node, 0, &ms) != 0)
+        return -1;
+    if (ms < MIN_IDLE_TIMEOUT || ms > MAX_IDLE_TIMEOUT) {
+        report(p, pos_of(node), "%s: must be " MIN_IDLE_TIMEOUT_TEXT "-" MAX_IDLE_TIMEOUT_TEXT ", found %s", name,
+               quote(buf, scalar_of(node)));
+        return -1;
+    }
+    *(uint64_t *)field = ms;
+    return 0;
+}
+
+static int set_body_limit(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
 {
     char buf[QUOTED_SIZE];
     uint64_t bytes;
 
     if (parse_positive_size(p, name, node, &bytes) != 0)
         return -1;
-    if (bytes > MAX_LUA_MEMORY) {
-        report(p, pos_of(node), "%s: must be at most " MAX_LUA_MEMORY_TEXT ", found %s", name, quote(buf, scalar_of(node)));
+    if (bytes > MAX_BODY_LIMIT) {
+        report(p, pos_of(node), "%s: must be at most " MAX_BODY_LIMIT_TEXT ", found %s", name, quote(buf, scalar_of(node)));
         return -1;
     }
     *(uint64_t *)field = bytes;
-    return 0;
-}
-
-static int set_lua_timeout(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
-{
-    char buf[QUOTED_SIZE];
-    uint64_t ms;
-
-    if (parse_duration(p, name, node, 1, &ms) != 0)
-        return -1;
-    if (ms > MAX_LUA_TIMEOUT) {
-        report(p, pos_of(node), "%s: must be at most " MAX_LUA_TIMEOUT_TEXT ", found %s", name, quote(buf, scalar_of(node)));
-        return -1;
-    }
-    *(uint64_t *)field = ms;
     return 0;
 }
 
@@ -999,12 +1071,17 @@ static int set_behavior_function(struct st_parser *p, const char *name, yaml_nod
 
 struct st_runtime {
     const char *name;
-    int supported;
     ef_conf_runtime_t runtime;
+    const char *prefix; /* of values that mean this runtime, like Lambda's "nodejs20.x", which get `hint` */
+    const char *hint;
 };
 
-/* the runtimes a function may name; the unsupported ones are known, so that their users hear "not yet" */
-static const struct st_runtime runtimes[] = {{"lua", 1, EF_CONF_RUNTIME_LUA}, {"nodejs"}, {"python"}, {"provided"}, {NULL}};
+static const struct st_runtime runtimes[] = {
+    {"lua", EF_CONF_RUNTIME_LUA},
+    {"nodejs", EF_CONF_RUNTIME_NODEJS, "node", "write \"nodejs\": edgefn runs this machine's node, whatever its version"},
+    {"python", EF_CONF_RUNTIME_PYTHON, "python", "write \"python\": edgefn runs this machine's python3, whatever its version"},
+    {"provided", EF_CONF_RUNTIME_PROVIDED, "provided", "write \"provided\": edgefn runs the function's own bootstrap"},
+    {NULL}};
 
 static const struct st_runtime *find_runtime(const char *name)
 {
@@ -1016,17 +1093,29 @@ static const struct st_runtime *find_runtime(const char *name)
     return NULL;
 }
 
+static const char *runtime_name(ef_conf_runtime_t runtime)
+{
+    const struct st_runtime *r;
+
+    for (r = runtimes; r->name != NULL; ++r)
+        if (r->runtime == runtime)
+            return r->name;
+    return "?";
+}
+
 static int set_runtime(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
 {
     const struct st_runtime *r = find_runtime(scalar_of(node));
+    const char *hint = "";
     char buf[QUOTED_SIZE];
 
     if (r == NULL) {
-        report(p, pos_of(node), "%s: expected \"lua\", found %s", name, describe(buf, node));
-        return -1;
-    }
-    if (!r->supported) {
-        report(p, pos_of(node), "%s: %s functions are not supported yet (only lua)", name, r->name);
+        /* "node" and Lambda's identifiers ("nodejs20.x", "python3.12", "provided.al2023") */
+        for (r = runtimes; r->name != NULL; ++r)
+            if (r->prefix != NULL && strncasecmp(scalar_of(node), r->prefix, strlen(r->prefix)) == 0)
+                hint = r->hint;
+        report(p, pos_of(node), "%s: expected \"lua\", \"nodejs\", \"python\" or \"provided\", found %s%s%s", name,
+               describe(buf, node), *hint != '\0' ? "; " : "", hint);
         return -1;
     }
     *(ef_conf_runtime_t *)field = r->runtime;
@@ -1373,25 +1462,199 @@ static int set_origins(struct st_parser *p, const char *name, yaml_node_t *node,
     return 0;
 }
 
+/* concurrency: of a process function */
+
+static int set_reserved(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    uint64_t n;
+
+    if (parse_integer(p, name, node, 1, MAX_RESERVED_CONCURRENCY, "", &n) != 0)
+        return -1;
+    *(unsigned *)field = (unsigned)n;
+    return 0;
+}
+
+static int set_provisioned(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    uint64_t n;
+
+    if (parse_integer(p, name, node, 0, MAX_RESERVED_CONCURRENCY, "", &n) != 0)
+        return -1;
+    *(unsigned *)field = (unsigned)n;
+    return 0;
+}
+
+#define CONCURRENCY_OFFSET(m) (offsetof(ef_conf_function_t, concurrency.m) - offsetof(ef_conf_function_t, concurrency))
+
+static const struct st_key concurrency_keys[] = {
+    {"reserved", YAML_SCALAR_NODE, set_reserved, CONCURRENCY_OFFSET(reserved)},
+    {"provisioned", YAML_SCALAR_NODE, set_provisioned, CONCURRENCY_OFFSET(provisioned)},
+    {NULL}};
+static const struct st_section concurrency_section = {"concurrency.", concurrency_keys};
+
+static int set_concurrency(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_function_t *fn = STRUCT_FROM_MEMBER(ef_conf_function_t, concurrency, field);
+    uint64_t seen = walk_mapping(p, node, &concurrency_section, "in concurrency", field);
+    int reserved_given = (seen & key_bit(&concurrency_section, "reserved")) != 0;
+    unsigned reserved = reserved_given ? fn->concurrency.reserved : EF_CONF_DEFAULT_MAX_ENVIRONMENTS;
+
+    /* a reserved: that is given but invalid (left 0) is reported already */
+    if (reserved != 0 && fn->concurrency.provisioned > reserved) {
+        report(p, pos_of(value_named(p, node, "provisioned")),
+               "concurrency.provisioned: %u is more than concurrency.reserved, %u%s; provisioned environments count against the "
+               "reserved ones",
+               fn->concurrency.provisioned, reserved, reserved_given ? "" : " (the default)");
+        return -1;
+    }
+    return 0;
+}
+
+/* environment: of a process function, NAME: value, in the order written */
+
+/* what Lambda reserves: edgefn sets them, or they would let a function pose as something it is not */
+static const char *const reserved_variables[] = {"_HANDLER",
+                                                 "_X_AMZN_TRACE_ID",
+                                                 "AWS_DEFAULT_REGION",
+                                                 "AWS_REGION",
+                                                 "AWS_EXECUTION_ENV",
+                                                 "AWS_LAMBDA_FUNCTION_NAME",
+                                                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                                                 "AWS_LAMBDA_FUNCTION_VERSION",
+                                                 "AWS_LAMBDA_INITIALIZATION_TYPE",
+                                                 "AWS_LAMBDA_LOG_GROUP_NAME",
+                                                 "AWS_LAMBDA_LOG_STREAM_NAME",
+                                                 "AWS_LAMBDA_RUNTIME_API",
+                                                 "LAMBDA_TASK_ROOT",
+                                                 "LAMBDA_RUNTIME_DIR",
+                                                 "AWS_ACCESS_KEY",
+                                                 "AWS_ACCESS_KEY_ID",
+                                                 "AWS_SECRET_ACCESS_KEY",
+                                                 "AWS_SESSION_TOKEN",
+                                                 NULL};
+
+/* Whether the `len` bytes at `s` are letters, digits and '_', not starting with a digit: a variable's or a Python name. */
+static int is_identifier(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i != len; ++i) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i != 0 && c >= '0' && c <= '9')))
+            return 0;
+    }
+    return len != 0;
+}
+
+static void free_environment(ef_conf_function_t *fn)
+{
+    size_t i;
+
+    for (i = 0; i != fn->num_environment; ++i) {
+        free(fn->environment[i].name);
+        free(fn->environment[i].value);
+    }
+    free(fn->environment);
+    fn->environment = NULL;
+    fn->num_environment = 0;
+}
+
+/* Reports what is wrong with one NAME: value of environment:, or returns 0. */
+static int check_variable(struct st_parser *p, const char *name, yaml_node_t *mapping, yaml_node_pair_t *pair)
+{
+    yaml_node_t *key = node_at(p, pair->key), *value = node_at(p, pair->value), *first;
+    char buf[QUOTED_SIZE];
+    const char *var;
+
+    if (key->type != YAML_SCALAR_NODE || key->data.scalar.length == 0) {
+        report(p, pos_of(key), "%s: expected a variable name, found %s", name, describe(buf, key));
+        return -1;
+    }
+    var = scalar_of(key);
+    if ((first = earlier_key(p, mapping, pair)) != NULL) {
+        report(p, pos_of(key), "duplicate variable %s in %s (first defined on line %u)", quote(buf, var), name, pos_of(first).line);
+        return -1;
+    }
+    if (!is_identifier(var, key->data.scalar.length)) {
+        report(p, pos_of(key), "%s: invalid variable name %s: use letters, digits and \"_\", not starting with a digit", name,
+               quote(buf, var));
+        return -1;
+    }
+    if (is_one_of(var, reserved_variables)) {
+        report(p, pos_of(key), "%s: %s is reserved: edgefn sets it, as Lambda does", name, var);
+        return -1;
+    }
+    if (value->type != YAML_SCALAR_NODE) {
+        report(p, pos_of(value), "%s.%s: expected a scalar, found %s", name, var, describe(buf, value));
+        return -1;
+    }
+    if (is_null(value)) {
+        /* `NAME:` alone is most likely a value forgotten; an empty string is said so */
+        report(p, pos_of(value), "%s.%s: expected a value, found null; write \"\" for an empty string", name, var);
+        return -1;
+    }
+    if (strlen(scalar_of(value)) != value->data.scalar.length) {
+        report(p, pos_of(value), "%s.%s: must not contain a NUL character", name, var);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_environment(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_function_t *fn = STRUCT_FROM_MEMBER(ef_conf_function_t, environment, field);
+    yaml_node_pair_t *pair;
+    int ret = 0;
+
+    free_environment(fn);
+    /* a null or {} is none */
+    if (count_items(node) == 0)
+        return 0;
+    fn->environment = xcalloc(count_items(node), sizeof(fn->environment[0]));
+    for (pair = node->data.mapping.pairs.start; pair != node->data.mapping.pairs.top; ++pair) {
+        yaml_node_t *value = node_at(p, pair->value);
+        ef_conf_env_var_t *var;
+        if (check_variable(p, name, node, pair) != 0) {
+            ret = -1;
+            continue;
+        }
+        /* a number or a boolean is kept as written: 1.0 stays "1.0", yes stays "yes" */
+        var = fn->environment + fn->num_environment++;
+        var->name = xstrdup(scalar_of(node_at(p, pair->key)));
+        var->value = xstrndup(scalar_of(value), value->data.scalar.length);
+    }
+    return ret;
+}
+
 /* an item of functions: */
 
 static const struct st_key function_keys[] = {
     {"runtime", YAML_SCALAR_NODE, set_runtime, offsetof(ef_conf_function_t, runtime), REQUIRED},
     {"code", YAML_SCALAR_NODE, set_code, offsetof(ef_conf_function_t, code), REQUIRED},
     {"handler", YAML_SCALAR_NODE, set_handler, offsetof(ef_conf_function_t, handler)},
-    {"memory", YAML_SCALAR_NODE, set_lua_memory, offsetof(ef_conf_function_t, memory)},
-    {"timeout", YAML_SCALAR_NODE, set_lua_timeout, offsetof(ef_conf_function_t, timeout)},
+    {"memory", YAML_SCALAR_NODE, set_function_memory, offsetof(ef_conf_function_t, memory)},
+    {"timeout", YAML_SCALAR_NODE, set_function_timeout, offsetof(ef_conf_function_t, timeout)},
     {"max-code-size", YAML_SCALAR_NODE, set_positive_size, offsetof(ef_conf_function_t, max_code_size)},
+    {"concurrency", YAML_MAPPING_NODE, set_concurrency, offsetof(ef_conf_function_t, concurrency)},
+    {"queue-timeout", YAML_SCALAR_NODE, set_queue_timeout, offsetof(ef_conf_function_t, queue_timeout)},
+    {"idle-timeout", YAML_SCALAR_NODE, set_idle_timeout, offsetof(ef_conf_function_t, idle_timeout)},
+    {"environment", YAML_MAPPING_NODE, set_environment, offsetof(ef_conf_function_t, environment)},
+    {"include-body", YAML_SCALAR_NODE, set_bool, offsetof(ef_conf_function_t, include_body)},
+    {"body-limit", YAML_SCALAR_NODE, set_body_limit, offsetof(ef_conf_function_t, body_limit)},
     {NULL}};
 static const struct st_section function_section = {"", function_keys};
+
+/* the keys that only one kind of function has */
+static const char *const lua_only_keys[] = {"max-code-size", NULL};
+static const char *const process_only_keys[] = {
+    "concurrency", "queue-timeout", "idle-timeout", "environment", "include-body", "body-limit", NULL};
 
 static void init_function(ef_conf_function_t *fn, const char *name, ef_conf_pos_t pos)
 {
     fn->pos = pos;
     fn->name = xstrdup(name);
     fn->runtime = EF_CONF_RUNTIME_LUA;
-    fn->memory = EF_CONF_DEFAULT_LUA_MEMORY;
-    fn->timeout = EF_CONF_DEFAULT_LUA_TIMEOUT;
+    /* memory, timeout and the process functions' settings stay 0 until resolve_function knows the runtime */
     fn->max_code_size = EF_CONF_DEFAULT_MAX_CODE_SIZE;
 }
 
@@ -1441,14 +1704,14 @@ static const char *lua_identifier_problem(char *buf, const char *s, size_t len)
     return why;
 }
 
-/* Whether the `len` bytes at `s` are a module name: names of letters, digits, '-' and '_', joined by dots. */
-static int is_module_name(const char *s, size_t len)
+/* Whether the `len` bytes at `s` are a module name: names of letters, digits, '-' and '_', joined by any of `seps`. */
+static int is_module_name(const char *s, size_t len, const char *seps)
 {
     size_t i, part = 0;
 
     for (i = 0; i != len; ++i) {
         char c = s[i];
-        if (c == '.') {
+        if (strchr(seps, c) != NULL) {
             if (part == 0)
                 return 0;
             part = 0;
@@ -1467,17 +1730,14 @@ static int is_module_name(const char *s, size_t len)
  */
 static void resolve_lua_handler(struct st_parser *p, ef_conf_function_t *fn, yaml_node_t *mapping)
 {
-    yaml_node_t *runtime = value_named(p, mapping, "runtime"), *handler = value_named(p, mapping, "handler");
-    const struct st_runtime *r;
+    yaml_node_t *handler = value_named(p, mapping, "handler");
     const char *s, *dot, *why = NULL;
     char buf[QUOTED_SIZE], buf2[QUOTED_SIZE], whybuf[QUOTED_SIZE + 64], *rel = NULL, *path = NULL, *c;
     struct stat st;
     int fd = -1, is_dir;
 
-    /* a missing or invalid runtime, code or handler is reported already; anything said here would only repeat it */
-    if (fn->code == NULL || runtime == NULL || runtime->type != YAML_SCALAR_NODE ||
-        (r = find_runtime(scalar_of(runtime))) == NULL || !r->supported || r->runtime != EF_CONF_RUNTIME_LUA ||
-        (handler != NULL && fn->handler == NULL))
+    /* a missing or invalid code or handler is reported already; anything said here would only repeat it */
+    if (fn->code == NULL || (handler != NULL && fn->handler == NULL))
         return;
     is_dir = strcmp(fn->code, fn->code_dir) == 0; /* set_code makes them one for a directory */
     s = fn->handler != NULL ? fn->handler : is_dir ? "index.handler" : "handler";
@@ -1496,7 +1756,7 @@ static void resolve_lua_handler(struct st_parser *p, ef_conf_function_t *fn, yam
     } else {
         if (dot == NULL)
             why = "expected MODULE.FUNCTION for a code directory, like \"index.handler\"";
-        else if (!is_module_name(s, dot - s))
+        else if (!is_module_name(s, dot - s, "."))
             why = "MODULE must be names of letters, digits, \"-\" and \"_\" joined by dots, like \"lib.auth\"";
         else
             why = lua_identifier_problem(whybuf, dot + 1, strlen(dot + 1));
@@ -1535,6 +1795,301 @@ Exit:
     free(path);
 }
 
+/* Whether the `len` bytes at `s` are a relative path of names of letters, digits, '-', '_' and '.', none of them "." or "..". */
+static int is_module_path(const char *s, size_t len)
+{
+    size_t i, start = 0;
+
+    for (i = 0; i <= len; ++i) {
+        char c = i != len ? s[i] : '/';
+        if (c == '/') {
+            size_t part = i - start;
+            if (part == 0 || (part == 1 && s[start] == '.') || (part == 2 && s[start] == '.' && s[start + 1] == '.'))
+                return 0;
+            start = i + 1;
+        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                     c == '.')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Whether `s` is JavaScript names joined by dots, as Lambda's Node runtime resolves "handler" or "handlers.main". */
+static int is_js_export(const char *s)
+{
+    size_t part = 0;
+
+    for (;; ++s) {
+        char c = *s;
+        if (c == '.' || c == '\0') {
+            if (part == 0)
+                return 0;
+            if (c == '\0')
+                return 1;
+            part = 0;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' ||
+                   (part != 0 && c >= '0' && c <= '9')) {
+            ++part;
+        } else {
+            return 0;
+        }
+    }
+}
+
+/*
+ * Finds the module of a handler: the first of `n` candidate files that exists. Reports when none does, or when one exists but
+ * cannot be read, at the handler, or at the code when the handler is the default one. Returns the path found, or NULL.
+ */
+static char *find_module(struct st_parser *p, yaml_node_t *mapping, const char *s, char **paths, size_t n)
+{
+    yaml_node_t *handler = value_named(p, mapping, "handler");
+    yaml_node_t *at = handler != NULL ? handler : value_named(p, mapping, "code");
+    const char *key = handler != NULL ? "handler" : "code", *whose = handler != NULL ? "" : "the default handler ";
+    char buf[QUOTED_SIZE], buf2[QUOTED_SIZE], *list, *next;
+    struct stat st;
+    size_t i;
+    int fd, err;
+
+    for (i = 0; i != n; ++i) {
+        if ((fd = open(paths[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+            err = errno;
+        } else {
+            err = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR : 0;
+            close(fd);
+        }
+        if (err == 0)
+            return xstrdup(paths[i]);
+        if (err != ENOENT && err != ENOTDIR) {
+            /* there, but not usable: that is the mistake to show */
+            report(p, pos_of(at), "%s: cannot read %s, the module of %s%s: %s", key, quote(buf, paths[i]), whose, quote(buf2, s),
+                   strerror(err));
+            return NULL;
+        }
+    }
+    list = xstrdup(quote(buf, paths[0]));
+    for (i = 1; i != n; ++i) {
+        next = xsprintf("%s%s%s", list, i + 1 == n ? " and " : ", ", quote(buf, paths[i]));
+        free(list);
+        list = next;
+    }
+    report(p, pos_of(at), "%s: cannot find the module of %s%s: looked for %s", key, whose, quote(buf, s), list);
+    free(list);
+    return NULL;
+}
+
+/*
+ * A nodejs function's handler is MODULE.EXPORT, split as Lambda's Node runtime does: MODULE runs up to the first dot after the
+ * last slash ("src/app.handler" is export handler of module src/app), and is DIR/MODULE.js, .mjs or .cjs, the first found.
+ */
+static void resolve_nodejs_handler(struct st_parser *p, ef_conf_function_t *fn, yaml_node_t *mapping)
+{
+    static const char *const extensions[] = {".js", ".mjs", ".cjs"};
+    yaml_node_t *handler = value_named(p, mapping, "handler");
+    const char *s, *base, *dot, *why = NULL;
+    char buf[QUOTED_SIZE], *module, *paths[3];
+    size_t i;
+
+    if (handler != NULL && fn->handler == NULL)
+        return;
+    if (fn->handler == NULL)
+        fn->handler = xstrdup("index.handler");
+    s = fn->handler;
+    base = strrchr(s, '/') != NULL ? strrchr(s, '/') + 1 : s;
+    if ((dot = strchr(base, '.')) == NULL)
+        why = "expected MODULE.EXPORT, like \"index.handler\" or \"src/app.handler\"";
+    else if (!is_module_path(s, dot - s))
+        why = "MODULE must be a path inside the code directory: names of letters, digits, \"-\", \"_\" and \".\" joined by "
+              "\"/\", like \"src/app\"";
+    else if (!is_js_export(dot + 1))
+        why = "EXPORT must be JavaScript names (letters, digits, \"_\" and \"$\", not starting with a digit) joined by dots, like "
+              "\"handler\"";
+    if (why != NULL) {
+        report(p, pos_of(handler), "handler: invalid handler %s: %s", quote(buf, s), why);
+        return;
+    }
+    module = xstrndup(s, dot - s);
+    for (i = 0; i != 3; ++i) {
+        char *rel = xsprintf("%s%s", module, extensions[i]);
+        paths[i] = join_path(fn->code, rel);
+        free(rel);
+    }
+    fn->module_file = find_module(p, mapping, s, paths, 3);
+    for (i = 0; i != 3; ++i)
+        free(paths[i]);
+    free(module);
+}
+
+/*
+ * A python function's handler is MODULE.FUNCTION, split at the last dot as Lambda's Python runtime does; MODULE is dotted (or
+ * slashed: Lambda turns "/" into "."), and is DIR/pkg/mod.py, or the package DIR/pkg/mod/__init__.py.
+ */
+static void resolve_python_handler(struct st_parser *p, ef_conf_function_t *fn, yaml_node_t *mapping)
+{
+    yaml_node_t *handler = value_named(p, mapping, "handler");
+    const char *s, *dot, *why = NULL;
+    char buf[QUOTED_SIZE], *module, *c, *rel, *paths[2];
+
+    if (handler != NULL && fn->handler == NULL)
+        return;
+    if (fn->handler == NULL)
+        fn->handler = xstrdup("index.handler");
+    s = fn->handler;
+    if ((dot = strrchr(s, '.')) == NULL)
+        why = "expected MODULE.FUNCTION, like \"index.handler\" or \"pkg.module.handler\"";
+    else if (!is_module_name(s, dot - s, "./"))
+        why = "MODULE must be names of letters, digits, \"-\" and \"_\" joined by dots (or slashes), like \"pkg.module\"";
+    else if (!is_identifier(dot + 1, strlen(dot + 1)))
+        why = "FUNCTION must be a Python name (letters, digits and \"_\", not starting with a digit), like \"handler\"";
+    if (why != NULL) {
+        report(p, pos_of(handler), "handler: invalid handler %s: %s", quote(buf, s), why);
+        return;
+    }
+    module = xstrndup(s, dot - s);
+    for (c = module; *c != '\0'; ++c)
+        if (*c == '.')
+            *c = '/';
+    rel = xsprintf("%s.py", module);
+    paths[0] = join_path(fn->code, rel);
+    free(rel);
+    rel = xsprintf("%s/__init__.py", module);
+    paths[1] = join_path(fn->code, rel);
+    free(rel);
+    fn->module_file = find_module(p, mapping, s, paths, 2);
+    free(paths[0]);
+    free(paths[1]);
+    free(module);
+}
+
+/* A provided function's runtime is its code directory's bootstrap, which must be an executable file; its handler is free-form. */
+static void resolve_bootstrap(struct st_parser *p, ef_conf_function_t *fn, yaml_node_t *mapping)
+{
+    ef_conf_pos_t pos = pos_of(value_named(p, mapping, "code"));
+    char buf[QUOTED_SIZE], *path = join_path(fn->code, "bootstrap");
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            report(p, pos,
+                   "code: provided function: %s is missing (the code directory of a provided function must hold an "
+                   "executable bootstrap, the runtime edgefn starts)",
+                   quote(buf, path));
+        else
+            report(p, pos, "code: provided function: cannot read %s: %s", quote(buf, path), strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        report(p, pos, "code: provided function: %s is not a file", quote(buf, path));
+    } else if (access(path, X_OK) != 0) {
+        report(p, pos, "code: provided function: %s is not executable (chmod +x it)", quote(buf, path));
+    } else {
+        fn->module_file = path;
+        return;
+    }
+    free(path);
+}
+
+/* Reports each of `keys` that `seen` holds, as not for a `runtime` function. */
+static void report_other_keys(struct st_parser *p, yaml_node_t *mapping, uint64_t seen, const char *const *keys, const char *which,
+                              const char *runtime)
+{
+    for (; *keys != NULL; ++keys)
+        if ((seen & key_bit(&function_section, *keys)) != 0)
+            report(p, pos_of(key_named(p, mapping, *keys)), "%s: applies to %s functions only, not %s", *keys, which, runtime);
+}
+
+/* The found "..." of a message about the value of `key`, which was given. */
+static const char *found_value(struct st_parser *p, char *buf, yaml_node_t *mapping, const char *key)
+{
+    return quote(buf, scalar_of(value_named(p, mapping, key)));
+}
+
+static void resolve_lua_function(struct st_parser *p, ef_conf_function_t *fn, yaml_node_t *mapping, uint64_t seen)
+{
+    char buf[QUOTED_SIZE];
+
+    report_other_keys(p, mapping, seen, process_only_keys, "nodejs, python and provided", "lua");
+    /* 0 is "not given", or invalid and reported */
+    if (fn->memory == 0)
+        fn->memory = EF_CONF_DEFAULT_LUA_MEMORY;
+    else if (fn->memory > MAX_LUA_MEMORY)
+        report(p, pos_of(value_named(p, mapping, "memory")), "memory: must be at most " MAX_LUA_MEMORY_TEXT ", found %s",
+               found_value(p, buf, mapping, "memory"));
+    if (fn->timeout == 0)
+        fn->timeout = EF_CONF_DEFAULT_LUA_TIMEOUT;
+    else if (fn->timeout > MAX_LUA_TIMEOUT)
+        report(p, pos_of(value_named(p, mapping, "timeout")), "timeout: must be at most " MAX_LUA_TIMEOUT_TEXT ", found %s",
+               found_value(p, buf, mapping, "timeout"));
+    resolve_lua_handler(p, fn, mapping);
+}
+
+static void resolve_process_function(struct st_parser *p, ef_conf_function_t *fn, yaml_node_t *mapping, uint64_t seen)
+{
+    const char *runtime = runtime_name(fn->runtime);
+    yaml_node_t *include_body;
+    char buf[QUOTED_SIZE];
+
+    report_other_keys(p, mapping, seen, lua_only_keys, "lua", runtime);
+    if (fn->code != NULL && strcmp(fn->code, fn->code_dir) != 0) {
+        /* set_code makes them one for a directory */
+        report(p, pos_of(value_named(p, mapping, "code")),
+               "code: a %s function's code must be a directory (its LAMBDA_TASK_ROOT), found the file %s", runtime,
+               quote(buf, fn->code));
+    } else if (fn->code != NULL) {
+        switch (fn->runtime) {
+        case EF_CONF_RUNTIME_NODEJS:
+            resolve_nodejs_handler(p, fn, mapping);
+            break;
+        case EF_CONF_RUNTIME_PYTHON:
+            resolve_python_handler(p, fn, mapping);
+            break;
+        default:
+            resolve_bootstrap(p, fn, mapping);
+            break;
+        }
+    }
+    if (fn->memory == 0)
+        fn->memory = EF_CONF_DEFAULT_PROCESS_MEMORY;
+    else if (fn->memory < MIN_PROCESS_MEMORY || fn->memory > MAX_PROCESS_MEMORY)
+        report(p, pos_of(value_named(p, mapping, "memory")),
+               "memory: must be " PROCESS_MEMORY_RANGE_TEXT " for a %s function (Lambda's range), found %s", runtime,
+               found_value(p, buf, mapping, "memory"));
+    else if (fn->memory % (1 << 20) != 0)
+        report(p, pos_of(value_named(p, mapping, "memory")),
+               "memory: must be a whole number of MB for a %s function (Lambda counts it in MB), found %s", runtime,
+               found_value(p, buf, mapping, "memory"));
+    /* a timeout of 0 stays: the hook's default */
+    if (fn->timeout > MAX_PROCESS_TIMEOUT)
+        report(p, pos_of(value_named(p, mapping, "timeout")),
+               "timeout: must be at most " MAX_PROCESS_TIMEOUT_TEXT " for a %s function (Lambda's maximum), found %s", runtime,
+               found_value(p, buf, mapping, "timeout"));
+    if (fn->concurrency.reserved == 0)
+        fn->concurrency.reserved = EF_CONF_DEFAULT_MAX_ENVIRONMENTS;
+    if (fn->idle_timeout == 0)
+        fn->idle_timeout = EF_CONF_DEFAULT_IDLE_TIMEOUT;
+    if ((seen & key_bit(&function_section, "body-limit")) != 0 &&
+        ((include_body = value_named(p, mapping, "include-body")) == NULL || bool_of(include_body) == 0))
+        report(p, pos_of(key_named(p, mapping, "body-limit")), "body-limit: has no effect without include-body: true");
+}
+
+/* With the whole mapping read: what depends on the runtime, which may have come after what it governs. */
+static void resolve_function(struct st_parser *p, ef_conf_function_t *fn, yaml_node_t *mapping, uint64_t seen)
+{
+    yaml_node_t *runtime = value_named(p, mapping, "runtime");
+
+    if (runtime == NULL || runtime->type != YAML_SCALAR_NODE || strlen(scalar_of(runtime)) != runtime->data.scalar.length ||
+        find_runtime(scalar_of(runtime)) == NULL) {
+        /* reported already; the limits and the handler mean nothing without it */
+        if (fn->memory == 0)
+            fn->memory = EF_CONF_DEFAULT_LUA_MEMORY;
+        if (fn->timeout == 0)
+            fn->timeout = EF_CONF_DEFAULT_LUA_TIMEOUT;
+        return;
+    }
+    if (ef_conf_runtime_is_process(fn->runtime))
+        resolve_process_function(p, fn, mapping, seen);
+    else
+        resolve_lua_function(p, fn, mapping, seen);
+}
+
 static int set_functions(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
 {
     ef_conf_t *conf = p->conf;
@@ -1566,8 +2121,7 @@ static int set_functions(struct st_parser *p, const char *name, yaml_node_t *nod
             continue;
         }
         snprintf(where, sizeof(where), "in function %s", quote(buf, fn->name));
-        walk_mapping(p, value, &function_section, where, fn);
-        resolve_lua_handler(p, fn, value);
+        resolve_function(p, fn, value, walk_mapping(p, value, &function_section, where, fn));
     }
     return 0;
 }
@@ -1972,6 +2526,7 @@ void ef_conf_dispose(ef_conf_t *conf)
         free(conf->functions[i].code_dir);
         free(conf->functions[i].module_file);
         free(conf->functions[i].handler);
+        free_environment(conf->functions + i);
     }
     free(conf->functions);
     free(conf->function_logs.dir);

@@ -695,6 +695,14 @@ int ef_process_env_on_init_error(ef_process_env_t *env, h2o_iovec_t body, h2o_io
     return status;
 }
 
+static int sets_variable(const ef_conf_function_t *conf, const char *name)
+{
+    for (size_t i = 0; i != conf->num_environment; ++i)
+        if (strcmp(conf->environment[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
 ef_process_pool_t *ef_process_pool_create(ef_process_thread_t *thread, ef_process_function_t *pf)
 {
     ef_process_pool_t *pool = h2o_mem_alloc(sizeof(*pool));
@@ -730,9 +738,13 @@ ef_process_pool_t *ef_process_pool_create(ef_process_thread_t *thread, ef_proces
     ADD("AWS_EXECUTION_ENV=AWS_Lambda_%s", conf->runtime == EF_CONF_RUNTIME_NODEJS   ? "nodejs"
                                            : conf->runtime == EF_CONF_RUNTIME_PYTHON ? "python"
                                                                                      : "provided");
-    ADD("TZ=:UTC");
-    ADD("LANG=en_US.UTF-8");
-    ADD("PATH=/usr/local/bin:/usr/bin:/bin");
+    /* the function's own TZ, LANG or PATH wins, as on Lambda */
+    if (!sets_variable(conf, "TZ"))
+        ADD("TZ=:UTC");
+    if (!sets_variable(conf, "LANG"))
+        ADD("LANG=en_US.UTF-8");
+    if (!sets_variable(conf, "PATH"))
+        ADD("PATH=/usr/local/bin:/usr/bin:/bin");
     for (size_t i = 0; i != conf->num_environment; ++i)
         ADD("%s=%s", conf->environment[i].name, conf->environment[i].value);
 #undef ADD

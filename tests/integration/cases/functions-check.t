@@ -58,6 +58,23 @@ end
 LUA
 # just over the default max-code-size of 64KB: a comment, then a handler
 { printf -- '-- %s\n' "$(head -c 66000 /dev/zero | tr '\0' 'x')"; cat hello.lua; } > big.lua
+# process functions: a code directory each
+mkdir -p node/src py/pkg prov prov-noexec
+cat > node/index.js <<'JS'
+exports.handler = async (event) => event.Records[0].cf.request;
+JS
+cat > node/src/app.mjs <<'JS'
+export const handler = async (event) => event.Records[0].cf.request;
+JS
+cat > py/index.py <<'PY'
+def handler(event, context):
+    return event["Records"][0]["cf"]["request"]
+PY
+cp py/index.py py/pkg/mod.py
+printf '#!/bin/sh\nexit 0\n' > prov/bootstrap
+chmod 755 prov/bootstrap
+cp prov/bootstrap prov-noexec/bootstrap
+chmod 644 prov-noexec/bootstrap
 
 === a good config with functions on every hook passes
 --- run
@@ -332,7 +349,7 @@ $EDGEFN check -c required.yaml
 --- stderr ~ (?m)^required\.yaml:\d+:\d+: [^\n]*"code"[^\n]*\n
 --- stderr ~ (?m)^required\.yaml:\d+:\d+: [^\n]*"runtime"
 
-=== an unsupported runtime
+=== an unknown runtime lists the four, and Lambda's identifiers get a hint
 --- run
 cat > runtime.yaml <<'YAML'
 listen:
@@ -342,8 +359,8 @@ origins:
   app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
 functions:
   node:
-    runtime: nodejs
-    code: hello.lua
+    runtime: nodejs20.x
+    code: node
   cobol:
     runtime: cobol
     code: hello.lua
@@ -353,8 +370,209 @@ behaviors:
 YAML
 $EDGEFN check -c runtime.yaml
 --- exit: 2
---- stderr ~ (?m)^runtime\.yaml:8:14: [^\n]*nodejs[^\n]*not supported
---- stderr ~ (?m)^runtime\.yaml:11:14: [^\n]*cobol
+--- stderr ~ (?m)^runtime\.yaml:8:14: runtime: expected "lua", "nodejs", "python" or "provided", found "nodejs20\.x"; write "nodejs"[^\n]*whatever its version$
+--- stderr ~ (?m)^runtime\.yaml:11:14: runtime: expected "lua", "nodejs", "python" or "provided", found "cobol"$
+
+=== a nodejs, a python and a provided function pass check
+--- skip: enable once edgefn prepares nodejs, python and provided functions (functions/process, functions/runtimes)
+--- run
+cat > process-good.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  node:
+    runtime: nodejs
+    code: node/
+  node-src:
+    runtime: nodejs
+    code: node
+    handler: src/app.handler
+    memory: 256MB
+    timeout: 3s
+    concurrency: { reserved: 4, provisioned: 1 }
+    queue-timeout: 100ms
+    idle-timeout: 10m
+    environment: { TABLE: users, RETRIES: 3 }
+    include-body: true
+    body-limit: 8KB
+  py:
+    runtime: python
+    code: py
+    handler: pkg.mod.handler
+  own:
+    runtime: provided
+    code: prov
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: node
+    origin-request: py
+    origin-response: own
+    viewer-response: node-src
+YAML
+$EDGEFN check -c process-good.yaml
+--- exit: 0
+--- stdout ~ process-good\.yaml: ok
+
+=== a process function's code must be a directory
+--- run
+cat > process-file.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  node:
+    runtime: nodejs
+    code: node/index.js
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: node
+YAML
+$EDGEFN check -c process-file.yaml
+--- exit: 2
+--- stderr ~ (?m)^process-file\.yaml:9:11: code: a nodejs function's code must be a directory \(its LAMBDA_TASK_ROOT\), found the file "[^"]*/node/index\.js"$
+--- stderr ~ 1 error
+
+=== a handler whose module is missing names every file looked for
+--- run
+cat > process-module.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  node:
+    runtime: nodejs
+    code: node
+    handler: src/main.handler
+  py:
+    runtime: python
+    code: node
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c process-module.yaml
+--- exit: 2
+--- stderr ~ (?m)^process-module\.yaml:10:14: handler: cannot find the module of "src/main\.handler": looked for "[^"]*/node/src/main\.js", "[^"]*/node/src/main\.mjs" and "[^"]*/node/src/main\.cjs"$
+--- stderr ~ (?m)^process-module\.yaml:13:11: code: cannot find the module of the default handler "index\.handler": looked for "[^"]*/node/index\.py" and "[^"]*/node/index/__init__\.py"$
+
+=== a provided function needs an executable bootstrap
+--- run
+cat > bootstrap.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  noexec:
+    runtime: provided
+    code: prov-noexec
+  none:
+    runtime: provided
+    code: node
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c bootstrap.yaml
+--- exit: 2
+--- stderr ~ (?m)^bootstrap\.yaml:9:11: code: provided function: "[^"]*/prov-noexec/bootstrap" is not executable \(chmod \+x it\)$
+--- stderr ~ (?m)^bootstrap\.yaml:12:11: code: provided function: "[^"]*/node/bootstrap" is missing
+
+=== a process function's limits are Lambda's
+--- run
+cat > process-limits.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  node:
+    memory: 64MB
+    timeout: 16m
+    concurrency: { reserved: 2, provisioned: 3 }
+    idle-timeout: 2d
+    body-limit: 1MB
+    runtime: nodejs
+    code: node
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c process-limits.yaml
+--- exit: 2
+--- stderr ~ (?m)^process-limits\.yaml:8:13: memory: must be 128MB-10240MB for a nodejs function \(Lambda's range\), found "64MB"$
+--- stderr ~ (?m)^process-limits\.yaml:9:14: timeout: must be at most 15m for a nodejs function \(Lambda's maximum\), found "16m"$
+--- stderr ~ (?m)^process-limits\.yaml:10:46: concurrency\.provisioned: 3 is more than concurrency\.reserved, 2;
+--- stderr ~ (?m)^process-limits\.yaml:11:19: idle-timeout: must be 1s-24h, found "2d"$
+--- stderr ~ (?m)^process-limits\.yaml:12:5: body-limit: has no effect without include-body: true$
+--- stderr ~ 5 errors
+
+=== environment variables: Lambda's reserved names and invalid names are refused
+--- run
+cat > env.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  py:
+    runtime: python
+    code: py
+    environment:
+      TABLE: users
+      AWS_REGION: us-east-1
+      MY-VAR: x
+      EMPTY:
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c env.yaml
+--- exit: 2
+--- stderr ~ (?m)^env\.yaml:12:7: environment: AWS_REGION is reserved: edgefn sets it, as Lambda does$
+--- stderr ~ (?m)^env\.yaml:13:7: environment: invalid variable name "MY-VAR"
+--- stderr ~ (?m)^env\.yaml:14:13: environment\.EMPTY: expected a value, found null
+--- stderr ~ 3 errors
+
+=== keys of the other kind of function are refused
+--- run
+cat > other-kind.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  hello:
+    runtime: lua
+    code: hello.lua
+    concurrency: { reserved: 2 }
+    include-body: true
+  node:
+    runtime: nodejs
+    code: node
+    max-code-size: 1MB
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c other-kind.yaml
+--- exit: 2
+--- stderr ~ (?m)^other-kind\.yaml:10:5: concurrency: applies to nodejs, python and provided functions only, not lua$
+--- stderr ~ (?m)^other-kind\.yaml:11:5: include-body: applies to nodejs, python and provided functions only, not lua$
+--- stderr ~ (?m)^other-kind\.yaml:15:5: max-code-size: applies to lua functions only, not nodejs$
 
 === memory out of range
 --- run
@@ -657,7 +875,7 @@ behaviors:
 YAML
 $EDGEFN check -c many.yaml
 --- exit: 2
---- stderr ~ (?s)\Amany\.yaml:9:11: .*\nmany\.yaml:11:14: .*\nmany\.yaml:16:13: .*\nmany\.yaml:20:21: [^\n]*"four"[^\n]*\(defined: one, two, three\)\n
+--- stderr ~ (?s)\Amany\.yaml:9:11: .*\nmany\.yaml:12:11: [^\n]*python function's code must be a directory[^\n]*\nmany\.yaml:16:13: .*\nmany\.yaml:20:21: [^\n]*"four"[^\n]*\(defined: one, two, three\)\n
 --- stderr ~ 4 errors
 
 === a server does not start with a broken function

@@ -595,6 +595,220 @@ static void test_function_hooks(void **state)
     ef_conf_dispose(&conf);
 }
 
+static void test_nodejs_function_forms(void **state)
+{
+    ef_conf_t conf;
+    ef_conf_function_t *f;
+
+    parse_valid(&conf, LISTEN TAIL "functions:\n"
+                                   "  default: { runtime: nodejs, code: functions/node/ }\n"
+                                   "  slashed: { runtime: nodejs, code: functions/node, handler: src/app.handler }\n"
+                                   "  nested: { runtime: nodejs, code: functions/node, handler: src/app.handlers.main }\n"
+                                   "  mjs-first: { runtime: nodejs, code: functions/node, handler: lib/util.$check }\n"
+                                   "  js-first: { runtime: nodejs, code: functions/node, handler: both.handler }\n"
+                                   "  runtime-last:\n"
+                                   "    memory: 2GB\n" /* more than a Lua function may have: checked once the runtime is known */
+                                   "    timeout: 15m\n"
+                                   "    handler: src/app.handler\n"
+                                   "    code: functions/node\n"
+                                   "    runtime: nodejs\n");
+    assert_int_equal(conf.num_functions, 6);
+
+    f = conf.functions + 0;
+    assert_int_equal(f->runtime, EF_CONF_RUNTIME_NODEJS);
+    assert_true(ef_conf_runtime_is_process(f->runtime));
+    assert_string_equal(f->code, DATA "/functions/node");
+    assert_string_equal(f->code_dir, DATA "/functions/node");
+    assert_string_equal(f->module_file, DATA "/functions/node/index.js");
+    assert_string_equal(f->handler, "index.handler");
+    assert_int_equal(f->memory, EF_CONF_DEFAULT_PROCESS_MEMORY);
+    assert_int_equal(f->memory, 128 << 20);
+    assert_int_equal(f->timeout, 0); /* the hook's default */
+    assert_int_equal(f->concurrency.reserved, EF_CONF_DEFAULT_MAX_ENVIRONMENTS);
+    assert_int_equal(f->concurrency.provisioned, 0);
+    assert_int_equal(f->queue_timeout, 0);
+    assert_int_equal(f->idle_timeout, EF_CONF_DEFAULT_IDLE_TIMEOUT);
+    assert_null(f->environment);
+    assert_int_equal(f->num_environment, 0);
+    assert_int_equal(f->include_body, 0);
+    assert_int_equal(f->body_limit, 0);
+
+    /* the handler is kept as written, for _HANDLER */
+    f = conf.functions + 1;
+    assert_string_equal(f->handler, "src/app.handler");
+    assert_string_equal(f->module_file, DATA "/functions/node/src/app.mjs");
+    f = conf.functions + 2;
+    assert_string_equal(f->handler, "src/app.handlers.main");
+    assert_string_equal(f->module_file, DATA "/functions/node/src/app.mjs");
+    f = conf.functions + 3;
+    assert_string_equal(f->module_file, DATA "/functions/node/lib/util.mjs"); /* util.cjs is there too */
+    f = conf.functions + 4;
+    assert_string_equal(f->module_file, DATA "/functions/node/both.js"); /* both.mjs is there too */
+    f = conf.functions + 5;
+    assert_int_equal(f->runtime, EF_CONF_RUNTIME_NODEJS);
+    assert_string_equal(f->module_file, DATA "/functions/node/src/app.mjs");
+    assert_int_equal(f->memory, UINT64_C(2) << 30);
+    assert_int_equal(f->timeout, 15 * 60 * 1000);
+    ef_conf_dispose(&conf);
+}
+
+static void test_python_function_forms(void **state)
+{
+    ef_conf_t conf;
+    ef_conf_function_t *f;
+
+    parse_valid(&conf, LISTEN TAIL "functions:\n"
+                                   "  default: { runtime: python, code: functions/python }\n"
+                                   "  dotted: { runtime: python, code: functions/python, handler: pkg.mod.handler }\n"
+                                   "  slashed: { runtime: python, code: functions/python, handler: pkg/mod.handler }\n"
+                                   "  package: { runtime: python, code: functions/python, handler: pkgdir.handler }\n");
+    f = conf.functions + 0;
+    assert_int_equal(f->runtime, EF_CONF_RUNTIME_PYTHON);
+    assert_string_equal(f->code_dir, DATA "/functions/python");
+    assert_string_equal(f->module_file, DATA "/functions/python/index.py");
+    assert_string_equal(f->handler, "index.handler");
+    assert_int_equal(f->memory, EF_CONF_DEFAULT_PROCESS_MEMORY);
+    assert_int_equal(f->timeout, 0);
+    assert_int_equal(f->concurrency.reserved, EF_CONF_DEFAULT_MAX_ENVIRONMENTS);
+    assert_int_equal(f->idle_timeout, EF_CONF_DEFAULT_IDLE_TIMEOUT);
+    f = conf.functions + 1;
+    assert_string_equal(f->handler, "pkg.mod.handler");
+    assert_string_equal(f->module_file, DATA "/functions/python/pkg/mod.py");
+    f = conf.functions + 2;
+    assert_string_equal(f->handler, "pkg/mod.handler");
+    assert_string_equal(f->module_file, DATA "/functions/python/pkg/mod.py");
+    f = conf.functions + 3;
+    assert_string_equal(f->module_file, DATA "/functions/python/pkgdir/__init__.py");
+    ef_conf_dispose(&conf);
+}
+
+static void test_provided_function_forms(void **state)
+{
+    ef_conf_t conf;
+    ef_conf_function_t *f;
+
+    parse_valid(&conf, LISTEN TAIL "functions:\n"
+                                   "  bare: { runtime: provided, code: functions/provided }\n"
+                                   "  named: { runtime: provided, code: functions/provided/, handler: \"function.sh handler\" }\n");
+    f = conf.functions + 0;
+    assert_int_equal(f->runtime, EF_CONF_RUNTIME_PROVIDED);
+    assert_string_equal(f->code, DATA "/functions/provided");
+    assert_string_equal(f->code_dir, DATA "/functions/provided");
+    assert_string_equal(f->module_file, DATA "/functions/provided/bootstrap");
+    assert_null(f->handler);
+    assert_int_equal(f->memory, EF_CONF_DEFAULT_PROCESS_MEMORY);
+    assert_int_equal(f->timeout, 0);
+    assert_int_equal(f->concurrency.reserved, EF_CONF_DEFAULT_MAX_ENVIRONMENTS);
+    f = conf.functions + 1;
+    assert_string_equal(f->module_file, DATA "/functions/provided/bootstrap");
+    assert_string_equal(f->handler, "function.sh handler"); /* the bootstrap's business */
+    ef_conf_dispose(&conf);
+}
+
+static void test_process_function_settings(void **state)
+{
+    ef_conf_t conf;
+    ef_conf_function_t *f;
+
+    parse_valid(&conf, LISTEN TAIL "functions:\n"
+                                   "  most:\n"
+                                   "    runtime: nodejs\n"
+                                   "    code: functions/node\n"
+                                   "    memory: 10240MB\n"
+                                   "    timeout: 1ms\n"
+                                   "    concurrency: { reserved: 1000, provisioned: 1000 }\n"
+                                   "    queue-timeout: 1m\n"
+                                   "    idle-timeout: 24h\n"
+                                   "    environment:\n"
+                                   "      TABLE: users\n"
+                                   "      _private: \"\"\n"
+                                   "      RETRIES: 3\n"
+                                   "      RATIO: 1.50\n"
+                                   "      DEBUG: yes\n"
+                                   "      TZ: Europe/Paris\n"
+                                   "      aws_region: lowercase-is-not-reserved\n"
+                                   "      QUOTED: \"a: b # c\"\n"
+                                   "    include-body: true\n"
+                                   "    body-limit: 100MB\n"
+                                   "  least:\n"
+                                   "    body-limit: 1B\n"
+                                   "    include-body: yes\n"
+                                   "    memory: 128MB\n"
+                                   "    timeout: 15m\n"
+                                   "    concurrency: { reserved: 1 }\n"
+                                   "    queue-timeout: 0\n"
+                                   "    idle-timeout: 1s\n"
+                                   "    environment: {}\n"
+                                   "    code: functions/python\n"
+                                   "    runtime: python\n"
+                                   "  some:\n"
+                                   "    runtime: provided\n"
+                                   "    code: functions/provided\n"
+                                   "    memory: 10GB\n"
+                                   "    concurrency: { provisioned: 32 }\n" /* as many as reserved's default */
+                                   "    environment:\n"
+                                   "    include-body: false\n"
+                                   "  empty-concurrency: { runtime: nodejs, code: functions/node, concurrency: {} }\n");
+    f = conf.functions + 0;
+    assert_int_equal(f->memory, UINT64_C(10240) << 20);
+    assert_int_equal(f->timeout, 1);
+    assert_int_equal(f->concurrency.reserved, 1000);
+    assert_int_equal(f->concurrency.provisioned, 1000);
+    assert_int_equal(f->queue_timeout, 60 * 1000);
+    assert_int_equal(f->idle_timeout, 24 * 60 * 60 * 1000);
+    assert_int_equal(f->num_environment, 8);
+    assert_string_equal(f->environment[0].name, "TABLE");
+    assert_string_equal(f->environment[0].value, "users");
+    assert_string_equal(f->environment[1].name, "_private");
+    assert_string_equal(f->environment[1].value, "");
+    assert_string_equal(f->environment[2].name, "RETRIES");
+    assert_string_equal(f->environment[2].value, "3");
+    assert_string_equal(f->environment[3].name, "RATIO");
+    assert_string_equal(f->environment[3].value, "1.50"); /* as written, not as a number */
+    assert_string_equal(f->environment[4].name, "DEBUG");
+    assert_string_equal(f->environment[4].value, "yes");
+    assert_string_equal(f->environment[5].name, "TZ"); /* edgefn sets it, but Lambda lets a function change it */
+    assert_string_equal(f->environment[5].value, "Europe/Paris");
+    assert_string_equal(f->environment[6].name, "aws_region");
+    assert_string_equal(f->environment[7].value, "a: b # c");
+    assert_int_equal(f->include_body, 1);
+    assert_int_equal(f->body_limit, 100 << 20);
+
+    f = conf.functions + 1;
+    assert_int_equal(f->runtime, EF_CONF_RUNTIME_PYTHON);
+    assert_int_equal(f->body_limit, 1);
+    assert_int_equal(f->include_body, 1);
+    assert_int_equal(f->memory, 128 << 20);
+    assert_int_equal(f->timeout, 15 * 60 * 1000);
+    assert_int_equal(f->concurrency.reserved, 1);
+    assert_int_equal(f->concurrency.provisioned, 0);
+    assert_int_equal(f->queue_timeout, 0);
+    assert_int_equal(f->idle_timeout, 1000);
+    assert_null(f->environment);
+    assert_int_equal(f->num_environment, 0);
+
+    f = conf.functions + 2;
+    assert_int_equal(f->memory, UINT64_C(10) << 30);
+    assert_int_equal(f->concurrency.reserved, EF_CONF_DEFAULT_MAX_ENVIRONMENTS);
+    assert_int_equal(f->concurrency.provisioned, 32);
+    assert_int_equal(f->num_environment, 0);
+    assert_int_equal(f->include_body, 0);
+
+    f = conf.functions + 3;
+    assert_int_equal(f->concurrency.reserved, EF_CONF_DEFAULT_MAX_ENVIRONMENTS);
+    assert_int_equal(f->concurrency.provisioned, 0);
+    ef_conf_dispose(&conf);
+
+    /* a Lua function has none of it */
+    parse_valid(&conf, LISTEN TAIL "functions: { f: " FILE_FN " }\n");
+    f = conf.functions + 0;
+    assert_false(ef_conf_runtime_is_process(f->runtime));
+    assert_int_equal(f->concurrency.reserved, 0);
+    assert_int_equal(f->idle_timeout, 0);
+    assert_null(f->environment);
+    ef_conf_dispose(&conf);
+}
+
 static void test_function_logs_forms(void **state)
 {
     ef_conf_t conf;
@@ -650,14 +864,14 @@ static void test_unknown_key(void **state)
                          "    code: functions/security-headers.lua\n"
                          "    memroy: 2MB\n"
                          "    handle: main\n"
-                         "    environment: { A: b }\n"
+                         "    env: { A: b }\n"
                          "behaviors:\n"
                          "  - { path: /*, origin: app, viewer_request: f, origin-reponse: f }\n"
                          "function_logs: off\n",
                   "edgefn.yaml:7:5: unknown key \"memroy\" in function \"f\"; did you mean \"memory\"?\n"
                   "edgefn.yaml:8:5: unknown key \"handle\" in function \"f\"; did you mean \"handler\"?\n"
-                  "edgefn.yaml:9:5: unknown key \"environment\" in function \"f\" (expected one of: runtime, code, handler, "
-                  "memory, timeout, max-code-size)\n"
+                  "edgefn.yaml:9:5: unknown key \"env\" in function \"f\" (expected one of: runtime, code, handler, memory, "
+                  "timeout, max-code-size, concurrency, queue-timeout, idle-timeout, environment, include-body, body-limit)\n"
                   "edgefn.yaml:11:30: unknown key \"viewer_request\" in behavior \"/*\"; did you mean \"viewer-request\"?\n"
                   "edgefn.yaml:11:49: unknown key \"origin-reponse\" in behavior \"/*\"; did you mean \"origin-response\"?\n"
                   "edgefn.yaml:12:1: unknown key \"function_logs\" at the top level; did you mean \"function-logs\"?\n");
@@ -923,6 +1137,8 @@ static void test_bad_admin(void **state)
                   "edgefn.yaml:8:15: admin.token-file: cannot read \"" DATA "/missing.token\": No such file or directory\n");
 }
 
+#define RUNTIMES "expected \"lua\", \"nodejs\", \"python\" or \"provided\""
+
 static void test_unknown_runtime(void **state)
 {
     assert_errors(LISTEN TAIL "functions:\n"
@@ -930,22 +1146,27 @@ static void test_unknown_runtime(void **state)
                               "  b: { runtime: Lua, code: functions/security-headers.lua }\n"
                               "  c: { runtime: \"\", code: functions/security-headers.lua }\n"
                               "  d: { runtime: [lua], code: functions/security-headers.lua }\n",
-                  "edgefn.yaml:7:17: runtime: expected \"lua\", found \"luajit\"\n"
-                  "edgefn.yaml:8:17: runtime: expected \"lua\", found \"Lua\"\n"
-                  "edgefn.yaml:9:17: runtime: expected \"lua\", found an empty value\n"
+                  "edgefn.yaml:7:17: runtime: " RUNTIMES ", found \"luajit\"\n"
+                  "edgefn.yaml:8:17: runtime: " RUNTIMES ", found \"Lua\"\n"
+                  "edgefn.yaml:9:17: runtime: " RUNTIMES ", found an empty value\n"
                   "edgefn.yaml:10:17: runtime: expected a scalar, found a sequence\n");
-}
-
-static void test_unsupported_runtime(void **state)
-{
-    /* said plainly, and nothing about a handler whose meaning depends on that runtime */
+    /* Lambda's runtime identifiers, which someone moving a function over writes first; nothing about the rest of the function */
     assert_errors(LISTEN TAIL "functions:\n"
-                              "  a: { runtime: nodejs, code: functions/auth, handler: index.handler }\n"
-                              "  b: { runtime: python, code: functions/no-index }\n"
-                              "  c: { runtime: provided, code: functions/security-headers.lua, handler: bootstrap.sh }\n",
-                  "edgefn.yaml:7:17: runtime: nodejs functions are not supported yet (only lua)\n"
-                  "edgefn.yaml:8:17: runtime: python functions are not supported yet (only lua)\n"
-                  "edgefn.yaml:9:17: runtime: provided functions are not supported yet (only lua)\n");
+                              "  a: { runtime: nodejs20.x, code: functions/node, memory: 1MB }\n"
+                              "  b: { runtime: node, code: functions/node }\n"
+                              "  c: { runtime: python3.12, code: functions/python, handler: \"no such\" }\n"
+                              "  d: { runtime: provided.al2023, code: functions/auth, concurrency: { reserved: 1 } }\n"
+                              "  e: { runtime: Python, code: functions/python }\n",
+                  "edgefn.yaml:7:17: runtime: " RUNTIMES ", found \"nodejs20.x\"; write \"nodejs\": edgefn runs this machine's "
+                  "node, whatever its version\n"
+                  "edgefn.yaml:8:17: runtime: " RUNTIMES ", found \"node\"; write \"nodejs\": edgefn runs this machine's node, "
+                  "whatever its version\n"
+                  "edgefn.yaml:9:17: runtime: " RUNTIMES ", found \"python3.12\"; write \"python\": edgefn runs this machine's "
+                  "python3, whatever its version\n"
+                  "edgefn.yaml:10:17: runtime: " RUNTIMES ", found \"provided.al2023\"; write \"provided\": edgefn runs the "
+                  "function's own bootstrap\n"
+                  "edgefn.yaml:11:17: runtime: " RUNTIMES ", found \"Python\"; write \"python\": edgefn runs this machine's "
+                  "python3, whatever its version\n");
 }
 
 static void test_missing_function_keys(void **state)
@@ -1147,6 +1368,274 @@ static void test_bad_function_limits(void **state)
                   "edgefn.yaml:14:75: max-code-size: must be greater than 0, found \"0KB\"\n"
                   "edgefn.yaml:15:75: max-code-size: invalid size \"1.5KB\": expected an integer; use a smaller unit instead of a "
                   "fraction, like 1536KB for 1.5MB\n");
+}
+
+static void test_process_code_is_a_directory(void **state)
+{
+    /* the code of a process function is its LAMBDA_TASK_ROOT; nothing is said about a handler that has no directory to be in */
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: nodejs, code: functions/security-headers.lua }\n"
+                              "  b: { runtime: python, code: functions/security-headers.lua, handler: \"no such\" }\n"
+                              "  c: { runtime: provided, code: functions/provided/bootstrap }\n"
+                              "  d: { runtime: nodejs, code: functions/missing }\n",
+                  "edgefn.yaml:7:31: code: a nodejs function's code must be a directory (its LAMBDA_TASK_ROOT), found the file "
+                  "\"" DATA "/functions/security-headers.lua\"\n"
+                  "edgefn.yaml:8:31: code: a python function's code must be a directory (its LAMBDA_TASK_ROOT), found the file "
+                  "\"" DATA "/functions/security-headers.lua\"\n"
+                  "edgefn.yaml:9:33: code: a provided function's code must be a directory (its LAMBDA_TASK_ROOT), found the file "
+                  "\"" DATA "/functions/provided/bootstrap\"\n"
+                  "edgefn.yaml:10:31: code: cannot read \"" DATA "/functions/missing\": No such file or directory\n");
+}
+
+static void test_missing_process_module(void **state)
+{
+    /* every file looked for is named; the default handler's is the code's fault */
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: nodejs, code: functions/auth }\n"
+                              "  b: { runtime: nodejs, code: functions/node, handler: src/index.handler }\n"
+                              "  c: { runtime: nodejs, code: functions/node, handler: dir.handler }\n"
+                              "  d: { runtime: python, code: functions/node }\n"
+                              "  e: { runtime: python, code: functions/python, handler: pkg.missing.handler }\n"
+                              /* split as Lambda does, this is export js.handler of index.js, which exists: no error */
+                              "  f: { runtime: nodejs, code: functions/node, handler: index.js.handler }\n",
+                  "edgefn.yaml:7:31: code: cannot find the module of the default handler \"index.handler\": looked for \"" DATA
+                  "/functions/auth/index.js\", \"" DATA "/functions/auth/index.mjs\" and \"" DATA "/functions/auth/index.cjs\"\n"
+                  "edgefn.yaml:8:56: handler: cannot find the module of \"src/index.handler\": looked for \"" DATA
+                  "/functions/node/src/index.js\", \"" DATA "/functions/node/src/index.mjs\" and \"" DATA
+                  "/functions/node/src/index.cjs\"\n"
+                  "edgefn.yaml:9:56: handler: cannot read \"" DATA "/functions/node/dir.js\", the module of \"dir.handler\": Is a "
+                  "directory\n"
+                  "edgefn.yaml:10:31: code: cannot find the module of the default handler \"index.handler\": looked for \"" DATA
+                  "/functions/node/index.py\" and \"" DATA "/functions/node/index/__init__.py\"\n"
+                  "edgefn.yaml:11:58: handler: cannot find the module of \"pkg.missing.handler\": looked for \"" DATA
+                  "/functions/python/pkg/missing.py\" and \"" DATA "/functions/python/pkg/missing/__init__.py\"\n");
+}
+
+static void test_bad_process_handler(void **state)
+{
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: nodejs, code: functions/node, handler: handler }\n"
+                              "  b: { runtime: nodejs, code: functions/node, handler: src/handler }\n"
+                              "  c: { runtime: nodejs, code: functions/node, handler: ../node/index.handler }\n"
+                              "  d: { runtime: nodejs, code: functions/node, handler: /abs/index.handler }\n"
+                              "  e: { runtime: nodejs, code: functions/node, handler: src//app.handler }\n"
+                              "  f: { runtime: nodejs, code: functions/node, handler: \"my app.handler\" }\n"
+                              "  g: { runtime: nodejs, code: functions/node, handler: index. }\n"
+                              "  h: { runtime: nodejs, code: functions/node, handler: index.2fa }\n"
+                              "  i: { runtime: nodejs, code: functions/node, handler: index.a..b }\n"
+                              "  j: { runtime: nodejs, code: functions/node, handler: .handler }\n"
+                              "  k: { runtime: nodejs, code: functions/node, handler: \"\" }\n",
+                  "edgefn.yaml:7:56: handler: invalid handler \"handler\": expected MODULE.EXPORT, like \"index.handler\" or "
+                  "\"src/app.handler\"\n"
+                  "edgefn.yaml:8:56: handler: invalid handler \"src/handler\": expected MODULE.EXPORT, like \"index.handler\" or "
+                  "\"src/app.handler\"\n"
+                  "edgefn.yaml:9:56: handler: invalid handler \"../node/index.handler\": MODULE must be a path inside the code "
+                  "directory: names of letters, digits, \"-\", \"_\" and \".\" joined by \"/\", like \"src/app\"\n"
+                  "edgefn.yaml:10:56: handler: invalid handler \"/abs/index.handler\": MODULE must be a path inside the code "
+                  "directory: names of letters, digits, \"-\", \"_\" and \".\" joined by \"/\", like \"src/app\"\n"
+                  "edgefn.yaml:11:56: handler: invalid handler \"src//app.handler\": MODULE must be a path inside the code "
+                  "directory: names of letters, digits, \"-\", \"_\" and \".\" joined by \"/\", like \"src/app\"\n"
+                  "edgefn.yaml:12:56: handler: invalid handler \"my app.handler\": MODULE must be a path inside the code "
+                  "directory: names of letters, digits, \"-\", \"_\" and \".\" joined by \"/\", like \"src/app\"\n"
+                  "edgefn.yaml:13:56: handler: invalid handler \"index.\": EXPORT must be JavaScript names (letters, digits, \"_\" "
+                  "and \"$\", not starting with a digit) joined by dots, like \"handler\"\n"
+                  "edgefn.yaml:14:56: handler: invalid handler \"index.2fa\": EXPORT must be JavaScript names (letters, digits, "
+                  "\"_\" and \"$\", not starting with a digit) joined by dots, like \"handler\"\n"
+                  "edgefn.yaml:15:56: handler: invalid handler \"index.a..b\": EXPORT must be JavaScript names (letters, digits, "
+                  "\"_\" and \"$\", not starting with a digit) joined by dots, like \"handler\"\n"
+                  "edgefn.yaml:16:56: handler: invalid handler \".handler\": MODULE must be a path inside the code directory: "
+                  "names of letters, digits, \"-\", \"_\" and \".\" joined by \"/\", like \"src/app\"\n"
+                  "edgefn.yaml:17:56: handler: expected a handler like \"handler\" or \"index.handler\", found an empty value\n");
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: python, code: functions/python, handler: handler }\n"
+                              "  b: { runtime: python, code: functions/python, handler: pkg..mod.handler }\n"
+                              "  c: { runtime: python, code: functions/python, handler: ../pkg.handler }\n"
+                              "  d: { runtime: python, code: functions/python, handler: index.2fa }\n"
+                              "  e: { runtime: python, code: functions/python, handler: index.on-request }\n"
+                              "  f: { runtime: python, code: functions/python, handler: index. }\n"
+                              "  g: { runtime: python, code: functions/python, handler: .handler }\n",
+                  "edgefn.yaml:7:58: handler: invalid handler \"handler\": expected MODULE.FUNCTION, like \"index.handler\" or "
+                  "\"pkg.module.handler\"\n"
+                  "edgefn.yaml:8:58: handler: invalid handler \"pkg..mod.handler\": MODULE must be names of letters, digits, \"-\" "
+                  "and \"_\" joined by dots (or slashes), like \"pkg.module\"\n"
+                  "edgefn.yaml:9:58: handler: invalid handler \"../pkg.handler\": MODULE must be names of letters, digits, \"-\" "
+                  "and \"_\" joined by dots (or slashes), like \"pkg.module\"\n"
+                  "edgefn.yaml:10:58: handler: invalid handler \"index.2fa\": FUNCTION must be a Python name (letters, digits and "
+                  "\"_\", not starting with a digit), like \"handler\"\n"
+                  "edgefn.yaml:11:58: handler: invalid handler \"index.on-request\": FUNCTION must be a Python name (letters, "
+                  "digits and \"_\", not starting with a digit), like \"handler\"\n"
+                  "edgefn.yaml:12:58: handler: invalid handler \"index.\": FUNCTION must be a Python name (letters, digits and "
+                  "\"_\", not starting with a digit), like \"handler\"\n"
+                  "edgefn.yaml:13:58: handler: invalid handler \".handler\": MODULE must be names of letters, digits, \"-\" and "
+                  "\"_\" joined by dots (or slashes), like \"pkg.module\"\n");
+}
+
+static void test_bad_bootstrap(void **state)
+{
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: provided, code: functions/auth }\n"
+                              "  b: { runtime: provided, code: functions/provided-noexec, handler: x }\n"
+                              "  c: { runtime: provided, code: functions/provided-dir }\n",
+                  "edgefn.yaml:7:33: code: provided function: \"" DATA "/functions/auth/bootstrap\" is missing (the code "
+                  "directory of a provided function must hold an executable bootstrap, the runtime edgefn starts)\n"
+                  "edgefn.yaml:8:33: code: provided function: \"" DATA "/functions/provided-noexec/bootstrap\" is not executable "
+                  "(chmod +x it)\n"
+                  "edgefn.yaml:9:33: code: provided function: \"" DATA "/functions/provided-dir/bootstrap\" is not a file\n");
+}
+
+static void test_bad_process_limits(void **state)
+{
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: nodejs, code: functions/node, memory: 127MB }\n"
+                              "  b: { runtime: nodejs, code: functions/node, memory: 10241MB }\n"
+                              "  c: { runtime: python, code: functions/python, memory: 11GB }\n"
+                              "  d: { runtime: nodejs, code: functions/node, memory: 200000KB }\n"
+                              "  e: { runtime: nodejs, code: functions/node, memory: 0 }\n"
+                              "  f: { runtime: nodejs, code: functions/node, timeout: 901s }\n"
+                              "  g: { runtime: nodejs, code: functions/node, timeout: 0ms }\n"
+                              "  h: { runtime: nodejs, code: functions/node, queue-timeout: 61s }\n"
+                              "  i: { runtime: nodejs, code: functions/node, queue-timeout: -1s }\n"
+                              "  j: { runtime: nodejs, code: functions/node, idle-timeout: 999ms }\n"
+                              "  k: { runtime: nodejs, code: functions/node, idle-timeout: 25h }\n"
+                              "  l: { runtime: nodejs, code: functions/node, idle-timeout: 0 }\n"
+                              "  m: { runtime: nodejs, code: functions/node, include-body: 1 }\n"
+                              "  n: { runtime: nodejs, code: functions/node, include-body: true, body-limit: 0 }\n"
+                              "  o: { runtime: nodejs, code: functions/node, include-body: true, body-limit: 101MB }\n"
+                              "  p: { runtime: nodejs, code: functions/node, body-limit: 1KB }\n"
+                              "  q: { runtime: nodejs, code: functions/node, body-limit: 1KB, include-body: false }\n"
+                              "  r:\n"
+                              "    memory: 64MB\n"
+                              "    timeout: 1h\n"
+                              "    runtime: provided\n"
+                              "    code: functions/provided\n",
+                  "edgefn.yaml:7:55: memory: must be 128MB-10240MB for a nodejs function (Lambda's range), found \"127MB\"\n"
+                  "edgefn.yaml:8:55: memory: must be 128MB-10240MB for a nodejs function (Lambda's range), found \"10241MB\"\n"
+                  "edgefn.yaml:9:57: memory: must be 128MB-10240MB for a python function (Lambda's range), found \"11GB\"\n"
+                  "edgefn.yaml:10:55: memory: must be a whole number of MB for a nodejs function (Lambda counts it in MB), found "
+                  "\"200000KB\"\n"
+                  "edgefn.yaml:11:55: memory: must be greater than 0, found \"0\"\n"
+                  "edgefn.yaml:12:56: timeout: must be at most 15m for a nodejs function (Lambda's maximum), found \"901s\"\n"
+                  "edgefn.yaml:13:56: timeout: must be greater than 0, found \"0ms\"\n"
+                  "edgefn.yaml:14:62: queue-timeout: must be at most 1m, found \"61s\"\n"
+                  "edgefn.yaml:15:62: queue-timeout: invalid duration \"-1s\": expected an integer without a sign, like 5s\n"
+                  "edgefn.yaml:16:61: idle-timeout: must be 1s-24h, found \"999ms\"\n"
+                  "edgefn.yaml:17:61: idle-timeout: must be 1s-24h, found \"25h\"\n"
+                  "edgefn.yaml:18:61: idle-timeout: must be 1s-24h, found \"0\"\n"
+                  "edgefn.yaml:19:61: include-body: expected true or false, found \"1\"\n"
+                  "edgefn.yaml:20:79: body-limit: must be greater than 0, found \"0\"\n"
+                  "edgefn.yaml:21:79: body-limit: must be at most 100MB, found \"101MB\"\n"
+                  "edgefn.yaml:22:47: body-limit: has no effect without include-body: true\n"
+                  "edgefn.yaml:23:47: body-limit: has no effect without include-body: true\n"
+                  "edgefn.yaml:25:13: memory: must be 128MB-10240MB for a provided function (Lambda's range), found \"64MB\"\n"
+                  "edgefn.yaml:26:14: timeout: must be at most 15m for a provided function (Lambda's maximum), found \"1h\"\n");
+}
+
+static void test_bad_concurrency(void **state)
+{
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  a: { runtime: nodejs, code: functions/node, concurrency: { reserved: 0 } }\n"
+                              "  b: { runtime: nodejs, code: functions/node, concurrency: { reserved: 1001, provisioned: 1001 } }\n"
+                              "  c: { runtime: nodejs, code: functions/node, concurrency: { reserved: many, provisioned: -1 } }\n"
+                              "  d: { runtime: nodejs, code: functions/node, concurrency: { reserved: 4, provisioned: 5 } }\n"
+                              "  e: { runtime: nodejs, code: functions/node, concurrency: { provisioned: 33 } }\n"
+                              "  f: { runtime: nodejs, code: functions/node, concurrency: { reserverd: 4, max: 1 } }\n"
+                              "  g: { runtime: nodejs, code: functions/node, concurrency: 4 }\n"
+                              "  h:\n"
+                              "    concurrency:\n"
+                              "      provisioned: 2\n"
+                              "      reserved: 1\n"
+                              "    runtime: python\n"
+                              "    code: functions/python\n",
+                  "edgefn.yaml:7:72: concurrency.reserved: 0 is out of range (1-1000)\n"
+                  "edgefn.yaml:8:72: concurrency.reserved: 1001 is out of range (1-1000)\n"
+                  "edgefn.yaml:8:91: concurrency.provisioned: 1001 is out of range (0-1000)\n"
+                  "edgefn.yaml:9:72: concurrency.reserved: expected an integer 1-1000, found \"many\"\n"
+                  "edgefn.yaml:9:91: concurrency.provisioned: expected an integer 0-1000, found \"-1\"\n"
+                  "edgefn.yaml:10:88: concurrency.provisioned: 5 is more than concurrency.reserved, 4; provisioned environments "
+                  "count against the reserved ones\n"
+                  "edgefn.yaml:11:75: concurrency.provisioned: 33 is more than concurrency.reserved, 32 (the default); "
+                  "provisioned environments count against the reserved ones\n"
+                  "edgefn.yaml:12:62: unknown key \"reserverd\" in concurrency; did you mean \"reserved\"?\n"
+                  "edgefn.yaml:12:76: unknown key \"max\" in concurrency (expected one of: reserved, provisioned)\n"
+                  "edgefn.yaml:13:60: concurrency: expected a mapping, found \"4\"\n"
+                  "edgefn.yaml:16:20: concurrency.provisioned: 2 is more than concurrency.reserved, 1; provisioned environments "
+                  "count against the reserved ones\n");
+}
+
+static void test_bad_environment(void **state)
+{
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  f:\n"
+                              "    runtime: nodejs\n"
+                              "    code: functions/node\n"
+                              "    environment:\n"
+                              "      1ST: a\n"
+                              "      MY-VAR: a\n"
+                              "      \"MY VAR\": a\n"
+                              "      \"\": a\n"
+                              "      ? [A]\n"
+                              "      : a\n"
+                              "      AWS_REGION: eu-west-1\n"
+                              "      _HANDLER: index.handler\n"
+                              "      LAMBDA_TASK_ROOT: /var/task\n"
+                              "      AWS_SECRET_ACCESS_KEY: x\n"
+                              "      GOOD: a\n"
+                              "      GOOD: b\n"
+                              "      LIST: [a, b]\n"
+                              "      MAP: { a: b }\n"
+                              "      NOTHING:\n"
+                              "      TILDE: ~\n"
+                              "      NUL: \"a\\0b\"\n"
+                              "      LAST: ok\n",
+                  "edgefn.yaml:11:7: environment: invalid variable name \"1ST\": use letters, digits and \"_\", not starting with "
+                  "a digit\n"
+                  "edgefn.yaml:12:7: environment: invalid variable name \"MY-VAR\": use letters, digits and \"_\", not starting "
+                  "with a digit\n"
+                  "edgefn.yaml:13:7: environment: invalid variable name \"MY VAR\": use letters, digits and \"_\", not starting "
+                  "with a digit\n"
+                  "edgefn.yaml:14:7: environment: expected a variable name, found an empty value\n"
+                  "edgefn.yaml:15:9: environment: expected a variable name, found a sequence\n"
+                  "edgefn.yaml:17:7: environment: AWS_REGION is reserved: edgefn sets it, as Lambda does\n"
+                  "edgefn.yaml:18:7: environment: _HANDLER is reserved: edgefn sets it, as Lambda does\n"
+                  "edgefn.yaml:19:7: environment: LAMBDA_TASK_ROOT is reserved: edgefn sets it, as Lambda does\n"
+                  "edgefn.yaml:20:7: environment: AWS_SECRET_ACCESS_KEY is reserved: edgefn sets it, as Lambda does\n"
+                  "edgefn.yaml:22:7: duplicate variable \"GOOD\" in environment (first defined on line 21)\n"
+                  "edgefn.yaml:23:13: environment.LIST: expected a scalar, found a sequence\n"
+                  "edgefn.yaml:24:12: environment.MAP: expected a scalar, found a mapping\n"
+                  "edgefn.yaml:25:15: environment.NOTHING: expected a value, found null; write \"\" for an empty string\n"
+                  "edgefn.yaml:26:14: environment.TILDE: expected a value, found null; write \"\" for an empty string\n"
+                  "edgefn.yaml:27:12: environment.NUL: must not contain a NUL character\n");
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  f: { runtime: python, code: functions/python, environment: [A=b] }\n",
+                  "edgefn.yaml:7:62: environment: expected a mapping, found a sequence\n");
+}
+
+static void test_keys_of_the_other_kind(void **state)
+{
+    /* said at the key, whichever comes first, the key or the runtime */
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  lua:\n"
+                              "    concurrency: { reserved: 2 }\n"
+                              "    queue-timeout: 1s\n"
+                              "    idle-timeout: 1m\n"
+                              "    environment: { A: b }\n"
+                              "    include-body: true\n"
+                              "    body-limit: 1KB\n"
+                              "    runtime: lua\n"
+                              "    code: functions/security-headers.lua\n"
+                              "    max-code-size: 1KB\n"
+                              "  node: { runtime: nodejs, code: functions/node, max-code-size: 1KB }\n"
+                              "  python: { max-code-size: 1KB, runtime: python, code: functions/python }\n"
+                              "  provided: { runtime: provided, code: functions/provided, max-code-size: 1KB }\n",
+                  "edgefn.yaml:8:5: concurrency: applies to nodejs, python and provided functions only, not lua\n"
+                  "edgefn.yaml:9:5: queue-timeout: applies to nodejs, python and provided functions only, not lua\n"
+                  "edgefn.yaml:10:5: idle-timeout: applies to nodejs, python and provided functions only, not lua\n"
+                  "edgefn.yaml:11:5: environment: applies to nodejs, python and provided functions only, not lua\n"
+                  "edgefn.yaml:12:5: include-body: applies to nodejs, python and provided functions only, not lua\n"
+                  "edgefn.yaml:13:5: body-limit: applies to nodejs, python and provided functions only, not lua\n"
+                  "edgefn.yaml:17:50: max-code-size: applies to lua functions only, not nodejs\n"
+                  "edgefn.yaml:18:13: max-code-size: applies to lua functions only, not python\n"
+                  "edgefn.yaml:19:60: max-code-size: applies to lua functions only, not provided\n");
 }
 
 static void test_bad_function_logs(void **state)
@@ -1367,12 +1856,17 @@ static void test_dispose(void **state)
     assert_null(conf.file);
     /* functions that fail at every stage, with what each had allocated by then */
     assert_int_equal(parse(&conf,
-                           LISTEN TAIL "functions:\n"
-                                       "  a: { runtime: lua, code: functions/auth, handler: lib.missing.check, memory: 0 }\n"
-                                       "  b: { runtime: nodejs, code: functions/auth, handler: x }\n"
-                                       "  c: { runtime: lua, code: functions/security-headers.lua, handler: a.b }\n"
-                                       "  a: { runtime: lua }\n"
-                                       "function-logs: missing\n",
+                           LISTEN TAIL
+                           "functions:\n"
+                           "  a: { runtime: lua, code: functions/auth, handler: lib.missing.check, memory: 0 }\n"
+                           "  b: { runtime: nodejs, code: functions/auth, handler: x }\n"
+                           "  c: { runtime: lua, code: functions/security-headers.lua, handler: a.b }\n"
+                           "  d: { runtime: nodejs, code: functions/node, environment: { A: b, 1B: c, C: d }, memory: 1MB }\n"
+                           "  e: { runtime: python, code: functions/python, environment: { A: b }, handler: x.y }\n"
+                           "  f: { runtime: provided, code: functions/provided-noexec, environment: { A: [b] } }\n"
+                           "  g: { runtime: lua, code: functions/security-headers.lua, environment: { A: b } }\n"
+                           "  a: { runtime: lua }\n"
+                           "function-logs: missing\n",
                            &errors),
                      -1);
     ef_conf_dispose(&conf);
@@ -1396,6 +1890,10 @@ int main(void)
         cmocka_unit_test(test_anchors_and_aliases),
         cmocka_unit_test(test_function_forms),
         cmocka_unit_test(test_function_hooks),
+        cmocka_unit_test(test_nodejs_function_forms),
+        cmocka_unit_test(test_python_function_forms),
+        cmocka_unit_test(test_provided_function_forms),
+        cmocka_unit_test(test_process_function_settings),
         cmocka_unit_test(test_function_logs_forms),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_wrong_node_type),
@@ -1415,7 +1913,6 @@ int main(void)
         cmocka_unit_test(test_bad_access_log),
         cmocka_unit_test(test_bad_admin),
         cmocka_unit_test(test_unknown_runtime),
-        cmocka_unit_test(test_unsupported_runtime),
         cmocka_unit_test(test_missing_function_keys),
         cmocka_unit_test(test_missing_code),
         cmocka_unit_test(test_missing_handler_module),
@@ -1424,6 +1921,14 @@ int main(void)
         cmocka_unit_test(test_duplicate_function),
         cmocka_unit_test(test_undefined_function),
         cmocka_unit_test(test_bad_function_limits),
+        cmocka_unit_test(test_process_code_is_a_directory),
+        cmocka_unit_test(test_missing_process_module),
+        cmocka_unit_test(test_bad_process_handler),
+        cmocka_unit_test(test_bad_bootstrap),
+        cmocka_unit_test(test_bad_process_limits),
+        cmocka_unit_test(test_bad_concurrency),
+        cmocka_unit_test(test_bad_environment),
+        cmocka_unit_test(test_keys_of_the_other_kind),
         cmocka_unit_test(test_bad_function_logs),
         cmocka_unit_test(test_missing_required_keys),
         cmocka_unit_test(test_empty_sections),

@@ -1,0 +1,1 @@
+module.exports.$check = async (event) => event.Records[0].cf.request;
