@@ -392,6 +392,9 @@ static void env_exited(ef_process_env_t *env, int status)
             finish_job(env, EF_INVOKE_LIMIT, "the runtime exited before it took the invocation (%s)", how);
     }
 
+    if (env->end_reason[0] != '\0')
+        env_log(env, "Environment %u ended: %s", env->number, env->end_reason);
+
     /* reap */
     h2o_linklist_unlink(&env->link);
     h2o_socket_close(env->exited);
@@ -785,7 +788,7 @@ void ef_process_pool_submit(ef_process_pool_t *pool, ef_process_job_t *job)
         if (env == NULL) {
             ef_function_log_as(pool->pf->fn, job->hook_name, job->request_id, err, strlen(err));
             job->status = EF_INVOKE_LIMIT;
-            snprintf(job->error, sizeof(job->error), "cannot start an environment: %s", err);
+            snprintf(job->error, sizeof(job->error), "cannot start an environment: %.200s", err);
             ef_process_job_done(job);
             return;
         }
