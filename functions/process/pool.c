@@ -670,6 +670,9 @@ int ef_process_env_on_answer(ef_process_env_t *env, const char *id, size_t id_le
                    EF_PROCESS_MAX_PAYLOAD);
     } else if (is_error) {
         describe_error(body, error_type, desc, sizeof(desc));
+        /* edgefn's runtimes print a handler's error themselves, as AWS's do; a bootstrap of the function's own may not */
+        if (env->pool->conf->runtime == EF_CONF_RUNTIME_PROVIDED)
+            env_log(env, "Invoke Error: %s", desc);
         finish_job(env, EF_INVOKE_FAILED, "%s", desc);
     } else {
         job->result.base = h2o_mem_alloc(body.len + 1);
@@ -692,8 +695,10 @@ int ef_process_env_on_init_error(ef_process_env_t *env, h2o_iovec_t body, h2o_io
     env_log(env, "INIT_REPORT Init Duration: %.2f ms Phase: init Status: error Error Type: %s",
             (now_ns() - env->spawned_at) / 1e6, desc);
     env->rapi.initialized = 1;
+    /* the viewer learns the kind of failure; what the function said may not be for it, and is in the log */
     if (env->job != NULL)
-        finish_job(env, EF_INVOKE_LIMIT, "the function failed to initialize: %s", desc);
+        finish_job(env, EF_INVOKE_LIMIT, "the function failed to initialize (%.*s; its log has the error)",
+                   (int)strcspn(desc, ":"), desc);
     kill_env(env, "its initialization failed");
     return status;
 }
@@ -782,6 +787,14 @@ void ef_process_pool_submit(ef_process_pool_t *pool, ef_process_job_t *job)
     if (!h2o_linklist_is_empty(&pool->idle)) {
         assign(H2O_STRUCT_FROM_MEMBER(ef_process_env_t, idle_link, pool->idle.next), job);
         return;
+    }
+    /* one that is starting with nothing to do (a provisioned one, at start-up) takes it as soon as it is ready */
+    for (h2o_linklist_t *l = pool->envs.next; l != &pool->envs; l = l->next) {
+        ef_process_env_t *env = H2O_STRUCT_FROM_MEMBER(ef_process_env_t, link, l);
+        if (env->state == ENV_STARTING && env->job == NULL) {
+            assign(env, job);
+            return;
+        }
     }
     if (pool->num_alive < pool->conf->concurrency.reserved) {
         ef_process_env_t *env = spawn_env(pool, 0, err, sizeof(err));

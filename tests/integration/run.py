@@ -45,7 +45,7 @@ EDGEFN_TAIL = 40  # lines of edgefn's stderr shown on failure
 
 PORT_VARS = ("PORT", "PORT2", "TLS_PORT", "ADMIN_PORT")  # edgefn listens on these when its config names them
 VAR_NAMES = PORT_VARS + (
-    "ORIGIN_PORT", "DEAD_PORT", "EDGEFN_PID", "EDGEFN", "TMP", "SRC", "CERT", "KEY", "TOOLS", "PYTHON")
+    "ORIGIN_PORT", "DEAD_PORT", "EDGEFN_PID", "EDGEFN", "TMP", "SRC", "CERT", "KEY", "TOOLS", "PYTHON", "TODAY")
 VAR_RE = re.compile(
     r"\$(?:\{(%s)\}|(%s)(?![A-Za-z0-9_]))" % ("|".join(VAR_NAMES), "|".join(sorted(VAR_NAMES, key=len, reverse=True))))
 HEADER_REF_RE = re.compile(r"\$\{header:([A-Za-z0-9!#$%&'*+.^_`|~-]+)\}")
@@ -513,7 +513,12 @@ class Runner:
             raise HarnessError("the test origin did not start:\n" + (read_from(err.name, 0) or ""))
         self.vars["ORIGIN_PORT"] = line.decode().strip()
 
+    def today(self):
+        """$TODAY: the UTC date, as in function log file names (NAME-YYYY-MM-DD.log); read when used."""
+        self.vars["TODAY"] = time.strftime("%Y-%m-%d", time.gmtime())
+
     def env(self):
+        self.today()
         env = dict(os.environ)
         for k in list(env):
             if k.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy"):
@@ -525,6 +530,8 @@ class Runner:
         return env
 
     def subst(self, text, regex=False):
+        self.today()
+
         def var(m):
             value = self.vars.get(m.group(1) or m.group(2), "")
             return re.escape(value) if regex else value

@@ -723,7 +723,7 @@ curl -sS -i 'http://127.0.0.1:$PORT/log/one'
 --- log ~ ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z logger viewer-request ${header:x-edgefn-request-id} hello from logger$
 --- log ~ ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z logger viewer-request ${header:x-edgefn-request-id} uri\s+/log/one$
 
-=== with function-logs: DIR the lines go to DIR/NAME.log, not to stderr
+=== with function-logs: DIR the lines go to DIR/NAME-YYYY-MM-DD.log, not to stderr
 --- setup
 mkdir -p flogs
 --- config
@@ -743,6 +743,6 @@ behaviors:
 --- run
 curl -sS -i 'http://127.0.0.1:$PORT/log/two'
 --- status: 200
---- log[flogs/logger.log] ~ ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z logger viewer-request ${header:x-edgefn-request-id} hello from logger$
---- log[flogs/logger.log] ~ ^\S+ logger viewer-request ${header:x-edgefn-request-id} uri\s+/log/two$
+--- log[flogs/logger-$TODAY.log] ~ ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z logger viewer-request ${header:x-edgefn-request-id} hello from logger$
+--- log[flogs/logger-$TODAY.log] ~ ^\S+ logger viewer-request ${header:x-edgefn-request-id} uri\s+/log/two$
 --- log !~ hello from logger
