@@ -6,17 +6,19 @@
  * part of a valid UTF-8 sequence goes out as \u00XX (its Latin-1 reading), so that
  * any header value survives JSON.parse and json.loads.
  *
- * Back, jansson reads the result and every field is compared with what was sent: only
- * what differs is checked and applied. A string comes back "unchanged" when it reads
- * as what was sent, \u00XX escapes included, so an untouched header with a Latin-1
- * byte is not rewritten as UTF-8. Nothing is applied until everything was read and
- * checked: on -1 the event is as it was.
+ * Back, functions/json.c parses the result into ev->pool (one pass; a string without
+ * escapes is not copied; jansson took over ten times the instructions, on every
+ * invocation), and every field is compared with what was sent: only what differs is
+ * checked and applied. A string comes back "unchanged" when it reads as what was sent,
+ * \u00XX escapes included, so an untouched header with a Latin-1 byte is not rewritten
+ * as UTF-8. Nothing is applied until everything was read and checked: on -1 the event
+ * is as it was.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <jansson.h>
 #include "functions/event_lambda.h"
+#include "functions/json.h"
 
 /* ---- to JSON ---- */
 
@@ -302,49 +304,54 @@ void ef_event_to_lambda_json(h2o_buffer_t **buf, const ef_event_t *ev, const ef_
 /* a header name in messages: "%.*s" */
 #define NAME_ARGS(name, len) (int)((len) < 64 ? (len) : 64), (name)
 
-static const char *type_of(const json_t *v)
+static const char *type_of(const ef_json_t *v)
 {
     if (v == NULL)
         return "nothing";
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
+    switch (v->type) {
+    case EF_JSON_OBJECT:
         return "object";
-    case JSON_ARRAY:
+    case EF_JSON_ARRAY:
         return "array";
-    case JSON_STRING:
+    case EF_JSON_STRING:
         return "string";
-    case JSON_INTEGER:
-    case JSON_REAL:
+    case EF_JSON_NUMBER:
         return "number";
-    case JSON_TRUE:
-    case JSON_FALSE:
+    case EF_JSON_TRUE:
+    case EF_JSON_FALSE:
         return "boolean";
     default:
         return "null";
     }
 }
 
-static const char *a_type_of(const json_t *v)
+static const char *a_type_of(const ef_json_t *v)
 {
-    switch (json_typeof(v)) {
-    case JSON_ARRAY:
+    switch (v->type) {
+    case EF_JSON_ARRAY:
         return "an array";
-    case JSON_STRING:
+    case EF_JSON_STRING:
         return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
+    case EF_JSON_NUMBER:
         return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
+    case EF_JSON_TRUE:
+    case EF_JSON_FALSE:
         return "a boolean";
     default:
         return "null";
     }
 }
 
-static h2o_iovec_t string_of(const json_t *s)
+/* a string's bytes (`s` is a STRING) */
+static h2o_iovec_t string_of(const ef_json_t *s)
 {
-    return h2o_iovec_init(json_string_value(s), json_string_length(s));
+    return s->string;
+}
+
+/* a header's values: item `k` of array `values` has a string "value" (checked by read_values) */
+static h2o_iovec_t value_at(const ef_json_t *values, size_t k)
+{
+    return string_of(ef_json_get(values->array.items + k, "value"));
 }
 
 /* Whether `s` (UTF-8, from the result) reads as `sent` did in the event: equal bytes, or \u00XX where `sent` had a non-UTF-8 byte.
@@ -373,14 +380,15 @@ static int same_as_sent(h2o_iovec_t sent, h2o_iovec_t s)
 }
 
 /* A string member of `obj` (NULL when absent, or null when `null_is_absent`); -1 when it is something else. */
-static int get_string(json_t *obj, const char *what, const char *key, int null_is_absent, json_t **out, char *err, size_t errlen)
+static int get_string(const ef_json_t *obj, const char *what, const char *key, int null_is_absent, const ef_json_t **out, char *err,
+                      size_t errlen)
 {
-    json_t *v = json_object_get(obj, key);
+    const ef_json_t *v = ef_json_get(obj, key);
 
     *out = NULL;
-    if (v == NULL || (null_is_absent && json_is_null(v)))
+    if (v == NULL || (null_is_absent && ef_json_is_null(v)))
         return 0;
-    if (!json_is_string(v))
+    if (!ef_json_is_string(v))
         INVALID("%s.%s must be a string, got %s", what, key, type_of(v));
     *out = v;
     return 0;
@@ -440,7 +448,8 @@ static int decode_base64(h2o_mem_pool_t *pool, h2o_iovec_t src, h2o_iovec_t *out
     return 0;
 }
 
-static int decode_body(h2o_mem_pool_t *pool, const char *what, json_t *data, int base64, h2o_iovec_t *out, char *err, size_t errlen)
+static int decode_body(h2o_mem_pool_t *pool, const char *what, const ef_json_t *data, int base64, h2o_iovec_t *out, char *err,
+                       size_t errlen)
 {
     h2o_iovec_t v = string_of(data);
 
@@ -458,59 +467,71 @@ static int decode_body(h2o_mem_pool_t *pool, const char *what, json_t *data, int
 /* What the result does to one header name: its values now (none: removed). */
 struct st_change_t {
     h2o_iovec_t name;
-    json_t *values; /* the array, or NULL */
+    const ef_json_t *values; /* the array, or NULL */
     size_t n;
 };
 
 typedef H2O_VECTOR(struct st_change_t) changes_t;
 
-/* Checks the shape of `arr`, the values of header `name` in the result, and returns their number; -1 when invalid. */
-static ssize_t read_values(const char *what, const char *name, size_t namelen, json_t *arr, char *err, size_t errlen)
+/* Whether `key` is `name` but for the case of ASCII letters (as h2o_tolower on both; equal bytes first: most are). */
+static int same_name_ci(h2o_iovec_t key, const char *name, size_t namelen)
 {
-    json_t *item, *v;
-    size_t i;
+    if (key.len != namelen)
+        return 0;
+    for (size_t k = 0; k != namelen; ++k) {
+        unsigned char a = key.base[k], b = name[k];
+        if (a != b && ((a ^ b) != 0x20 || (a | 0x20) < 'a' || (a | 0x20) > 'z'))
+            return 0;
+    }
+    return 1;
+}
 
-    if (json_is_null(arr))
+/* Checks the shape of `arr`, the values of header `name` in the result, and returns their number; -1 when invalid. */
+static ssize_t read_values(const char *what, const char *name, size_t namelen, const ef_json_t *arr, char *err, size_t errlen)
+{
+    const ef_json_t *v;
+
+    if (ef_json_is_null(arr))
         return 0; /* like a Lua nil: removed */
-    if (!json_is_array(arr))
+    if (!ef_json_is_array(arr))
         INVALID("%s.headers[\"%.*s\"] must be an array of {\"key\": ..., \"value\": ...}, got %s", what, NAME_ARGS(name, namelen),
                 type_of(arr));
-    json_array_foreach(arr, i, item)
-    {
-        if (!json_is_object(item))
+    for (size_t i = 0; i != arr->array.size; ++i) {
+        const ef_json_t *item = arr->array.items + i;
+        if (!ef_json_is_object(item))
             INVALID("%s.headers[\"%.*s\"][%zu] must be an object {\"key\": ..., \"value\": ...}, got %s", what,
                     NAME_ARGS(name, namelen), i, type_of(item));
-        if (!json_is_string(v = json_object_get(item, "value")))
+        if (!ef_json_is_string(v = ef_json_get(item, "value")))
             INVALID("%s.headers[\"%.*s\"][%zu].value must be a string, got %s", what, NAME_ARGS(name, namelen), i, type_of(v));
-        if ((v = json_object_get(item, "key")) != NULL && !json_is_null(v)) {
-            if (!json_is_string(v))
+        if ((v = ef_json_get(item, "key")) != NULL && !ef_json_is_null(v)) {
+            if (!ef_json_is_string(v))
                 INVALID("%s.headers[\"%.*s\"][%zu].key must be a string, got %s", what, NAME_ARGS(name, namelen), i, type_of(v));
             h2o_iovec_t key = string_of(v);
-            int same = key.len == namelen;
-            for (size_t k = 0; same && k != namelen; ++k)
-                same = h2o_tolower(key.base[k]) == h2o_tolower(name[k]);
-            if (!same)
+            if (!same_name_ci(key, name, namelen))
                 INVALID("%s.headers[\"%.*s\"][%zu].key \"%.*s\" is not the header's name", what, NAME_ARGS(name, namelen), i,
                         NAME_ARGS(key.base, key.len));
         }
     }
-    return (ssize_t)json_array_size(arr);
+    return (ssize_t)arr->array.size;
 }
 
-/* Whether the `n` values in `arr` are those of `name` in `headers`, in order. */
-static int same_values(const h2o_headers_t *headers, const char *name, size_t namelen, json_t *arr, size_t n)
+/* Whether the `n` values in `arr` are those of `name` in `headers`, in order; the headers of that name are marked in `returned`. */
+static int same_values(const h2o_headers_t *headers, const char *name, size_t namelen, const ef_json_t *arr, size_t n,
+                       uint8_t *returned)
 {
     size_t k = 0;
+    int same = 1;
 
     for (size_t i = 0; headers != NULL && i != headers->size; ++i) {
         const h2o_header_t *h = headers->entries + i;
         if (!h2o_memis(h->name->base, h->name->len, name, namelen))
             continue;
-        if (k == n || !same_as_sent(h->value, string_of(json_object_get(json_array_get(arr, k), "value"))))
-            return 0;
+        returned[i] = 1;
+        if (same && (k == n || !same_as_sent(h->value, value_at(arr, k))))
+            same = 0;
         ++k;
     }
-    return k == n;
+    return same && k == n;
 }
 
 /**
@@ -518,34 +539,38 @@ static int same_values(const h2o_headers_t *headers, const char *name, size_t na
  * the names whose values differ (added, changed, removed) go into `changes`, each
  * checked against the rules of ev->hook.
  */
-static int read_headers(ef_event_t *ev, const char *what, const h2o_headers_t *headers, json_t *obj, changes_t *changes, char *err,
-                        size_t errlen)
+static int read_headers(ef_event_t *ev, const char *what, const h2o_headers_t *headers, const ef_json_t *obj, changes_t *changes,
+                        char *err, size_t errlen)
 {
-    const char *name;
-    size_t namelen;
-    json_t *arr;
+    size_t nsent = headers != NULL ? headers->size : 0;
+    uint8_t local[64], *returned = nsent <= sizeof(local) ? local : h2o_mem_alloc_pool(ev->pool, nsent);
     char why[256];
 
-    if (!json_is_object(obj))
+    if (!ef_json_is_object(obj))
         INVALID("%s.headers must be an object, got %s", what, type_of(obj));
-    json_object_keylen_foreach(obj, name, namelen, arr)
-    {
+    memset(returned, 0, nsent);
+    for (size_t m = 0; m != obj->object.size; ++m) {
+        const char *name = obj->object.members[m].key.base;
+        size_t namelen = obj->object.members[m].key.len;
+        const ef_json_t *arr = &obj->object.members[m].value;
         ssize_t n = read_values(what, name, namelen, arr, err, errlen);
         if (n < 0)
             return -1;
-        if (same_values(headers, name, namelen, arr, n))
+        if (same_values(headers, name, namelen, arr, n, returned))
             continue;
         h2o_vector_reserve(ev->pool, changes, changes->size + 1);
         changes->entries[changes->size++] = (struct st_change_t){h2o_iovec_init(name, namelen), n != 0 ? arr : NULL, n};
     }
-    /* names sent and not returned: removed */
-    for (size_t i = 0; headers != NULL && i != headers->size; ++i) {
+    /* names sent and not returned: removed (once, where the name first was) */
+    for (size_t i = 0; i != nsent; ++i) {
+        if (returned[i])
+            continue;
         const h2o_iovec_t *hname = headers->entries[i].name;
         size_t j;
         for (j = 0; j != i; ++j)
-            if (same_name(headers->entries[j].name, hname))
+            if (!returned[j] && same_name(headers->entries[j].name, hname))
                 break;
-        if (j != i || json_object_getn(obj, hname->base, hname->len) != NULL)
+        if (j != i)
             continue;
         h2o_vector_reserve(ev->pool, changes, changes->size + 1);
         changes->entries[changes->size++] = (struct st_change_t){*hname, NULL, 0};
@@ -556,7 +581,7 @@ static int read_headers(ef_event_t *ev, const char *what, const h2o_headers_t *h
         if (!ef_event_header_allowed(ev->hook, c->name, why, sizeof(why)))
             INVALID("%s.headers[\"%.*s\"]: %s", what, NAME_ARGS(c->name.base, c->name.len), why);
         for (size_t k = 0; k != c->n; ++k) {
-            h2o_iovec_t v = string_of(json_object_get(json_array_get(c->values, k), "value"));
+            h2o_iovec_t v = value_at(c->values, k);
             if (ef_event_check_header_value(c->name, v, why, sizeof(why)) != 0)
                 INVALID("%s.headers[\"%.*s\"][%zu].value: %s", what, NAME_ARGS(c->name.base, c->name.len), k, why);
         }
@@ -574,7 +599,7 @@ static void apply_headers(ef_event_t *ev, h2o_headers_t *headers, const changes_
             continue;
         h2o_iovec_t name = h2o_strdup(ev->pool, c->name.base, c->name.len);
         for (size_t k = 0; k != c->n; ++k) {
-            h2o_iovec_t v = string_of(json_object_get(json_array_get(c->values, k), "value"));
+            h2o_iovec_t v = value_at(c->values, k);
             ef_event_add_header(ev->pool, headers, name, h2o_strdup(ev->pool, v.base, v.len));
         }
     }
@@ -607,9 +632,9 @@ static int read_query(h2o_mem_pool_t *pool, h2o_iovec_t q, h2o_iovec_t *out, cha
 }
 
 /* method and clientIp: must come back as they were sent, if at all */
-static int check_read_only(json_t *request, const char *key, h2o_iovec_t sent, char *err, size_t errlen)
+static int check_read_only(const ef_json_t *request, const char *key, h2o_iovec_t sent, char *err, size_t errlen)
 {
-    json_t *v;
+    const ef_json_t *v;
 
     if (get_string(request, "request", key, 0, &v, err, errlen) != 0)
         return -1;
@@ -622,57 +647,57 @@ static int check_read_only(json_t *request, const char *key, h2o_iovec_t sent, c
 }
 
 /* request.body: with action "replace", the new body in `*body` (`*replaced` set) */
-static int read_request_body(ef_event_t *ev, const ef_lambda_options_t *opts, json_t *request, h2o_iovec_t *body, int *replaced,
-                             char *err, size_t errlen)
+static int read_request_body(ef_event_t *ev, const ef_lambda_options_t *opts, const ef_json_t *request, h2o_iovec_t *body,
+                             int *replaced, char *err, size_t errlen)
 {
-    json_t *b = json_object_get(request, "body"), *action, *encoding, *data;
+    const ef_json_t *b = ef_json_get(request, "body"), *action, *encoding, *data;
 
-    if (b == NULL || json_is_null(b))
+    if (b == NULL || ef_json_is_null(b))
         return 0;
-    if (!json_is_object(b))
+    if (!ef_json_is_object(b))
         INVALID("request.body must be an object {\"action\": ..., \"encoding\": ..., \"data\": ...}, got %s", type_of(b));
     if (get_string(b, "request.body", "action", 1, &action, err, errlen) != 0)
         return -1;
-    if (action == NULL || strcmp(json_string_value(action), "read-only") == 0)
+    if (action == NULL || ef_json_string_is(action, "read-only"))
         return 0;
-    if (strcmp(json_string_value(action), "replace") != 0)
+    if (!ef_json_string_is(action, "replace"))
         INVALID("request.body.action must be \"read-only\" or \"replace\", got \"%.*s\"",
-                NAME_ARGS(json_string_value(action), json_string_length(action)));
+                NAME_ARGS(action->string.base, action->string.len));
     if (!opts->include_body)
         INVALID("request.body: replacing the body needs `include-body: true` in the function's configuration");
-    if (!json_is_string(encoding = json_object_get(b, "encoding")))
+    if (!ef_json_is_string(encoding = ef_json_get(b, "encoding")))
         INVALID("request.body.encoding must be \"base64\" or \"text\", got %s", type_of(encoding));
-    if (strcmp(json_string_value(encoding), "base64") != 0 && strcmp(json_string_value(encoding), "text") != 0)
+    if (!ef_json_string_is(encoding, "base64") && !ef_json_string_is(encoding, "text"))
         INVALID("request.body.encoding must be \"base64\" or \"text\", got \"%.*s\"",
-                NAME_ARGS(json_string_value(encoding), json_string_length(encoding)));
+                NAME_ARGS(encoding->string.base, encoding->string.len));
     if (get_string(b, "request.body", "data", 0, &data, err, errlen) != 0)
         return -1;
     if (data == NULL)
         INVALID("request.body.data must be a string, got nothing");
-    if (decode_body(ev->pool, "request.body.data", data, json_string_value(encoding)[0] == 'b', body, err, errlen) != 0)
+    if (decode_body(ev->pool, "request.body.data", data, encoding->string.base[0] == 'b', body, err, errlen) != 0)
         return -1;
     *replaced = 1;
     return 0;
 }
 
-static int read_request(ef_event_t *ev, const ef_lambda_options_t *opts, json_t *request, char *err, size_t errlen)
+static int read_request(ef_event_t *ev, const ef_lambda_options_t *opts, const ef_json_t *request, char *err, size_t errlen)
 {
     h2o_iovec_t path = ev->request.path, query = ev->request.query, body = {NULL};
     int path_changed = 0, body_replaced = 0;
     changes_t changes = {NULL};
-    json_t *v;
+    const ef_json_t *v;
     char why[256];
 
     if (check_read_only(request, "method", ev->request.method, err, errlen) != 0 ||
         check_read_only(request, "clientIp", ev->client_ip, err, errlen) != 0)
         return -1;
-    if ((v = json_object_get(request, "origin")) != NULL && !json_is_null(v))
+    if ((v = ef_json_get(request, "origin")) != NULL && !ef_json_is_null(v))
         INVALID("request.origin: changing the origin is not supported (edgefn's behaviors choose it)");
 
     if (get_string(request, "request", "uri", 0, &v, err, errlen) != 0)
         return -1;
     if (v != NULL && !same_as_sent(ev->request.path, string_of(v))) {
-        path = h2o_strdup(ev->pool, json_string_value(v), json_string_length(v));
+        path = h2o_strdup(ev->pool, v->string.base, v->string.len);
         if (ef_event_check_path(path, why, sizeof(why)) != 0)
             INVALID("request.%s", why);
         path_changed = 1;
@@ -694,7 +719,7 @@ static int read_request(ef_event_t *ev, const ef_lambda_options_t *opts, json_t 
     if (read_request_body(ev, opts, request, &body, &body_replaced, err, errlen) != 0)
         return -1;
 
-    if ((v = json_object_get(request, "headers")) != NULL) {
+    if ((v = ef_json_get(request, "headers")) != NULL) {
         if (read_headers(ev, "request", ev->request.headers, v, &changes, err, errlen) != 0)
             return -1;
         if (changes.size != 0 && ev->request.headers == NULL) {
@@ -717,21 +742,21 @@ static int read_request(ef_event_t *ev, const ef_lambda_options_t *opts, json_t 
 
 /* ---- response ---- */
 
-static int read_status(json_t *v, int *status, char *err, size_t errlen)
+static int read_status(const ef_json_t *v, int *status, char *err, size_t errlen)
 {
     long long n = 0;
 
-    if (json_is_integer(v)) {
-        n = json_integer_value(v);
-    } else if (json_is_string(v)) {
+    if (ef_json_is_number(v) && v->is_int) {
+        n = v->number.i;
+    } else if (ef_json_is_string(v)) {
         h2o_iovec_t s = string_of(v);
         size_t i;
         for (i = 0; i != s.len && i != 9 && s.base[i] >= '0' && s.base[i] <= '9'; ++i)
             n = n * 10 + (s.base[i] - '0');
         if (i == 0 || i != s.len)
             INVALID("response.status must be a number (\"200\" or 200), got \"%.*s\"", NAME_ARGS(s.base, s.len));
-    } else if (json_is_real(v)) {
-        INVALID("response.status must be an integer, got %g", json_real_value(v));
+    } else if (ef_json_is_number(v)) {
+        INVALID("response.status must be an integer, got %g", ef_json_number(v));
     } else {
         INVALID("response.status must be a number (\"200\" or 200), got %s", type_of(v));
     }
@@ -742,20 +767,20 @@ static int read_status(json_t *v, int *status, char *err, size_t errlen)
 }
 
 /* body and bodyEncoding: a body in `*res` when there is one */
-static int read_response_body(ef_event_t *ev, json_t *response, ef_event_response_t *res, char *err, size_t errlen)
+static int read_response_body(ef_event_t *ev, const ef_json_t *response, ef_event_response_t *res, char *err, size_t errlen)
 {
-    json_t *body, *encoding;
+    const ef_json_t *body, *encoding;
     int base64 = 0;
 
     if (get_string(response, "response", "body", 1, &body, err, errlen) != 0 ||
         get_string(response, "response", "bodyEncoding", 1, &encoding, err, errlen) != 0)
         return -1;
     if (encoding != NULL) {
-        if (strcmp(json_string_value(encoding), "base64") == 0)
+        if (ef_json_string_is(encoding, "base64"))
             base64 = 1;
-        else if (strcmp(json_string_value(encoding), "text") != 0)
+        else if (!ef_json_string_is(encoding, "text"))
             INVALID("response.bodyEncoding must be \"text\" or \"base64\", got \"%.*s\"",
-                    NAME_ARGS(json_string_value(encoding), json_string_length(encoding)));
+                    NAME_ARGS(encoding->string.base, encoding->string.len));
     }
     if (body == NULL)
         return 0;
@@ -769,11 +794,11 @@ static int read_response_body(ef_event_t *ev, json_t *response, ef_event_respons
  * A response: at a response hook, the one sent (`generated` 0), whose unchanged parts
  * stay; at a request hook, one the function generated, from nothing.
  */
-static int read_response(ef_event_t *ev, json_t *response, int generated, char *err, size_t errlen)
+static int read_response(ef_event_t *ev, const ef_json_t *response, int generated, char *err, size_t errlen)
 {
     ef_event_response_t res = ev->response;
     changes_t changes = {NULL};
-    json_t *reason;
+    const ef_json_t *reason;
     char why[256];
 
     if (generated) {
@@ -781,13 +806,13 @@ static int read_response(ef_event_t *ev, json_t *response, int generated, char *
         res.headers = h2o_mem_alloc_pool(ev->pool, sizeof(*res.headers));
         *res.headers = (h2o_headers_t){NULL};
     }
-    if (read_status(json_object_get(response, "status"), &res.status, err, errlen) != 0)
+    if (read_status(ef_json_get(response, "status"), &res.status, err, errlen) != 0)
         return -1;
     if (get_string(response, "response", "statusDescription", 1, &reason, err, errlen) != 0)
         return -1;
     if (generated) {
         if (reason != NULL) {
-            res.reason = h2o_strdup(ev->pool, json_string_value(reason), json_string_length(reason));
+            res.reason = h2o_strdup(ev->pool, reason->string.base, reason->string.len);
         } else {
             const char *r = ef_event_status_reason(res.status);
             res.reason = h2o_iovec_init(r, strlen(r));
@@ -796,7 +821,7 @@ static int read_response(ef_event_t *ev, json_t *response, int generated, char *
         const char *r = ev->response.reason.len != 0 ? NULL : ef_event_status_reason(ev->response.status);
         h2o_iovec_t sent = r != NULL ? h2o_iovec_init(r, strlen(r)) : ev->response.reason;
         if (reason != NULL && !same_as_sent(sent, string_of(reason))) {
-            res.reason = h2o_strdup(ev->pool, json_string_value(reason), json_string_length(reason));
+            res.reason = h2o_strdup(ev->pool, reason->string.base, reason->string.len);
         } else if (res.status != ev->response.status) {
             /* a new status with the old description: the new status's own */
             r = ef_event_status_reason(res.status);
@@ -808,7 +833,7 @@ static int read_response(ef_event_t *ev, json_t *response, int generated, char *
     if (ef_event_check_response(&res, why, sizeof(why)) != 0)
         INVALID("response: %s", why);
 
-    json_t *headers = json_object_get(response, "headers");
+    const ef_json_t *headers = ef_json_get(response, "headers");
     if (headers != NULL) {
         if (read_headers(ev, "response", generated ? NULL : ev->response.headers, headers, &changes, err, errlen) != 0)
             return -1;
@@ -826,22 +851,22 @@ static int read_response(ef_event_t *ev, json_t *response, int generated, char *
 
 /* ---- the result ---- */
 
-static int read_result(ef_event_t *ev, const ef_lambda_options_t *opts, json_t *root, char *err, size_t errlen)
+static int read_result(ef_event_t *ev, const ef_lambda_options_t *opts, const ef_json_t *root, char *err, size_t errlen)
 {
     int at_response = ef_hook_is_response(ev->hook);
 
-    if (!json_is_object(root))
+    if (!ef_json_is_object(root))
         INVALID("the handler returned %s; expected %s (an object)", a_type_of(root),
                 at_response ? "the response" : "the request, or a response");
-    if (json_object_get(root, "Records") != NULL)
+    if (ef_json_get(root, "Records") != NULL)
         INVALID("the handler returned the whole event; return event.Records[0].cf.%s%s", at_response ? "response" : "request",
                 at_response ? "" : " (or a response)");
     if (at_response) {
-        if (json_object_get(root, "status") == NULL)
+        if (ef_json_get(root, "status") == NULL)
             INVALID("at %s a function must return a response (an object with status), not the request", ef_hook_names[ev->hook]);
         return read_response(ev, root, 0, err, errlen);
     }
-    if (json_object_get(root, "status") != NULL)
+    if (ef_json_get(root, "status") != NULL)
         return read_response(ev, root, 1, err, errlen);
     return read_request(ev, opts, root, err, errlen);
 }
@@ -849,19 +874,16 @@ static int read_result(ef_event_t *ev, const ef_lambda_options_t *opts, json_t *
 int ef_event_from_lambda_json(ef_event_t *ev, const ef_lambda_options_t *opts, const char *json, size_t len, char *err,
                               size_t errlen)
 {
-    json_error_t error;
-    json_t *root;
+    ef_json_error_t error;
+    const ef_json_t *root;
     size_t i;
-    int ret;
 
     for (i = 0; i != len && (json[i] == ' ' || json[i] == '\t' || json[i] == '\r' || json[i] == '\n'); ++i)
         ;
     if (i == len)
         INVALID("the handler returned nothing; expected %s (an object)",
                 ef_hook_is_response(ev->hook) ? "the response" : "the request, or a response");
-    if ((root = json_loadb(json, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error)) == NULL)
+    if ((root = ef_json_parse(ev->pool, json, len, &error)) == NULL)
         INVALID("the handler's result is not valid JSON: %s (line %d, column %d)", error.text, error.line, error.column);
-    ret = read_result(ev, opts, root, err, errlen);
-    json_decref(root);
-    return ret;
+    return read_result(ev, opts, root, err, errlen);
 }

@@ -878,6 +878,76 @@ static void test_decode_not_an_object(void **state)
     assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
+/* The parser's details as a function author meets them: duplicate keys, numbers, the words of a syntax error. */
+static void test_decode_json_details(void **state)
+{
+    struct fixture *fx = *state;
+
+    /* a name given twice: the place of the first, the values of the last (as JSON.parse and jansson) */
+    assert_int_equal(decode(fx, "{'headers': {'x-new': [{'value': '1'}], 'x-other': [{'value': 'o'}], 'x-new': [{'value': '2'}], "
+                                "'host': [{'value': 'example.org'}]}, 'uri': '/a', 'uri': '/b'}"),
+                     0);
+    assert_string_equal(dump_headers(fx, &fx->req_headers), "host: example.org\nx-new: 2\nx-other: o\n");
+    assert_iov(fx->ev.request.path, "/b");
+
+    /* a status is an integer, written as one */
+    init_event(fx, EF_HOOK_VIEWER_REQUEST);
+    assert_int_equal(decode(fx, "{'status': 404}"), 0);
+    assert_int_equal(fx->ev.response.status, 404);
+    assert_invalid(fx, decode(fx, "{'status': 200.0}"), "response.status must be an integer, got 200");
+    assert_invalid(fx, decode(fx, "{'status': 2e2}"), "response.status must be an integer, got 200");
+    assert_invalid(fx, decode(fx, "{'status': -0}"), "response.status 0 is outside 200-599");
+    assert_invalid(fx, decode(fx, "{'status': -9223372036854775808}"), "response.status -9223372036854775808 is outside 200-599");
+
+    /* syntax errors: where, and near what; nothing is applied */
+    init_event(fx, EF_HOOK_VIEWER_REQUEST);
+    assert_invalid(fx, decode(fx, "{'uri': '/a',}"),
+                   "the handler's result is not valid JSON: string or '}' expected near '}' (line 1, column 14)");
+    assert_invalid(fx, decode(fx, "{'uri': '/a'\n 'querystring': ''}"),
+                   "the handler's result is not valid JSON: '}' expected near '\"querystring\"' (line 2, column 14)");
+    assert_invalid(fx, decode(fx, "{\n  'uri': '/caf\xc3\xa9\x01'\n}"),
+                   "the handler's result is not valid JSON: control character 0x1 near '\"/caf\xc3\xa9' (line 2, column 15)");
+    assert_invalid(fx, decode(fx, "{'uri': '\\ud800'}"),
+                   "the handler's result is not valid JSON: invalid Unicode '\\uD800' near '\"\\ud800\"' (line 1, column 16)");
+    assert_invalid(fx, decode(fx, "{'uri': undefined}"),
+                   "the handler's result is not valid JSON: invalid token near 'undefined' (line 1, column 17)");
+    assert_invalid(fx, decode(fx, "{'status': 01}"),
+                   "the handler's result is not valid JSON: invalid token near '0' (line 1, column 12)");
+    assert_invalid(fx, decode(fx, "{'status': NaN}"),
+                   "the handler's result is not valid JSON: invalid token near 'NaN' (line 1, column 14)");
+    assert_int_equal(fx->ev.outcome, EF_EVENT_CONTINUE);
+    assert_iov(fx->ev.request.path, "/index.html");
+}
+
+/* Where ef_json reads JSON that jansson refused (integers beyond 64 bits, NUL in keys) or refuses what it read (nesting beyond 64).
+ */
+static void test_decode_json_beyond_jansson(void **state)
+{
+    struct fixture *fx = *state;
+
+    assert_invalid(fx, decode(fx, "{'status': 99999999999999999999}"), "response.status must be an integer, got 1e+20");
+    assert_invalid(fx, decode(fx, "{'headers': {'x-a\\u0000': [{'value': 'v'}]}}"),
+                   "request.headers[\"x-a\"]: header name \"x-a\" is not a lower-case HTTP token");
+    assert_int_equal(decode(fx, "{'uri\\u0000': 1}"), 0); /* not "uri" */
+    assert_false(fx->ev.request_path_changed);
+
+    /* {'x': [[...]]}: 64 levels in all are fine, 65 are not */
+    for (int levels = 64; levels <= 65; ++levels) {
+        char deep[256], *p = deep;
+        p += sprintf(p, "{'x': ");
+        for (int i = 1; i != levels; ++i)
+            *p++ = '[';
+        for (int i = 1; i != levels; ++i)
+            *p++ = ']';
+        strcpy(p, "}");
+        if (levels == 64)
+            assert_int_equal(decode(fx, deep), 0);
+        else
+            assert_invalid(fx, decode(fx, deep),
+                           "the handler's result is not valid JSON: maximum parsing depth reached near '[' (line 1, column 70)");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -897,6 +967,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decode_generated_response, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_response_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_not_an_object, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decode_json_details, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decode_json_beyond_jansson, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
