@@ -130,6 +130,18 @@ static void *runtime_thread_init(const ef_runtime_t *runtime, ef_functions_t *fn
     return num_mine != 0 ? runtime->thread_init(mine, num_mine, rt) : NULL;
 }
 
+const char *ef_functions_isolation(const ef_functions_t *fns)
+{
+    for (size_t i = 0; i != fns->size; ++i)
+        if (fns->entries[i].runtime == &ef_process_runtime)
+            return ef_spawn_private_tmp()
+                       ? "execution environments get a private /tmp (a mount namespace); memory limits watch resident memory every "
+                         "10 ms"
+                       : "execution environments get a /tmp directory of their own as TMPDIR only (mount namespaces need root); "
+                         "memory limits watch resident memory every 10 ms";
+    return NULL;
+}
+
 void ef_functions_register_runtime_api(h2o_pathconf_t *pathconf)
 {
     ef_process_api_register(pathconf);

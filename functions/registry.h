@@ -42,6 +42,12 @@ int ef_functions_open_logs(ef_functions_t *fns, const ef_conf_t *conf, char *err
 
 void ef_functions_dispose(ef_functions_t *fns);
 
+/**
+ * What isolates execution environments on this machine, for the start-up log: how /tmp is made private and how
+ * memory is limited. NULL when `fns` has no process function.
+ */
+const char *ef_functions_isolation(const ef_functions_t *fns);
+
 /* Serves the Lambda Runtime API (to execution environments) at `pathconf`; ef_runtime_thread_t.api_hosts has its host. */
 void ef_functions_register_runtime_api(h2o_pathconf_t *pathconf);
 

@@ -504,6 +504,10 @@ int ef_server_run(ef_server_t *server)
            server->num_threads == 1 ? "" : "s", server->conf->admin.enabled ? "; admin on " : "",
            server->conf->admin.enabled ? server->listeners[server->num_listeners - 1].name : "");
 
+    const char *isolation = ef_functions_isolation(&server->functions);
+    if (isolation != NULL)
+        ef_log(EF_LOG_INFO, "%s", isolation);
+
     /* wait for a signal; then for the threads, with a second signal cutting the drain short */
     int signalled = 0;
     while (atomic_load(&running_threads) != 0) {
