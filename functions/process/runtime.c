@@ -115,7 +115,7 @@ static int prepare(ef_function_t *fn, char *err, size_t errlen)
         }
         snprintf(script, sizeof(script), "%s/python/bootstrap.py", ef_process_runtime_dir());
         pf->argv[0] = strdup(program);
-        pf->argv[1] = strdup("-u"); /* what the function prints reaches its log at once */
+        pf->argv[1] = strdup("-S"); /* site is imported only if the function needs it; the runtime line-buffers output */
         pf->argv[2] = strdup(script);
         break;
     default:
