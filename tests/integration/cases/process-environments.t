@@ -148,7 +148,11 @@ while True:
         say("error", call("POST", "invocation/%s/error" % rid,
                           json.dumps({"errorMessage": "custom failure in the provided runtime",
                                       "errorType": "CustomError", "stackTrace": []}),
-                          {"Lambda-Runtime-Function-Error-Type": "CustomError"}))
+                          {"Lambda-Runtime-Function-Error-Type": "CustomError",
+                           # runtime clients send the X-Ray error cause in a header of a kilobyte or more
+                           "Lambda-Runtime-Function-XRay-Error-Cause":
+                               json.dumps({"working_directory": "/var/task", "exceptions": [
+                                   {"type": "CustomError", "message": "x" * 1500}], "paths": []})}))
     elif what == "abandon":
         say("response", ok(rid, "answered; now a poll that is given up"))
         # a poll on a connection of its own, closed at once: the next event must not go there
@@ -739,6 +743,7 @@ curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/rapi?error'
 --- body ~ \A503 Service Unavailable: function "rapi" \(viewer-request\) failed: [^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
 --- body !~ custom failure
 --- log[flogs/rapi-$TODAY.log] ~ rapi: error -> 202 $
+--- log[flogs/rapi-$TODAY.log] ~ Invoke Error: CustomError: custom failure in the provided runtime
 --- log[flogs/rapi-$TODAY.log] ~ ${header:x-edgefn-request-id} .*CustomError.*custom failure in the provided runtime
 
 === Runtime API: a poll whose connection is gone does not swallow the next event
