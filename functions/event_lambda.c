@@ -60,31 +60,6 @@ static inline int is_plain(unsigned char c)
     return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
-/* The length of the valid UTF-8 sequence of two or more bytes at `p`, or 0 (RFC 3629: no overlongs, surrogates, > U+10FFFF). */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    size_t avail = end - p;
-    unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-
-    if (c >= 0xc2 && c <= 0xdf)
-        return avail >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-        return avail >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-        return avail >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 ? 4 : 0;
-    }
-    return 0;
-}
-
 /* Appends the contents of a JSON string (without the quotes) for the bytes `s`. */
 static void put_escaped(struct st_writer_t *w, const char *s, size_t len)
 {
@@ -97,7 +72,7 @@ static void put_escaped(struct st_writer_t *w, const char *s, size_t len)
         while (p != end) {
             if (is_plain(*p))
                 ++p;
-            else if (*p >= 0x80 && (n = utf8_seq(p, end)) != 0)
+            else if (*p >= 0x80 && (n = ef_utf8_seq(p, end)) != 0)
                 p += n;
             else
                 break;
@@ -363,7 +338,7 @@ static int same_as_sent(h2o_iovec_t sent, h2o_iovec_t s)
     const unsigned char *p = (const unsigned char *)sent.base, *end = p + sent.len;
     const unsigned char *q = (const unsigned char *)s.base, *qend = q + s.len;
     while (p != end) {
-        size_t n = *p < 0x80 ? 1 : utf8_seq(p, end);
+        size_t n = *p < 0x80 ? 1 : ef_utf8_seq(p, end);
         if (n != 0) {
             if ((size_t)(qend - q) < n || memcmp(p, q, n) != 0)
                 return 0;

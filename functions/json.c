@@ -68,8 +68,7 @@ static int is_ws(int c)
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-/* The length of the valid UTF-8 sequence of two or more bytes at `p`, or 0 (RFC 3629: no overlongs, surrogates, > U+10FFFF). */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+size_t ef_utf8_seq(const unsigned char *p, const unsigned char *end)
 {
     size_t avail = end - p;
     unsigned char c = p[0], lo = 0x80, hi = 0xbf;
@@ -210,7 +209,7 @@ static const unsigned char *decode_escaped(struct st_parser_t *ps, const unsigne
             *d++ = c;
             ++p;
         } else {
-            size_t n = utf8_seq(p, q);
+            size_t n = ef_utf8_seq(p, q);
             if (n == 0)
                 return NULL;
             memcpy(d, p, n);
@@ -256,7 +255,7 @@ static inline const unsigned char *parse_string(struct st_parser_t *ps, const un
             return p + 1;
         }
         if (*p >= 0x80) {
-            size_t n = utf8_seq(p, end);
+            size_t n = ef_utf8_seq(p, end);
             if (n == 0)
                 return NULL;
             p += n;
@@ -636,7 +635,7 @@ static int jget(struct st_jlex_t *lx)
         ++lx->pos;
         return c;
     }
-    size_t n = utf8_seq(lx->pos, lx->end);
+    size_t n = ef_utf8_seq(lx->pos, lx->end);
     if (n == 0) {
         lx->stream_failed = !lx->failed;
         jerror(lx, "unable to decode byte 0x%x", c);
@@ -892,7 +891,7 @@ static void report(ef_json_error_t *error, const unsigned char *start, const uns
     const char *msg = NULL;
 
     /* jansson reads one character past a number or a word: a byte there that is not UTF-8 fails that token */
-    if (at != start && at != end && *at >= 0x80 && utf8_seq(at, end) == 0 && (is_digit(at[-1]) || is_alpha(at[-1]))) {
+    if (at != start && at != end && *at >= 0x80 && ef_utf8_seq(at, end) == 0 && (is_digit(at[-1]) || is_alpha(at[-1]))) {
         while (lx.pos != start &&
                (is_digit(lx.pos[-1]) || is_alpha(lx.pos[-1]) || lx.pos[-1] == '.' || lx.pos[-1] == '+' || lx.pos[-1] == '-'))
             --lx.pos;

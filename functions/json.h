@@ -90,19 +90,16 @@ const ef_json_t *ef_json_parse(h2o_mem_pool_t *pool, const char *json, size_t le
  */
 const ef_json_t *ef_json_getn(const ef_json_t *object, const char *key, size_t keylen);
 
-/* ef_json_getn with a NUL-terminated key; inline, so that for a literal key the comparisons are too. */
+/**
+ * The length of the valid UTF-8 sequence of two or more bytes at `p` (before `end`), or 0
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+ */
+size_t ef_utf8_seq(const unsigned char *p, const unsigned char *end);
+
+/* ef_json_getn with a NUL-terminated key */
 static inline const ef_json_t *ef_json_get(const ef_json_t *object, const char *key)
 {
-    size_t keylen = strlen(key);
-
-    if (object == NULL || object->type != EF_JSON_OBJECT)
-        return NULL;
-    for (size_t i = 0; i != object->object.size; ++i) {
-        const ef_json_member_t *m = object->object.members + i;
-        if (m->key.len == keylen && memcmp(m->key.base, key, keylen) == 0)
-            return &m->value;
-    }
-    return NULL;
+    return ef_json_getn(object, key, strlen(key));
 }
 
 /**
