@@ -16,6 +16,8 @@
 #include <time.h>
 #include "functions/process/process.h"
 
+#define POLL_CHECK_AFTER 100 /* ms a poll waits before its connection is checked at delivery */
+
 static void send_json(h2o_req_t *req, int status, const char *reason, const char *body)
 {
     req->res.status = status;
@@ -86,7 +88,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     switch (ef_rapi_route(req->method, req->path, &id)) {
     case EF_RAPI_NEXT: {
         ef_process_poll_t *poll = h2o_mem_alloc_shared(&req->pool, sizeof(*poll), on_poll_dispose);
-        *poll = (ef_process_poll_t){env, req, conn};
+        *poll = (ef_process_poll_t){env, req, conn, h2o_now(req->conn->ctx->loop)};
         ef_process_env_on_next(env, poll);
         return 0;
     }
@@ -133,7 +135,9 @@ int ef_process_api_deliver(ef_process_poll_t *poll, ef_process_job_t *job, uint6
     char deadline[24], trace[96];
     struct timespec now;
 
-    if (!connection_alive(poll->conn)) {
+    /* a poll that has just come is on a live connection; one that waited may have been given up on (a runtime client
+     * that timed out and asked again elsewhere): a peek at its socket tells, before the event is written into it */
+    if (h2o_now(req->conn->ctx->loop) - poll->parked_at > POLL_CHECK_AFTER && !connection_alive(poll->conn)) {
         ef_process_api_drop(poll);
         return -1;
     }
@@ -153,10 +157,8 @@ int ef_process_api_deliver(ef_process_poll_t *poll, ef_process_job_t *job, uint6
                           h2o_strdup(pool, job->id, SIZE_MAX).base, strlen(job->id));
     h2o_add_header_by_str(pool, h, H2O_STRLIT("lambda-runtime-deadline-ms"), 0, "Lambda-Runtime-Deadline-Ms",
                           h2o_strdup(pool, deadline, SIZE_MAX).base, strlen(deadline));
-    h2o_iovec_t arn = h2o_concat(pool, h2o_iovec_init(H2O_STRLIT("arn:aws:lambda:us-east-1:000000000000:function:")),
-                                 h2o_iovec_init(job->pf->fn->conf->name, strlen(job->pf->fn->conf->name)));
     h2o_add_header_by_str(pool, h, H2O_STRLIT("lambda-runtime-invoked-function-arn"), 0, "Lambda-Runtime-Invoked-Function-Arn",
-                          arn.base, arn.len);
+                          job->pf->arn, strlen(job->pf->arn));
     h2o_add_header_by_str(pool, h, H2O_STRLIT("lambda-runtime-trace-id"), 0, "Lambda-Runtime-Trace-Id",
                           h2o_strdup(pool, trace, SIZE_MAX).base, strlen(trace));
     req->res.content_length = job->payload->size;

@@ -38,6 +38,7 @@
 #include "functions/process/process.h"
 
 #define MAX_LOG_LINE (16 << 10)  /* a longer line is cut into lines of this size */
+#define MEMORY_REPORT_INTERVAL 100 /* ms: how stale REPORT's Max Memory Used may be */
 #define MAX_RESPAWN_DELAY 60000 /* ms between attempts to replace a provisioned environment that keeps failing */
 
 typedef enum en_env_state_t {
@@ -68,6 +69,7 @@ struct st_ef_process_env_t {
     uint64_t init_ns;          /* how long it took to ask for its first event */
     uint64_t delivered_at;     /* ns, monotonic: when the job went out */
     uint64_t max_rss;          /* bytes */
+    uint64_t rss_sampled_at;   /* ns, monotonic */
     char end_reason[200];      /* why edgefn ended it; "" when it ended on its own */
     h2o_timeout_entry_t idle_timer, memory_timer, init_timer;
 };
@@ -105,12 +107,21 @@ static void env_log_line(ef_process_env_t *env, const char *msg, size_t len)
     ef_function_log_as(env->pool->pf->fn, job != NULL ? job->hook_name : "-", job != NULL ? job->request_id : "-", msg, len);
 }
 
+/* Whether the function's log goes anywhere: when it does not, lines are not even formatted. */
+static int env_logs(ef_process_env_t *env)
+{
+    const ef_function_t *fn = env->pool->pf->fn;
+    return fn->log_fd != -1 || fn->log_cb != NULL;
+}
+
 static void env_log(ef_process_env_t *env, const char *fmt, ...)
 {
     char buf[1024];
     va_list args;
     int n;
 
+    if (!env_logs(env))
+        return;
     va_start(args, fmt);
     n = vsnprintf(buf, sizeof(buf), fmt, args);
     va_end(args);
@@ -175,6 +186,7 @@ static uint64_t sample_rss(ef_process_env_t *env)
     if (sscanf(buf, "%lu %lu", &size, &resident) != 2)
         return env->max_rss;
     uint64_t rss = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+    env->rss_sampled_at = now_ns();
     if (rss > env->max_rss)
         env->max_rss = rss;
     return rss;
@@ -209,9 +221,12 @@ static void finish_job(ef_process_env_t *env, ef_invoke_status_t status, const c
     if (env->job_delivered) {
         uint64_t duration = now_ns() - env->delivered_at;
         char init[64] = "";
-        if (env->state != ENV_DEAD)
+        /* Max Memory Used: a look at most every MEMORY_REPORT_INTERVAL (the memory watch looks more often during long
+         * invocations); each look is a read of /proc */
+        if (env->state != ENV_DEAD && env->rss_sampled_at + MEMORY_REPORT_INTERVAL * 1000000 <= env->delivered_at + duration)
             sample_rss(env);
-        drain_output(env, 0);
+        if (env_logs(env))
+            drain_output(env, 0);
         if (env->invocations == 1 && !env->provisioned)
             snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", env->init_ns / 1e6);
         env_log(env, "END RequestId: %s", job->id);

@@ -37,6 +37,7 @@ typedef struct st_ef_process_env_t ef_process_env_t;
 typedef struct st_ef_process_function_t {
     ef_function_t *fn;
     char **argv;                 /* what an environment runs */
+    char *arn;                   /* arn:aws:lambda:us-east-1:000000000000:function:NAME, as Lambda names functions */
     ef_process_thread_t *owner;  /* the thread its pool lives on; set by that thread's thread_init */
     ef_process_pool_t *pool;     /* owned by `owner` */
     ef_lambda_options_t options; /* for the event, but for body_limit, which depends on the hook */
@@ -115,6 +116,7 @@ typedef struct st_ef_process_poll_t {
     ef_process_env_t *env; /* NULL once answered */
     h2o_req_t *req;
     ef_process_conn_t *conn;
+    uint64_t parked_at; /* h2o_now of its loop */
 } ef_process_poll_t;
 
 ef_process_env_t *ef_process_env_of(ef_process_thread_t *thread, h2o_conn_t *conn, ef_process_conn_t **found);

@@ -93,6 +93,8 @@ static int prepare(ef_function_t *fn, char *err, size_t errlen)
 
     *pf = (ef_process_function_t){.fn = fn, .options = {.include_body = conf->include_body}};
     pf->argv = calloc(5, sizeof(pf->argv[0]));
+    if (asprintf(&pf->arn, "arn:aws:lambda:us-east-1:000000000000:function:%s", conf->name) == -1)
+        h2o_fatal("no memory");
     fn->data = pf;
     switch (conf->runtime) {
     case EF_CONF_RUNTIME_NODEJS:
@@ -139,6 +141,7 @@ static void dispose(ef_function_t *fn)
     for (size_t i = 0; pf->argv[i] != NULL; ++i)
         free(pf->argv[i]);
     free(pf->argv);
+    free(pf->arn);
     free(pf);
     fn->data = NULL;
 }
