@@ -374,7 +374,6 @@ $EDGEFN check -c runtime.yaml
 --- stderr ~ (?m)^runtime\.yaml:11:14: runtime: expected "lua", "nodejs", "python" or "provided", found "cobol"$
 
 === a nodejs, a python and a provided function pass check
---- skip: enable once edgefn prepares nodejs, python and provided functions (functions/process, functions/runtimes)
 --- run
 cat > process-good.yaml <<'YAML'
 listen:
