@@ -433,7 +433,8 @@ static void *thread_main(void *arg)
      * this thread waits until it is (a job it handed to another thread comes back, its environments are reaped) */
     atomic_fetch_sub(&threads_serving, 1);
     int quiet = 0;
-    while (!thread->drain_expired && !(quiet = atomic_load(&threads_serving) == 0 && ef_functions_thread_quiesce(&thread->functions)))
+    while (!thread->drain_expired &&
+           !(quiet = atomic_load(&threads_serving) == 0 && ef_functions_thread_quiesce(&thread->functions)))
         h2o_evloop_run(thread->ctx.loop, 10);
 
     pthread_mutex_lock(&server->lock);

@@ -44,7 +44,8 @@ static void send_answer_status(h2o_req_t *req, int status, const char *why)
         send_error(req, 400, "Bad Request", why, "Invalid request ID");
         break;
     case 403:
-        send_error(req, 403, "Forbidden", why, "Invalid state transition: the invocation was answered already");
+        send_error(req, 403, "Forbidden", why,
+                   "Invalid state transition (an answer that came already, or an init error after the first poll)");
         break;
     case 413: {
         char msg[128];

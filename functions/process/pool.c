@@ -37,9 +37,9 @@
 #include <jansson.h>
 #include "functions/process/process.h"
 
-#define MAX_LOG_LINE (16 << 10)  /* a longer line is cut into lines of this size */
+#define MAX_LOG_LINE (16 << 10)    /* a longer line is cut into lines of this size */
 #define MEMORY_REPORT_INTERVAL 100 /* ms: how stale REPORT's Max Memory Used may be */
-#define MAX_RESPAWN_DELAY 60000 /* ms between attempts to replace a provisioned environment that keeps failing */
+#define MAX_RESPAWN_DELAY 60000    /* ms between attempts to replace a provisioned environment that keeps failing */
 
 typedef enum en_env_state_t {
     ENV_STARTING, /* has not asked for its first event yet */
@@ -61,16 +61,16 @@ struct st_ef_process_env_t {
     int statm_fd;
     char tmp_dir[160];
     ef_rapi_state_t rapi;
-    ef_process_poll_t *poll;   /* a parked poll for the next event */
-    ef_process_job_t *job;     /* the job it runs, or is to run once it asks for it */
+    ef_process_poll_t *poll; /* a parked poll for the next event */
+    ef_process_job_t *job;   /* the job it runs, or is to run once it asks for it */
     int job_delivered;
-    int invocations;           /* jobs delivered so far */
-    uint64_t spawned_at;       /* ns, monotonic */
-    uint64_t init_ns;          /* how long it took to ask for its first event */
-    uint64_t delivered_at;     /* ns, monotonic: when the job went out */
-    uint64_t max_rss;          /* bytes */
-    uint64_t rss_sampled_at;   /* ns, monotonic */
-    char end_reason[200];      /* why edgefn ended it; "" when it ended on its own */
+    int invocations;         /* jobs delivered so far */
+    uint64_t spawned_at;     /* ns, monotonic */
+    uint64_t init_ns;        /* how long it took to ask for its first event */
+    uint64_t delivered_at;   /* ns, monotonic: when the job went out */
+    uint64_t max_rss;        /* bytes */
+    uint64_t rss_sampled_at; /* ns, monotonic */
+    char end_reason[200];    /* why edgefn ended it; "" when it ended on its own */
     h2o_timeout_entry_t idle_timer, memory_timer, init_timer;
 };
 
@@ -230,8 +230,9 @@ static void finish_job(ef_process_env_t *env, ef_invoke_status_t status, const c
         if (env->invocations == 1 && !env->provisioned)
             snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", env->init_ns / 1e6);
         env_log(env, "END RequestId: %s", job->id);
-        env_log(env, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %" PRIu64 " ms\tMemory Size: %" PRIu64
-                     " MB\tMax Memory Used: %" PRIu64 " MB%s",
+        env_log(env,
+                "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %" PRIu64 " ms\tMemory Size: %" PRIu64
+                " MB\tMax Memory Used: %" PRIu64 " MB%s",
                 job->id, duration / 1e6, (duration + 999999) / 1000000, pool->conf->memory >> 20,
                 (env->max_rss + (1 << 20) - 1) >> 20, init);
         job->duration_ns = duration;
@@ -347,8 +348,7 @@ static void on_memory_tick(h2o_timeout_entry_t *entry)
         link_timer(env, entry, EF_PROCESS_MEMORY_TICK);
         return;
     }
-    env_log(env, "Runtime killed: out of memory: %" PRIu64 " MB used of %" PRIu64 " MB", (rss + (1 << 20) - 1) >> 20,
-            limit >> 20);
+    env_log(env, "Runtime killed: out of memory: %" PRIu64 " MB used of %" PRIu64 " MB", (rss + (1 << 20) - 1) >> 20, limit >> 20);
     kill_env(env, "it ran out of memory (%" PRIu64 " MB used of %" PRIu64 " MB)", (rss + (1 << 20) - 1) >> 20, limit >> 20);
     if (env->job != NULL)
         finish_job(env, EF_INVOKE_LIMIT, "out of memory: the environment used %" PRIu64 " MB of its %" PRIu64 " MB",
@@ -539,8 +539,8 @@ static ef_process_env_t *spawn_env(ef_process_pool_t *pool, int provisioned, cha
     /* the variables of this environment after the pool's */
     clock_gettime(CLOCK_REALTIME, &real);
     gmtime_r(&real.tv_sec, &tm);
-    snprintf(stream, sizeof(stream), "%04d/%02d/%02d/[$LATEST]%08" PRIx64 "%08x", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, (uint64_t)real.tv_nsec ^ ((uint64_t)getpid() << 8), env->number);
+    snprintf(stream, sizeof(stream), "%04d/%02d/%02d/[$LATEST]%08" PRIx64 "%08x", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             (uint64_t)real.tv_nsec ^ ((uint64_t)getpid() << 8), env->number);
     vars[num_vars++] = xasprintf("AWS_LAMBDA_RUNTIME_API=127.0.0.1:%u", port);
     vars[num_vars++] = xasprintf("AWS_LAMBDA_INITIALIZATION_TYPE=%s", provisioned ? "provisioned-concurrency" : "on-demand");
     vars[num_vars++] = xasprintf("AWS_LAMBDA_LOG_STREAM_NAME=%s", stream);
@@ -586,9 +586,10 @@ static ef_process_env_t *spawn_env(ef_process_pool_t *pool, int provisioned, cha
     ++pool->num_alive;
     if (provisioned)
         ++pool->num_provisioned;
-    env_log(env, "INIT_START Runtime Version: %s\tEnvironment: %u (%s)", pool->pf->fn->conf->runtime == EF_CONF_RUNTIME_NODEJS ? "nodejs"
-                                                                         : pool->pf->fn->conf->runtime == EF_CONF_RUNTIME_PYTHON ? "python"
-                                                                                                                            : "provided",
+    env_log(env, "INIT_START Runtime Version: %s\tEnvironment: %u (%s)",
+            pool->pf->fn->conf->runtime == EF_CONF_RUNTIME_NODEJS   ? "nodejs"
+            : pool->pf->fn->conf->runtime == EF_CONF_RUNTIME_PYTHON ? "python"
+                                                                    : "provided",
             env->number, provisioned ? "provisioned-concurrency" : "on-demand");
     link_timer(env, &env->init_timer, EF_PROCESS_INIT_TIMEOUT);
     link_timer(env, &env->memory_timer, EF_PROCESS_MEMORY_TICK);
@@ -707,13 +708,13 @@ int ef_process_env_on_init_error(ef_process_env_t *env, h2o_iovec_t body, h2o_io
     if (status != 202)
         return status;
     describe_error(body, error_type, desc, sizeof(desc));
-    env_log(env, "INIT_REPORT Init Duration: %.2f ms Phase: init Status: error Error Type: %s",
-            (now_ns() - env->spawned_at) / 1e6, desc);
+    env_log(env, "INIT_REPORT Init Duration: %.2f ms Phase: init Status: error Error Type: %s", (now_ns() - env->spawned_at) / 1e6,
+            desc);
     env->rapi.initialized = 1;
     /* the viewer learns the kind of failure; what the function said may not be for it, and is in the log */
     if (env->job != NULL)
-        finish_job(env, EF_INVOKE_LIMIT, "the function failed to initialize (%.*s; its log has the error)",
-                   (int)strcspn(desc, ":"), desc);
+        finish_job(env, EF_INVOKE_LIMIT, "the function failed to initialize (%.*s; its log has the error)", (int)strcspn(desc, ":"),
+                   desc);
     kill_env(env, "its initialization failed");
     return status;
 }

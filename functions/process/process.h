@@ -55,8 +55,8 @@ typedef struct st_ef_process_job_t {
     ef_invocation_t *inv; /* the origin's; NULL once cancelled */
     atomic_int cancelled; /* set by the origin: the owner need not run it */
     h2o_buffer_t *payload;
-    char id[EF_PROCESS_ID_SIZE];                  /* Lambda-Runtime-Aws-Request-Id */
-    char request_id[EF_PROCESS_ID_SIZE];          /* the edge request's id, for log lines */
+    char id[EF_PROCESS_ID_SIZE];         /* Lambda-Runtime-Aws-Request-Id */
+    char request_id[EF_PROCESS_ID_SIZE]; /* the edge request's id, for log lines */
     const char *hook_name;
     uint64_t timeout_ms;
     ef_lambda_options_t options;
@@ -75,10 +75,10 @@ typedef struct st_ef_process_job_t {
 /* What a worker thread keeps for the process runtime. */
 struct st_ef_process_thread_t {
     h2o_context_t *ctx;
-    h2o_accept_ctx_t api_accept; /* the Runtime API host */
-    h2o_multithread_receiver_t jobs;  /* jobs from other threads, to run here */
-    h2o_multithread_receiver_t done;  /* jobs this thread sent away, back */
-    size_t num_away;                  /* jobs sent away and not back yet */
+    h2o_accept_ctx_t api_accept;     /* the Runtime API host */
+    h2o_multithread_receiver_t jobs; /* jobs from other threads, to run here */
+    h2o_multithread_receiver_t done; /* jobs this thread sent away, back */
+    size_t num_away;                 /* jobs sent away and not back yet */
     H2O_VECTOR(ef_process_pool_t *) pools;
     H2O_VECTOR(h2o_timeout_t *) timeouts;
     h2o_linklist_t connections; /* ef_process_conn_t: Runtime API connections, each of one environment */
@@ -175,9 +175,9 @@ typedef struct st_ef_spawn_t {
     char *const *argv;
     char *const *envp;
     const char *cwd;
-    const char *tmp_dir;  /* mounted on /tmp in a mount namespace of its own, when that can be done */
+    const char *tmp_dir;     /* mounted on /tmp in a mount namespace of its own, when that can be done */
     const char *const *keep; /* NULL-terminated, at most 4: directories that stay where they are if under /tmp */
-    int output_fd;        /* becomes stdout and stderr */
+    int output_fd;           /* becomes stdout and stderr */
 } ef_spawn_t;
 
 /* Whether children can get a private /tmp (a mount namespace); probed once. */

@@ -242,7 +242,7 @@ static void invoke(ef_invocation_t *inv)
     snprintf(job->request_id, sizeof(job->request_id), "%s", ev->request_id);
     job->timeout_ms = conf->timeout != 0 ? conf->timeout : viewer ? EF_CONF_DEFAULT_VIEWER_TIMEOUT : EF_CONF_DEFAULT_ORIGIN_TIMEOUT;
     job->options = pf->options;
-    job->options.body_limit = conf->body_limit != 0                 ? conf->body_limit
+    job->options.body_limit = conf->body_limit != 0                ? conf->body_limit
                               : ev->hook == EF_HOOK_VIEWER_REQUEST ? EF_CONF_DEFAULT_VIEWER_BODY_LIMIT
                                                                    : EF_CONF_DEFAULT_ORIGIN_BODY_LIMIT;
     job->options.distribution_domain = host_of(ev);
