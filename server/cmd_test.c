@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +278,8 @@ static int run_function(ef_conf_function_t *conf, struct st_options *opts)
     ev.response.headers = &response_headers;
     if ((ret = build_event(&ev, opts)) == EXIT_OK) {
         struct st_loop loop;
+        /* an environment that ends mid-write (it is killed once the report is out) must not take us with it */
+        signal(SIGPIPE, SIG_IGN);
         init_loop(&loop);
         void *state = fn.runtime->thread_init(fns, 1, &(ef_runtime_thread_t){&loop.ctx, loop.api_hosts, 0, 1});
         run.inv = (ef_invocation_t){

@@ -14,6 +14,9 @@
  *   api.c      the Runtime API (2018-06-01) on h2o
  *   rapi.c     its state machine and paths, without h2o (unit-tested)
  *   spawn.c    starting a child: clean signals, its environment, a private /tmp
+ *
+ * The program must ignore SIGPIPE (the server and `edgefn test` do): h2o writes to a
+ * Runtime API connection with writev, and an environment may die at any moment.
  */
 #ifndef EF_FUNCTIONS_PROCESS_H
 #define EF_FUNCTIONS_PROCESS_H
