@@ -108,8 +108,12 @@ int ef_server_prepare(ef_server_t *server, ef_conf_t *conf, ef_conf_errors_t *er
     ef_pipeline_register_fallback(&host->fallback_path, server);
     server->hosts[0] = host;
 
-    /* the Runtime API that execution environments ask for their events, on listeners of their own (functions/process/) */
-    h2o_hostconf_t *api = h2o_config_register_host(&server->globalconf, h2o_iovec_init(H2O_STRLIT("runtime-api")), 65535);
+    /* The Runtime API that execution environments ask for their events, on listeners of their own (functions/process/).
+     * Its configuration and contexts are its own, so that a drain, which ends the viewers' keep-alive connections, leaves
+     * the environments' alone: they still answer the requests being drained. */
+    h2o_config_init(&server->api_globalconf);
+    server->api_globalconf.server_name = h2o_iovec_init(H2O_STRLIT(""));
+    h2o_hostconf_t *api = h2o_config_register_host(&server->api_globalconf, h2o_iovec_init(H2O_STRLIT("runtime-api")), 65535);
     ef_functions_register_runtime_api(h2o_config_register_path(api, "/", 0));
     server->api_hosts[0] = api;
 
@@ -168,6 +172,8 @@ void ef_server_dispose(ef_server_t *server)
     free(server->threads);
     ef_accesslog_close(&server->accesslog);
     h2o_config_dispose(&server->globalconf);
+    if (server->api_hosts[0] != NULL)
+        h2o_config_dispose(&server->api_globalconf);
     *server = (ef_server_t){NULL};
 }
 
@@ -364,6 +370,16 @@ static void on_shutdown_message(h2o_multithread_receiver_t *receiver, h2o_linkli
         begin_drain(thread);
 }
 
+static void dispose_context(h2o_context_t *ctx)
+{
+    h2o_multithread_queue_t *queue = ctx->queue;
+
+    /* h2o_context_dispose insists that every timer list be empty: its own graceful-shutdown entry included */
+    h2o_timeout_unlink(&ctx->http2._graceful_shutdown_timeout);
+    h2o_context_dispose(ctx);
+    free(queue); /* h2o_multithread_destroy_queue closes the evloop queue but does not free it */
+}
+
 static void dispose_thread(ef_thread_t *thread)
 {
     ef_server_t *server = thread->server;
@@ -374,21 +390,19 @@ static void dispose_thread(ef_thread_t *thread)
             server->origins[i].ops->on_thread_dispose(server->origins + i, thread);
     free(thread->origin_state);
     ef_functions_thread_dispose(&thread->functions);
+    dispose_context(&thread->api_ctx);
     ef_accesslog_buffer_dispose(&thread->accesslog);
     h2o_timeout_unlink(&thread->drain_timer);
     h2o_multithread_unregister_receiver(thread->ctx.queue, &thread->shutdown_receiver);
 
-    /* h2o_context_dispose insists that every timer list be empty: its own graceful-shutdown entry included */
-    h2o_timeout_unlink(&thread->ctx.http2._graceful_shutdown_timeout);
+    /* h2o_context_dispose insists that every timer list be empty */
     for (i = 0; i != thread->timeouts.size; ++i) {
         h2o_timeout_dispose(thread->ctx.loop, &thread->timeouts.entries[i]->timeout);
         free(thread->timeouts.entries[i]);
     }
     free(thread->timeouts.entries);
     h2o_loop_t *loop = thread->ctx.loop;
-    h2o_multithread_queue_t *queue = thread->ctx.queue;
-    h2o_context_dispose(&thread->ctx);
-    free(queue); /* h2o_multithread_destroy_queue closes the evloop queue but does not free it */
+    dispose_context(&thread->ctx);
     h2o_evloop_destroy(loop);
     free(thread->listeners);
 }
@@ -411,8 +425,9 @@ static void *thread_main(void *arg)
         if (server->origins[i].ops->on_thread_init != NULL)
             server->origins[i].ops->on_thread_init(server->origins + i, thread);
     ef_accesslog_buffer_init(&thread->accesslog, &server->accesslog, thread->ctx.loop, ef_thread_timeout(thread, 100));
+    h2o_context_init(&thread->api_ctx, thread->ctx.loop, &server->api_globalconf);
     ef_functions_thread_init(&server->functions, &thread->functions,
-                             &(ef_runtime_thread_t){&thread->ctx, server->api_hosts, thread->index, server->num_threads});
+                             &(ef_runtime_thread_t){&thread->api_ctx, server->api_hosts, thread->index, server->num_threads});
 
     thread->listeners = h2o_mem_alloc(sizeof(thread->listeners[0]) * server->num_listeners);
     actx = alloca(sizeof(*actx) * server->num_listeners);

@@ -23,7 +23,8 @@ typedef struct st_ef_timeout_slot_t {
 } ef_timeout_slot_t;
 
 struct st_ef_thread_t {
-    h2o_context_t ctx; /* h2o hands callbacks &ctx; ef_thread_from_ctx gets back here */
+    h2o_context_t ctx;     /* h2o hands callbacks &ctx; ef_thread_from_ctx gets back here */
+    h2o_context_t api_ctx; /* the Runtime API's, on the same loop */
     ef_server_t *server;
     size_t index;
     pthread_t tid;
@@ -56,9 +57,10 @@ typedef struct st_ef_listener_t {
 struct st_ef_server_t {
     ef_conf_t *conf;
     h2o_globalconf_t globalconf;
-    h2o_hostconf_t *hosts[2];       /* the edge host, NULL-terminated */
-    h2o_hostconf_t *admin_hosts[2]; /* the admin host, NULL-terminated */
-    h2o_hostconf_t *api_hosts[2];   /* the Runtime API's host, NULL-terminated */
+    h2o_hostconf_t *hosts[2];        /* the edge host, NULL-terminated */
+    h2o_hostconf_t *admin_hosts[2];  /* the admin host, NULL-terminated */
+    h2o_globalconf_t api_globalconf; /* the Runtime API's, apart from the viewers' */
+    h2o_hostconf_t *api_hosts[2];    /* the Runtime API's host, NULL-terminated */
     ef_origin_t *origins;
     size_t num_origins;
     ef_functions_t functions;

@@ -82,3 +82,43 @@ while [ -e /proc/$EDGEFN_PID ] && ! grep -q '^[0-9]* (.*) Z' /proc/$EDGEFN_PID/s
 echo "exited after $(( ($(date +%s%N) - start) / 1000000 )) ms"
 --- stdout ~ ^exited after (9\d\d|[12]\d{3}) ms$
 --- edgefn-exit: 0
+
+=== a request in flight in a Node.js function completes, the environment is stopped, exit 0
+--- setup
+mkdir -p slowfn
+cat > slowfn/index.js <<'JS'
+exports.handler = async (event) => {
+  const request = event.Records[0].cf.request;
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  request.headers['x-slow'] = [{ key: 'X-Slow', value: 'done' }];
+  return request;
+};
+JS
+--- config
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  slow: { runtime: nodejs, code: slowfn/, concurrency: { provisioned: 1 } }
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: slow
+drain-timeout: 5s
+--- run
+curl -sS -i --max-time 10 http://127.0.0.1:$PORT/echo/slow > inflight.txt 2>&1 &
+sleep 0.5
+node=$(pgrep -P $EDGEFN_PID node)
+kill -TERM $EDGEFN_PID
+wait
+cat inflight.txt
+# the environment went with edgefn
+sleep 0.5
+test -n "$node" && ! kill -0 $node 2>/dev/null && echo "environment gone" >&2
+--- status: 200
+--- body ~ "x-slow": "done"
+--- stderr ~ environment gone
+--- log ~ slow - - Environment 1 ended: the server is shutting down
+--- edgefn-exit: 0
