@@ -18,6 +18,10 @@ set -euo pipefail
 # Initialization - load the function handler
 source "$LAMBDA_TASK_ROOT/$(echo "$_HANDLER" | cut -d. -f1).sh"
 echo "bash bootstrap ready, handler $_HANDLER"
+# what the process was started with: no blocked or ignored signal, a session of its own, stdin from /dev/null
+# (a child's view: bash blocks SIGCHLD and ignores SIGQUIT for itself, not for what it runs)
+grep -E '^Sig(Blk|Ign):' /proc/self/status | tr '\t' ' '
+echo "session leader: $(( $(ps -o sid= -p $$) == $$ )), stdin: $(readlink /proc/$$/fd/0)"
 # Processing
 while true
 do
@@ -447,6 +451,9 @@ curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/bash/hello'
 --- body
 hello from bash for /bash/hello
 --- log[flogs/bash-$TODAY.log] ~ ^\S+ bash - - bash bootstrap ready, handler function\.handler$
+--- log[flogs/bash-$TODAY.log] ~ ^\S+ bash - - SigBlk: 0000000000000000$
+--- log[flogs/bash-$TODAY.log] ~ ^\S+ bash - - SigIgn: 0000000000000000$
+--- log[flogs/bash-$TODAY.log] ~ ^\S+ bash - - session leader: 1, stdin: /dev/null$
 --- log[flogs/bash-$TODAY.log] ~ ^\S+ bash viewer-request ${header:x-edgefn-request-id} bash handler got /bash/hello$
 --- log[flogs/bash-$TODAY.log] ~ ^\S+ bash viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\t[^\n]*\tInit Duration: [\d.]+ ms$
 
