@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "functions/event_lambda.h"
+#include "bench/stats.h"
 
 #define MAX_BATCHES 101
 
@@ -129,25 +130,6 @@ static int make_result(void)
     memcpy(result + result_len, hook, sizeof(hook) - 1), result_len += sizeof(hook) - 1;
     memcpy(result + result_len, hdrs_end, req_end - hdrs_end), result_len += req_end - hdrs_end;
     return 0;
-}
-
-static uint64_t clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof(v[0]), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void usage(void)

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "functions/runtime.h"
+#include "bench/stats.h"
 
 #ifndef EF_BENCH_LUA_DIR
 #define EF_BENCH_LUA_DIR "bench/lua"
@@ -157,25 +158,6 @@ static int check_case(bench_case_t *bc)
 Wrong:
     fprintf(stderr, "lua_invoke: case %c (%s): the first call did not have the expected effect\n", bc->id, bc->what);
     return -1;
-}
-
-static uint64_t clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof(v[0]), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void usage(void)
