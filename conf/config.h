@@ -127,11 +127,36 @@ typedef struct st_ef_conf_function_t {
     uint64_t body_limit; /* bytes of body the event carries, then inputTruncated; 0 means the hook's default */
 } ef_conf_function_t;
 
+/* Which query parameters a cache key holds (CloudFront's query-string setting). */
+typedef enum en_ef_conf_key_query_t {
+    EF_CONF_KEY_QUERY_NONE, /* the default, as on CloudFront */
+    EF_CONF_KEY_QUERY_ALL,  /* every parameter (sorted by name, then value) */
+    EF_CONF_KEY_QUERY_LIST, /* the ones named in `query_names` */
+} ef_conf_key_query_t;
+
+/* A behavior's cache policy (`cache:`), as CloudFront's. */
+typedef struct st_ef_conf_cache_policy_t {
+    int enabled;          /* the behavior has a cache: mapping; without one nothing is cached (x-cache: Pass) */
+    uint64_t default_ttl; /* ms, when the origin says nothing; default 24h (CloudFront's) */
+    uint64_t min_ttl;     /* ms, default 0 */
+    uint64_t max_ttl;     /* ms, default 1 year (CloudFront's) */
+    struct {
+        ef_conf_key_query_t query; /* default none */
+        char **query_names;        /* EF_CONF_KEY_QUERY_LIST; as written */
+        size_t num_query_names;
+        char **headers; /* lower-case names */
+        size_t num_headers;
+        char **cookies; /* as written (cookie names are case-sensitive) */
+        size_t num_cookies;
+    } key;
+} ef_conf_cache_policy_t;
+
 typedef struct st_ef_conf_behavior_t {
     ef_conf_pos_t pos;
     char *path;                                   /* path pattern, always starting with '/' or '*' */
     ef_conf_origin_t *origin;                     /* points into ef_conf_t.origins */
     ef_conf_function_t *functions[EF_NUM_HOOKS];  /* points into ef_conf_t.functions; NULL for no function */
+    ef_conf_cache_policy_t cache;
 } ef_conf_behavior_t;
 
 typedef enum en_ef_conf_log_kind_t {
@@ -169,6 +194,10 @@ typedef struct st_ef_conf_t {
     } admin;
     uint64_t drain_timeout;    /* ms to finish in-flight requests on shutdown */
     uint64_t max_request_body; /* bytes */
+    struct {
+        uint64_t memory;          /* bytes all cached objects may take, together; default 256MB */
+        uint64_t max_object_size; /* bytes; a larger response is passed through, not cached; default 10MB */
+    } cache;
 } ef_conf_t;
 
 /* One error, already formatted as "file:line:column: message". */
