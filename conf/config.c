@@ -53,6 +53,20 @@
 #define MAX_BODY_LIMIT (UINT64_C(100) << 20)
 #define MAX_BODY_LIMIT_TEXT "100MB"
 
+/* the cache: the memory all behaviors share, and each behavior's policy (CloudFront's defaults and limits) */
+#define DEFAULT_CACHE_MEMORY (UINT64_C(256) << 20)
+#define DEFAULT_CACHE_MAX_OBJECT_SIZE (UINT64_C(10) << 20)
+#define MIN_CACHE_MEMORY (UINT64_C(1) << 20)
+#define MAX_CACHE_MEMORY (UINT64_C(64) << 30)
+#define CACHE_MEMORY_RANGE_TEXT "1MB-64GB"
+#define MIN_MAX_OBJECT_SIZE (UINT64_C(1) << 10)
+#define MAX_OBJECT_SIZE_RANGE_TEXT "1KB-64GB"
+#define DEFAULT_CACHE_TTL (UINT64_C(24) * 60 * 60 * 1000)           /* ms */
+#define DEFAULT_CACHE_MAX_TTL (UINT64_C(365) * 24 * 60 * 60 * 1000) /* ms */
+#define MAX_CACHE_TTL (UINT64_C(36500) * 24 * 60 * 60 * 1000)       /* ms; about a century, so that now + ttl cannot overflow */
+#define MAX_CACHE_TTL_TEXT "36500d"
+#define MAX_CACHE_KEY_NAMES 10 /* query strings, headers and cookies, each, in a cache policy */
+
 const char *const ef_hook_names[EF_NUM_HOOKS] = {"viewer-request", "origin-request", "origin-response", "viewer-response"};
 
 static void *xmalloc(size_t size)
@@ -1214,6 +1228,9 @@ struct st_section {
 
 #define REQUIRED 1
 
+/* a key whose setter takes more than one kind of node, and says itself what it expected */
+#define ANY_NODE YAML_NO_NODE
+
 /* Optimal string alignment distance: typos are mostly one edit or a transposition away. */
 static size_t edit_distance(const char *a, const char *b)
 {
@@ -1306,7 +1323,7 @@ static uint64_t walk_mapping(struct st_parser *p, yaml_node_t *node, const struc
             }
             seen |= UINT64_C(1) << (k - section->keys);
             snprintf(name, sizeof(name), "%s%s", section->prefix, k->name);
-            if (!kind_matches(k->kind, value)) {
+            if (k->kind != ANY_NODE && !kind_matches(k->kind, value)) {
                 report(p, pos_of(value), "%s: expected %s, found %s", name, kind_name(k->kind), describe(buf, value));
                 continue;
             }
@@ -2126,6 +2143,302 @@ static int set_functions(struct st_parser *p, const char *name, yaml_node_t *nod
     return 0;
 }
 
+/* cache: of a behavior, and its key: */
+
+static const char *behavior_label(struct st_parser *p, char *buf, yaml_node_t *item, size_t index);
+
+/* "in cache of behavior \"/img\"", for messages about keys of the cache: (or `sub`: ".key") of `behavior` */
+static const char *cache_where(struct st_parser *p, char *buf, ef_conf_behavior_t *behavior, const char *sub)
+{
+    char label[QUOTED_SIZE + 16];
+    size_t index = behavior - p->conf->behaviors;
+
+    behavior_label(p, label, node_at(p, p->behaviors->data.sequence.items.start[index]), index);
+    snprintf(buf, QUOTED_SIZE + 48, "in cache%s of %s", sub, label);
+    return buf;
+}
+
+static void free_names(char ***names, size_t *num)
+{
+    size_t i;
+
+    for (i = 0; i != *num; ++i)
+        free((*names)[i]);
+    free(*names);
+    *names = NULL;
+    *num = 0;
+}
+
+static void free_cache_key(ef_conf_cache_policy_t *cache)
+{
+    free_names(&cache->key.query_names, &cache->key.num_query_names);
+    free_names(&cache->key.headers, &cache->key.num_headers);
+    free_names(&cache->key.cookies, &cache->key.num_cookies);
+}
+
+/* RFC 9110's token: what a header's name is made of, and a cookie's (RFC 6265) */
+static int is_token(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i != len; ++i) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL)))
+            return 0;
+    }
+    return len != 0;
+}
+
+/* A query parameter's name as it appears before the "=", undecoded (cache keys compare names as written): no separators, spaces or
+ * controls. */
+static int is_query_name(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i != len; ++i) {
+        unsigned char c = s[i];
+        if (c <= ' ' || c == 0x7f || c == '&' || c == '=' || c == '#')
+            return 0;
+    }
+    return len != 0;
+}
+
+struct st_name_kind {
+    const char *what; /* "header", ... in messages */
+    int (*is_valid)(const char *s, size_t len);
+    const char *rule; /* what a valid name is, for messages */
+    int ignore_case;  /* names are compared, and stored, lower-case */
+};
+
+static const struct st_name_kind header_names = {"header", is_token, "letters, digits and !#$%&'*+-.^_`|~ (an HTTP token)", 1};
+static const struct st_name_kind cookie_names = {"cookie", is_token, "letters, digits and !#$%&'*+-.^_`|~ (an HTTP token)", 0};
+static const struct st_name_kind query_names = {"query parameter", is_query_name,
+                                                "no spaces, control characters, \"&\", \"=\" or \"#\"", 0};
+
+/* The names of a sequence, checked as `kind` says, into `*names` (which it replaces). Returns 0, or -1 when one was reported. */
+static int parse_names(struct st_parser *p, const char *name, yaml_node_t *node, const struct st_name_kind *kind, char ***names,
+                       size_t *num)
+{
+    char buf[QUOTED_SIZE];
+    size_t i, j, n = count_items(node);
+    int ret = 0;
+
+    free_names(names, num);
+    if (n == 0)
+        return 0;
+    if (n > MAX_CACHE_KEY_NAMES) {
+        report(p, pos_of(node), "%s: at most %d names, found %zu (CloudFront's limit)", name, MAX_CACHE_KEY_NAMES, n);
+        ret = -1;
+    }
+    *names = xcalloc(n, sizeof((*names)[0]));
+    for (i = 0; i != n; ++i) {
+        yaml_node_t *item = node_at(p, node->data.sequence.items.start[i]);
+        const char *s = scalar_of(item);
+        char *stored;
+        if (item->type != YAML_SCALAR_NODE || item->data.scalar.length == 0) {
+            report(p, pos_of(item), "%s: expected a %s name, found %s", name, kind->what, describe(buf, item));
+            ret = -1;
+            continue;
+        }
+        if (strlen(s) != item->data.scalar.length) {
+            report(p, pos_of(item), "%s: must not contain a NUL character", name);
+            ret = -1;
+            continue;
+        }
+        if (!kind->is_valid(s, item->data.scalar.length)) {
+            report(p, pos_of(item), "%s: invalid %s name %s: use %s", name, kind->what, quote(buf, s), kind->rule);
+            ret = -1;
+            continue;
+        }
+        for (j = 0; j != i; ++j) {
+            yaml_node_t *earlier = node_at(p, node->data.sequence.items.start[j]);
+            if (earlier->type == YAML_SCALAR_NODE &&
+                (kind->ignore_case ? strcasecmp(scalar_of(earlier), s) : strcmp(scalar_of(earlier), s)) == 0)
+                break;
+        }
+        if (j != i) {
+            ef_conf_pos_t first = pos_of(node_at(p, node->data.sequence.items.start[j]));
+            report(p, pos_of(item), "%s: duplicate %s %s (first listed on line %u, column %u)", name, kind->what, quote(buf, s),
+                   first.line, first.column);
+            ret = -1;
+            continue;
+        }
+        stored = xstrdup(s);
+        if (kind->ignore_case) {
+            char *c;
+            for (c = stored; *c != '\0'; ++c)
+                if (*c >= 'A' && *c <= 'Z')
+                    *c += 'a' - 'A';
+        }
+        (*names)[(*num)++] = stored;
+    }
+    return ret;
+}
+
+#define CACHE_KEY_OFFSET(m) (offsetof(ef_conf_cache_policy_t, key.m) - offsetof(ef_conf_cache_policy_t, key))
+
+/* query: all, none, or a list of names; [] is none */
+static int set_cache_key_query(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_cache_policy_t *cache = STRUCT_FROM_MEMBER(ef_conf_cache_policy_t, key.query, field);
+    char buf[QUOTED_SIZE];
+    int ret;
+
+    free_names(&cache->key.query_names, &cache->key.num_query_names);
+    if (node->type == YAML_SCALAR_NODE && !is_null(node)) {
+        if (strcmp(scalar_of(node), "all") == 0) {
+            cache->key.query = EF_CONF_KEY_QUERY_ALL;
+        } else if (strcmp(scalar_of(node), "none") == 0) {
+            cache->key.query = EF_CONF_KEY_QUERY_NONE;
+        } else {
+            report(p, pos_of(node), "%s: expected \"all\", \"none\" or a sequence of names, found %s", name, describe(buf, node));
+            return -1;
+        }
+        return 0;
+    }
+    if (node->type == YAML_MAPPING_NODE) {
+        report(p, pos_of(node), "%s: expected \"all\", \"none\" or a sequence of names, found a mapping", name);
+        return -1;
+    }
+    /* a sequence, or a null: an empty one */
+    ret = parse_names(p, name, node, &query_names, &cache->key.query_names, &cache->key.num_query_names);
+    cache->key.query = cache->key.num_query_names != 0 ? EF_CONF_KEY_QUERY_LIST : EF_CONF_KEY_QUERY_NONE;
+    return ret;
+}
+
+static int set_cache_key_headers(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_cache_policy_t *cache = STRUCT_FROM_MEMBER(ef_conf_cache_policy_t, key.headers, field);
+
+    return parse_names(p, name, node, &header_names, &cache->key.headers, &cache->key.num_headers);
+}
+
+static int set_cache_key_cookies(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_cache_policy_t *cache = STRUCT_FROM_MEMBER(ef_conf_cache_policy_t, key.cookies, field);
+
+    return parse_names(p, name, node, &cookie_names, &cache->key.cookies, &cache->key.num_cookies);
+}
+
+static const struct st_key cache_key_keys[] = {{"query", ANY_NODE, set_cache_key_query, CACHE_KEY_OFFSET(query)},
+                                               {"headers", YAML_SEQUENCE_NODE, set_cache_key_headers, CACHE_KEY_OFFSET(headers)},
+                                               {"cookies", YAML_SEQUENCE_NODE, set_cache_key_cookies, CACHE_KEY_OFFSET(cookies)},
+                                               {NULL}};
+static const struct st_section cache_key_section = {"cache.key.", cache_key_keys};
+
+static int set_cache_key(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_behavior_t *behavior = STRUCT_FROM_MEMBER(ef_conf_behavior_t, cache.key, field);
+    char where[QUOTED_SIZE + 48];
+
+    walk_mapping(p, node, &cache_key_section, cache_where(p, where, behavior, ".key"), field);
+    return 0;
+}
+
+/* default-ttl, min-ttl and max-ttl: 0 is fine (not cached, or always revalidated) */
+static int set_ttl(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE];
+    uint64_t ms;
+
+    if (parse_duration(p, name, node, 0, &ms) != 0)
+        return -1;
+    if (ms > MAX_CACHE_TTL) {
+        report(p, pos_of(node), "%s: must be at most " MAX_CACHE_TTL_TEXT ", found %s", name, quote(buf, scalar_of(node)));
+        return -1;
+    }
+    *(uint64_t *)field = ms;
+    return 0;
+}
+
+#define CACHE_OFFSET(m) (offsetof(ef_conf_cache_policy_t, m))
+
+static const struct st_key cache_policy_keys[] = {{"default-ttl", YAML_SCALAR_NODE, set_ttl, CACHE_OFFSET(default_ttl)},
+                                                  {"min-ttl", YAML_SCALAR_NODE, set_ttl, CACHE_OFFSET(min_ttl)},
+                                                  {"max-ttl", YAML_SCALAR_NODE, set_ttl, CACHE_OFFSET(max_ttl)},
+                                                  {"key", YAML_MAPPING_NODE, set_cache_key, CACHE_OFFSET(key)},
+                                                  {NULL}};
+static const struct st_section cache_policy_section = {"cache.", cache_policy_keys};
+
+/* A behavior without cache: caches nothing, but its policy is complete all the same. */
+static void init_cache_policy(ef_conf_cache_policy_t *cache)
+{
+    cache->enabled = 0;
+    cache->default_ttl = DEFAULT_CACHE_TTL;
+    cache->min_ttl = 0;
+    cache->max_ttl = DEFAULT_CACHE_MAX_TTL;
+    cache->key.query = EF_CONF_KEY_QUERY_NONE;
+}
+
+/* How a message shows a ttl: as written, or the default's value and that it is the default. */
+static const char *ttl_text(struct st_parser *p, char *buf, size_t size, yaml_node_t *mapping, const char *key, uint64_t ms)
+{
+    yaml_node_t *value = value_named(p, mapping, key);
+    char formatted[32];
+
+    if (value != NULL)
+        snprintf(buf, size, "%s", scalar_of(value));
+    else
+        snprintf(buf, size, "%s (the default)", ef_format_duration(ms, formatted, sizeof(formatted)));
+    return buf;
+}
+
+/* Checks that min-ttl <= default-ttl <= max-ttl. A ttl given but invalid is UINT64_MAX here, and reported already: it is skipped.
+ */
+static void check_ttl_order(struct st_parser *p, ef_conf_cache_policy_t *cache, yaml_node_t *node)
+{
+    char a[QUOTED_SIZE], b[QUOTED_SIZE];
+
+    if (cache->min_ttl != UINT64_MAX && cache->default_ttl != UINT64_MAX && cache->min_ttl > cache->default_ttl)
+        /* min-ttl was given: its default, 0, is below any default-ttl */
+        report(p, pos_of(value_named(p, node, "min-ttl")), "cache.min-ttl: %s is more than cache.default-ttl, %s",
+               ttl_text(p, a, sizeof(a), node, "min-ttl", cache->min_ttl),
+               ttl_text(p, b, sizeof(b), node, "default-ttl", cache->default_ttl));
+    if (cache->default_ttl != UINT64_MAX && cache->max_ttl != UINT64_MAX && cache->default_ttl > cache->max_ttl) {
+        if (value_named(p, node, "default-ttl") != NULL)
+            report(p, pos_of(value_named(p, node, "default-ttl")), "cache.default-ttl: %s is more than cache.max-ttl, %s",
+                   ttl_text(p, a, sizeof(a), node, "default-ttl", cache->default_ttl),
+                   ttl_text(p, b, sizeof(b), node, "max-ttl", cache->max_ttl));
+        else
+            report(p, pos_of(value_named(p, node, "max-ttl")), "cache.max-ttl: %s is less than cache.default-ttl, %s",
+                   ttl_text(p, a, sizeof(a), node, "max-ttl", cache->max_ttl),
+                   ttl_text(p, b, sizeof(b), node, "default-ttl", cache->default_ttl));
+    }
+}
+
+static int set_behavior_cache(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_behavior_t *behavior = STRUCT_FROM_MEMBER(ef_conf_behavior_t, cache, field);
+    static const struct {
+        const char *key;
+        size_t offset;
+        uint64_t value;
+    } ttls[] = {{"default-ttl", CACHE_OFFSET(default_ttl), DEFAULT_CACHE_TTL},
+                {"min-ttl", CACHE_OFFSET(min_ttl), 0},
+                {"max-ttl", CACHE_OFFSET(max_ttl), DEFAULT_CACHE_MAX_TTL}};
+    ef_conf_cache_policy_t *cache = field;
+    char where[QUOTED_SIZE + 48];
+    size_t i;
+
+#define TTL_FIELD(i) ((uint64_t *)((char *)cache + ttls[i].offset))
+    /* a null or {} is a cache with every default */
+    cache->enabled = 1;
+    /* UINT64_MAX, which no ttl may be, marks the ttls left unset: not given, or invalid */
+    cache->default_ttl = cache->min_ttl = cache->max_ttl = UINT64_MAX;
+    walk_mapping(p, node, &cache_policy_section, cache_where(p, where, behavior, ""), cache);
+    /* the ones not given are compared as their defaults; an invalid one is not compared at all */
+    for (i = 0; i != sizeof(ttls) / sizeof(ttls[0]); ++i)
+        if (*TTL_FIELD(i) == UINT64_MAX && value_named(p, node, ttls[i].key) == NULL)
+            *TTL_FIELD(i) = ttls[i].value;
+    check_ttl_order(p, cache, node);
+    for (i = 0; i != sizeof(ttls) / sizeof(ttls[0]); ++i)
+        if (*TTL_FIELD(i) == UINT64_MAX)
+            *TTL_FIELD(i) = ttls[i].value;
+    return 0;
+#undef TTL_FIELD
+}
+
 /* an item of behaviors: */
 
 static const struct st_key behavior_keys[] = {
@@ -2135,6 +2448,7 @@ static const struct st_key behavior_keys[] = {
     {"origin-request", YAML_SCALAR_NODE, set_behavior_function, offsetof(ef_conf_behavior_t, functions[EF_HOOK_ORIGIN_REQUEST])},
     {"origin-response", YAML_SCALAR_NODE, set_behavior_function, offsetof(ef_conf_behavior_t, functions[EF_HOOK_ORIGIN_RESPONSE])},
     {"viewer-response", YAML_SCALAR_NODE, set_behavior_function, offsetof(ef_conf_behavior_t, functions[EF_HOOK_VIEWER_RESPONSE])},
+    {"cache", YAML_MAPPING_NODE, set_behavior_cache, offsetof(ef_conf_behavior_t, cache)},
     {NULL}};
 static const struct st_section behavior_section = {"", behavior_keys};
 
@@ -2170,6 +2484,8 @@ static int set_behaviors(struct st_parser *p, const char *name, yaml_node_t *nod
     }
     p->behaviors = node;
     conf->behaviors = xcalloc(conf->num_behaviors, sizeof(conf->behaviors[0]));
+    for (i = 0; i != conf->num_behaviors; ++i)
+        init_cache_policy(&conf->behaviors[i].cache);
     for (i = 0; i != conf->num_behaviors; ++i) {
         yaml_node_t *item = node_at(p, node->data.sequence.items.start[i]);
         conf->behaviors[i].pos = pos_of(item);
@@ -2206,6 +2522,73 @@ static int set_admin(struct st_parser *p, const char *name, yaml_node_t *node, v
     return 0;
 }
 
+/* cache: at the top level, the memory that every behavior's cache shares */
+
+static int set_cache_memory(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE];
+    uint64_t bytes;
+
+    if (parse_positive_size(p, name, node, &bytes) != 0)
+        return -1;
+    if (bytes < MIN_CACHE_MEMORY || bytes > MAX_CACHE_MEMORY) {
+        report(p, pos_of(node), "%s: must be " CACHE_MEMORY_RANGE_TEXT ", found %s", name, quote(buf, scalar_of(node)));
+        return -1;
+    }
+    *(uint64_t *)field = bytes;
+    return 0;
+}
+
+/* the upper bound that matters is cache.memory, which may come later: set_cache compares them */
+static int set_max_object_size(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE];
+    uint64_t bytes;
+
+    if (parse_positive_size(p, name, node, &bytes) != 0)
+        return -1;
+    if (bytes < MIN_MAX_OBJECT_SIZE || bytes > MAX_CACHE_MEMORY) {
+        report(p, pos_of(node), "%s: must be " MAX_OBJECT_SIZE_RANGE_TEXT ", found %s", name, quote(buf, scalar_of(node)));
+        return -1;
+    }
+    *(uint64_t *)field = bytes;
+    return 0;
+}
+
+static const struct st_key cache_keys[] = {
+    {"memory", YAML_SCALAR_NODE, set_cache_memory, offsetof(ef_conf_t, cache.memory)},
+    {"max-object-size", YAML_SCALAR_NODE, set_max_object_size, offsetof(ef_conf_t, cache.max_object_size)},
+    {NULL}};
+static const struct st_section cache_section = {"cache.", cache_keys};
+
+static int set_cache(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    ef_conf_t *conf = p->conf;
+    yaml_node_t *memory, *max_object_size;
+
+    /* 0, which neither may be, marks a value given but invalid: it is reported already, and not compared */
+    conf->cache.memory = conf->cache.max_object_size = 0;
+    walk_mapping(p, node, &cache_section, "in cache", conf);
+    memory = value_named(p, node, "memory");
+    max_object_size = value_named(p, node, "max-object-size");
+    if (memory == NULL)
+        conf->cache.memory = DEFAULT_CACHE_MEMORY;
+    if (max_object_size == NULL)
+        conf->cache.max_object_size = DEFAULT_CACHE_MAX_OBJECT_SIZE;
+    if (conf->cache.memory != 0 && conf->cache.max_object_size > conf->cache.memory) {
+        if (max_object_size != NULL)
+            report(p, pos_of(max_object_size), "cache.max-object-size: %s is more than cache.memory, %s",
+                   scalar_of(max_object_size), memory != NULL ? scalar_of(memory) : "256MB (the default)");
+        else
+            report(p, pos_of(memory), "cache.memory: %s is less than cache.max-object-size, 10MB (the default)", scalar_of(memory));
+    }
+    if (conf->cache.memory == 0)
+        conf->cache.memory = DEFAULT_CACHE_MEMORY;
+    if (conf->cache.max_object_size == 0)
+        conf->cache.max_object_size = DEFAULT_CACHE_MAX_OBJECT_SIZE;
+    return 0;
+}
+
 /* the top level; listen, origins, functions and behaviors fill an array and its count, so their setters work on the conf itself */
 
 static const struct st_key top_keys[] = {
@@ -2219,6 +2602,7 @@ static const struct st_key top_keys[] = {
     {"admin", YAML_MAPPING_NODE, set_admin, offsetof(ef_conf_t, admin)},
     {"drain-timeout", YAML_SCALAR_NODE, set_duration, offsetof(ef_conf_t, drain_timeout)},
     {"max-request-body", YAML_SCALAR_NODE, set_positive_size, offsetof(ef_conf_t, max_request_body)},
+    {"cache", YAML_MAPPING_NODE, set_cache, offsetof(ef_conf_t, cache)},
     {NULL}};
 static const struct st_section top_section = {"", top_keys};
 
@@ -2408,6 +2792,8 @@ static void init_conf(ef_conf_t *conf, const char *file, char *dir)
     conf->admin.port = EF_CONF_DEFAULT_ADMIN_PORT;
     conf->drain_timeout = EF_CONF_DEFAULT_DRAIN_TIMEOUT;
     conf->max_request_body = EF_CONF_DEFAULT_MAX_REQUEST_BODY;
+    conf->cache.memory = DEFAULT_CACHE_MEMORY;
+    conf->cache.max_object_size = DEFAULT_CACHE_MAX_OBJECT_SIZE;
 }
 
 /* `path` made absolute against the working directory. */
@@ -2517,8 +2903,10 @@ void ef_conf_dispose(ef_conf_t *conf)
         free(conf->origins[i].directory);
     }
     free(conf->origins);
-    for (i = 0; i != conf->num_behaviors; ++i)
+    for (i = 0; i != conf->num_behaviors; ++i) {
         free(conf->behaviors[i].path);
+        free_cache_key(&conf->behaviors[i].cache);
+    }
     free(conf->behaviors);
     for (i = 0; i != conf->num_functions; ++i) {
         free(conf->functions[i].name);

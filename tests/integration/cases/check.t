@@ -293,3 +293,105 @@ for f in "${files[@]}"; do
 done
 exit $rc
 --- stdout !~ FAILED
+
+=== a cache at the top level and on a behavior, with every key, passes
+--- run
+cat > cache.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+cache:
+  memory: 64MB
+  max-object-size: 1MB
+behaviors:
+  - path: /img/*
+    origin: app
+    cache:
+      default-ttl: 60s
+      min-ttl: 0
+      max-ttl: 1d
+      key:
+        query: [w, h]
+        headers: [accept-language, X-Device]
+        cookies: [session]
+  - path: /static/*
+    origin: app
+    cache: {}
+  - path: /*
+    origin: app
+    cache: { key: { query: all } }
+YAML
+$EDGEFN check -c cache.yaml
+--- exit: 0
+
+=== cache ttls out of order are reported at the value, naming both
+--- run
+cat > ttl.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+behaviors:
+  - path: /img/*
+    origin: app
+    cache:
+      default-ttl: 10m
+      min-ttl: 1h
+  - path: /*
+    origin: app
+    cache:
+      max-ttl: 1h
+YAML
+$EDGEFN check -c ttl.yaml
+--- exit: 2
+--- stderr ~ (?m)^ttl\.yaml:11:16: cache\.min-ttl: 1h .*default-ttl.* 10m
+--- stderr ~ (?m)^ttl\.yaml:15:16: cache\.max-ttl: 1h .*default-ttl.* 1d \(the default\)
+
+=== a max-object-size above the cache memory is reported at the value
+--- run
+cat > objsize.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+behaviors:
+  - path: /*
+    origin: app
+    cache: {}
+cache:
+  memory: 8MB
+  max-object-size: 16MB
+YAML
+$EDGEFN check -c objsize.yaml
+--- exit: 2
+--- stderr ~ (?m)^objsize\.yaml:12:20: cache\.max-object-size: 16MB .*cache\.memory.* 8MB
+
+=== bad cache key names are reported at each name, all of them
+--- run
+cat > cachekey.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+behaviors:
+  - path: /*
+    origin: app
+    cache:
+      key:
+        query: some
+        headers: [X-Device, "user agent", x-device]
+        cookies: [a, b, c, d, e, f, g, h, i, j, k]
+        vary: [accept]
+YAML
+$EDGEFN check -c cachekey.yaml
+--- exit: 2
+--- stderr ~ (?m)^cachekey\.yaml:11:16: cache\.key\.query: .*"all".*"none".*"some"
+--- stderr ~ (?m)^cachekey\.yaml:12:29: cache\.key\.headers: .*"user agent"
+--- stderr ~ (?m)^cachekey\.yaml:12:43: cache\.key\.headers: (?i:duplicate).*"x-device"
+--- stderr ~ (?m)^cachekey\.yaml:13:18: cache\.key\.cookies: .*10
+--- stderr ~ (?m)^cachekey\.yaml:14:9: .*"vary"

@@ -847,13 +847,15 @@ static void test_unknown_key(void **state)
     assert_errors("listen:\n"
                   "  - prot: 8080\n" TAIL "behaviours: []\n"
                   "max_request_body: 1MB\n"
-                  "cache: {}\n",
+                  "varnish: {}\n"
+                  "caches: {}\n",
                   "edgefn.yaml:2:5: unknown key \"prot\" in listener 1; did you mean \"port\"?\n"
                   "edgefn.yaml:2:5: missing required key \"port\" in listener 1\n"
                   "edgefn.yaml:7:1: unknown key \"behaviours\" at the top level; did you mean \"behaviors\"?\n"
                   "edgefn.yaml:8:1: unknown key \"max_request_body\" at the top level; did you mean \"max-request-body\"?\n"
-                  "edgefn.yaml:9:1: unknown key \"cache\" at the top level (expected one of: threads, listen, origins, functions, "
-                  "behaviors, access-log, function-logs, admin, drain-timeout, max-request-body)\n");
+                  "edgefn.yaml:9:1: unknown key \"varnish\" at the top level (expected one of: threads, listen, origins, "
+                  "functions, behaviors, access-log, function-logs, admin, drain-timeout, max-request-body, cache)\n"
+                  "edgefn.yaml:10:1: unknown key \"caches\" at the top level; did you mean \"cache\"?\n");
     assert_errors(LISTEN TAIL "admin: { tokenfile: x, lsiten: 1 }\n",
                   "edgefn.yaml:6:10: unknown key \"tokenfile\" in admin; did you mean \"token-file\"?\n"
                   "edgefn.yaml:6:24: unknown key \"lsiten\" in admin; did you mean \"listen\"?\n");
@@ -1839,6 +1841,396 @@ static void test_errors_are_appended(void **state)
     ef_conf_errors_dispose(&errors);
 }
 
+/* ---- the cache ---- */
+
+#define DAY (UINT64_C(24) * 60 * 60 * 1000)
+
+static void test_cache_defaults(void **state)
+{
+    ef_conf_t conf;
+    const ef_conf_cache_policy_t *c;
+
+    /* no cache: anywhere: the top level's defaults, and a behavior that caches nothing but has a complete policy */
+    parse_valid(&conf, LISTEN TAIL);
+    assert_int_equal(conf.cache.memory, UINT64_C(256) << 20);
+    assert_int_equal(conf.cache.max_object_size, UINT64_C(10) << 20);
+    c = &conf.behaviors[0].cache;
+    assert_int_equal(c->enabled, 0);
+    assert_int_equal(c->default_ttl, DAY);
+    assert_int_equal(c->min_ttl, 0);
+    assert_int_equal(c->max_ttl, 365 * DAY);
+    assert_int_equal(c->key.query, EF_CONF_KEY_QUERY_NONE);
+    assert_null(c->key.query_names);
+    assert_int_equal(c->key.num_query_names, 0);
+    assert_null(c->key.headers);
+    assert_int_equal(c->key.num_headers, 0);
+    assert_null(c->key.cookies);
+    assert_int_equal(c->key.num_cookies, 0);
+    ef_conf_dispose(&conf);
+
+    /* cache: {}, cache: with no value, and key: {}: a cache with every default; so is an empty top-level cache: */
+    parse_valid(&conf, LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                              "cache: {}\n"
+                              "behaviors:\n"
+                              "  - { path: /a, origin: app, cache: {} }\n"
+                              "  - path: /b\n"
+                              "    origin: app\n"
+                              "    cache:\n"
+                              "  - { path: /c, origin: app, cache: { key: {} } }\n"
+                              "  - { path: /d, origin: app, cache: { key: } }\n"
+                              "  - { path: /*, origin: app }\n");
+    assert_int_equal(conf.cache.memory, UINT64_C(256) << 20);
+    assert_int_equal(conf.cache.max_object_size, UINT64_C(10) << 20);
+    assert_int_equal(conf.num_behaviors, 5);
+    for (size_t i = 0; i != 5; ++i) {
+        c = &conf.behaviors[i].cache;
+        assert_int_equal(c->enabled, i != 4);
+        assert_int_equal(c->default_ttl, DAY);
+        assert_int_equal(c->min_ttl, 0);
+        assert_int_equal(c->max_ttl, 365 * DAY);
+        assert_int_equal(c->key.query, EF_CONF_KEY_QUERY_NONE);
+        assert_int_equal(c->key.num_query_names, 0);
+        assert_int_equal(c->key.num_headers, 0);
+        assert_int_equal(c->key.num_cookies, 0);
+    }
+    ef_conf_dispose(&conf);
+}
+
+static void test_cache_forms(void **state)
+{
+    ef_conf_t conf;
+    const ef_conf_cache_policy_t *c;
+
+    parse_valid(&conf, LISTEN "origins: { site: { url: \"http://a\" } }\n"
+                              "cache:\n"
+                              "  memory: 64MB\n"
+                              "  max-object-size: 512KB\n"
+                              "behaviors:\n"
+                              "  - path: /img/*\n"
+                              "    origin: site\n"
+                              "    cache:\n"
+                              "      default-ttl: 60s\n"
+                              "      min-ttl: 0\n"
+                              "      max-ttl: 1d\n"
+                              "      key:\n"
+                              "        query: all\n"
+                              "        headers: [accept-language, X-Device, \"Accept-Encoding\"]\n"
+                              "        cookies: [session, Session, __Host-id]\n"
+                              "  - path: /api/*\n"
+                              "    origin: site\n"
+                              "    cache:\n"
+                              "      min-ttl: 5m\n"
+                              "      key:\n"
+                              "        query: [page, Page, \"a.b[]\", \"%41\"]\n"
+                              "  - { path: /none, origin: site, cache: { key: { query: none } } }\n"
+                              "  - { path: /empty, origin: site, cache: { key: { query: [], headers: [], cookies: } } }\n"
+                              "  - { path: /null, origin: site, cache: { key: { query: } } }\n"
+                              "  - { path: /*, origin: site, cache: { default-ttl: 0, min-ttl: 0s, max-ttl: 0ms } }\n");
+    assert_int_equal(conf.cache.memory, UINT64_C(64) << 20);
+    assert_int_equal(conf.cache.max_object_size, UINT64_C(512) << 10);
+
+    c = &conf.behaviors[0].cache;
+    assert_int_equal(c->enabled, 1);
+    assert_int_equal(c->default_ttl, 60 * 1000);
+    assert_int_equal(c->min_ttl, 0);
+    assert_int_equal(c->max_ttl, DAY);
+    assert_int_equal(c->key.query, EF_CONF_KEY_QUERY_ALL);
+    assert_null(c->key.query_names);
+    assert_int_equal(c->key.num_query_names, 0);
+    /* header names are stored lower-case, cookie names as written: they are case-sensitive */
+    assert_int_equal(c->key.num_headers, 3);
+    assert_string_equal(c->key.headers[0], "accept-language");
+    assert_string_equal(c->key.headers[1], "x-device");
+    assert_string_equal(c->key.headers[2], "accept-encoding");
+    assert_int_equal(c->key.num_cookies, 3);
+    assert_string_equal(c->key.cookies[0], "session");
+    assert_string_equal(c->key.cookies[1], "Session");
+    assert_string_equal(c->key.cookies[2], "__Host-id");
+
+    c = &conf.behaviors[1].cache;
+    assert_int_equal(c->enabled, 1);
+    assert_int_equal(c->default_ttl, DAY);
+    assert_int_equal(c->min_ttl, 5 * 60 * 1000);
+    assert_int_equal(c->max_ttl, 365 * DAY);
+    assert_int_equal(c->key.query, EF_CONF_KEY_QUERY_LIST);
+    /* query parameter names as written, case and all */
+    assert_int_equal(c->key.num_query_names, 4);
+    assert_string_equal(c->key.query_names[0], "page");
+    assert_string_equal(c->key.query_names[1], "Page");
+    assert_string_equal(c->key.query_names[2], "a.b[]");
+    assert_string_equal(c->key.query_names[3], "%41");
+    assert_int_equal(c->key.num_headers, 0);
+    assert_int_equal(c->key.num_cookies, 0);
+
+    assert_int_equal(conf.behaviors[2].cache.key.query, EF_CONF_KEY_QUERY_NONE);
+    /* [] and an empty value are no names */
+    c = &conf.behaviors[3].cache;
+    assert_int_equal(c->key.query, EF_CONF_KEY_QUERY_NONE);
+    assert_null(c->key.query_names);
+    assert_null(c->key.headers);
+    assert_null(c->key.cookies);
+    assert_int_equal(conf.behaviors[4].cache.key.query, EF_CONF_KEY_QUERY_NONE);
+
+    /* 0 everywhere: cached, and always revalidated */
+    c = &conf.behaviors[5].cache;
+    assert_int_equal(c->enabled, 1);
+    assert_int_equal(c->default_ttl, 0);
+    assert_int_equal(c->min_ttl, 0);
+    assert_int_equal(c->max_ttl, 0);
+    ef_conf_dispose(&conf);
+
+    /* the limits themselves are fine: memory 1MB-64GB, max-object-size 1KB up to memory, ttls up to 36500d, 10 names */
+    parse_valid(&conf, LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                              "cache: { memory: 1MB, max-object-size: 1MB }\n"
+                              "behaviors:\n"
+                              "  - path: /*\n"
+                              "    origin: app\n"
+                              "    cache:\n"
+                              "      default-ttl: 36500d\n"
+                              "      min-ttl: 36500d\n"
+                              "      max-ttl: 36500d\n"
+                              "      key:\n"
+                              "        query: [a, b, c, d, e, f, g, h, i, j]\n"
+                              "        headers: [a, b, c, d, e, f, g, h, i, \"!#$%&'*+-.^_`|~09AZaz\"]\n"
+                              "        cookies: [a, b, c, d, e, f, g, h, i, j]\n");
+    assert_int_equal(conf.cache.memory, UINT64_C(1) << 20);
+    assert_int_equal(conf.cache.max_object_size, UINT64_C(1) << 20);
+    c = &conf.behaviors[0].cache;
+    assert_int_equal(c->default_ttl, 36500 * DAY);
+    assert_int_equal(c->min_ttl, 36500 * DAY);
+    assert_int_equal(c->max_ttl, 36500 * DAY);
+    assert_int_equal(c->key.num_query_names, 10);
+    assert_int_equal(c->key.num_headers, 10);
+    assert_string_equal(c->key.headers[9], "!#$%&'*+-.^_`|~09azaz");
+    assert_int_equal(c->key.num_cookies, 10);
+    ef_conf_dispose(&conf);
+
+    parse_valid(&conf, LISTEN TAIL "cache: { memory: 64GB, max-object-size: 1KB }\n");
+    assert_int_equal(conf.cache.memory, UINT64_C(64) << 30);
+    assert_int_equal(conf.cache.max_object_size, UINT64_C(1) << 10);
+    ef_conf_dispose(&conf);
+
+    parse_valid(&conf, LISTEN TAIL "cache:\n");
+    assert_int_equal(conf.cache.memory, UINT64_C(256) << 20);
+    assert_int_equal(conf.cache.max_object_size, UINT64_C(10) << 20);
+    ef_conf_dispose(&conf);
+
+    /* max-object-size may come first, and equal the default memory */
+    parse_valid(&conf, LISTEN TAIL "cache:\n  max-object-size: 256MB\n");
+    assert_int_equal(conf.cache.memory, UINT64_C(256) << 20);
+    assert_int_equal(conf.cache.max_object_size, UINT64_C(256) << 20);
+    ef_conf_dispose(&conf);
+    parse_valid(&conf, LISTEN TAIL "cache: { max-object-size: 2MB, memory: 2MB }\n");
+    assert_int_equal(conf.cache.memory, UINT64_C(2) << 20);
+    assert_int_equal(conf.cache.max_object_size, UINT64_C(2) << 20);
+    ef_conf_dispose(&conf);
+}
+
+static void test_bad_cache_memory(void **state)
+{
+    assert_errors(LISTEN TAIL "cache: 256MB\n", "edgefn.yaml:6:8: cache: expected a mapping, found \"256MB\"\n");
+    assert_errors(LISTEN TAIL "cache:\n"
+                              "  memory: 512KB\n"
+                              "  max-object-size: 1023B\n"
+                              "  default-ttl: 1d\n",
+                  "edgefn.yaml:7:11: cache.memory: must be 1MB-64GB, found \"512KB\"\n"
+                  "edgefn.yaml:8:20: cache.max-object-size: must be 1KB-64GB, found \"1023B\"\n"
+                  "edgefn.yaml:9:3: unknown key \"default-ttl\" in cache (expected one of: memory, max-object-size)\n");
+    assert_errors(LISTEN TAIL "cache: { memory: 65GB, max-object-size: 65GB }\n",
+                  "edgefn.yaml:6:18: cache.memory: must be 1MB-64GB, found \"65GB\"\n"
+                  "edgefn.yaml:6:41: cache.max-object-size: must be 1KB-64GB, found \"65GB\"\n");
+    assert_errors(LISTEN TAIL "cache: { memory: 0, max-object-size: 1 MB, memroy: 1MB }\n",
+                  "edgefn.yaml:6:18: cache.memory: must be greater than 0, found \"0\"\n"
+                  "edgefn.yaml:6:38: cache.max-object-size: invalid size \"1 MB\": expected an integer followed by B, KB, MB or "
+                  "GB, like 512KB or 100MB\n"
+                  "edgefn.yaml:6:44: unknown key \"memroy\" in cache; did you mean \"memory\"?\n");
+    assert_errors(LISTEN TAIL "cache: { memory: [1MB], max-object-size: {} }\n",
+                  "edgefn.yaml:6:18: cache.memory: expected a scalar, found a sequence\n"
+                  "edgefn.yaml:6:42: cache.max-object-size: expected a scalar, found a mapping\n");
+}
+
+static void test_bad_max_object_size(void **state)
+{
+    /* above memory, given before or after it, or above the default memory */
+    assert_errors(LISTEN TAIL "cache:\n"
+                              "  memory: 1MB\n"
+                              "  max-object-size: 2MB\n",
+                  "edgefn.yaml:8:20: cache.max-object-size: 2MB is more than cache.memory, 1MB\n");
+    assert_errors(LISTEN TAIL "cache: { max-object-size: 1025KB, memory: 1MB }\n",
+                  "edgefn.yaml:6:27: cache.max-object-size: 1025KB is more than cache.memory, 1MB\n");
+    assert_errors(LISTEN TAIL "cache: { max-object-size: 257MB }\n",
+                  "edgefn.yaml:6:27: cache.max-object-size: 257MB is more than cache.memory, 256MB (the default)\n");
+    /* a memory below the default max-object-size says so at the memory */
+    assert_errors(LISTEN TAIL "cache: { memory: 4MB }\n",
+                  "edgefn.yaml:6:18: cache.memory: 4MB is less than cache.max-object-size, 10MB (the default)\n");
+    /* an invalid memory is not compared with anything */
+    assert_errors(LISTEN TAIL "cache: { memory: 1TB, max-object-size: 1GB }\n",
+                  "edgefn.yaml:6:18: cache.memory: invalid size \"1TB\": unknown unit; expected B, KB, MB or GB (or KiB, MiB, "
+                  "GiB)\n");
+    assert_errors(LISTEN TAIL "cache: { memory: 0, max-object-size: 1GB }\n",
+                  "edgefn.yaml:6:18: cache.memory: must be greater than 0, found \"0\"\n");
+}
+
+/* a config whose one behavior has `cache` (the text of a flow mapping) on line 4, from column 37 */
+#define CACHE_BEHAVIOR(cache)                                                                                                      \
+    LISTEN "origins: { app: { url: \"http://a\" } }\nbehaviors:\n  - { path: /*, origin: app, cache: " cache " }\n"
+
+static void test_bad_cache_ttl(void **state)
+{
+    assert_errors(CACHE_BEHAVIOR("yes"), "edgefn.yaml:4:37: cache: expected a mapping, found \"yes\"\n");
+    assert_errors(LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                         "behaviors:\n"
+                         "  - path: /img/*\n"
+                         "    origin: app\n"
+                         "    cache:\n"
+                         "      default-ttl: 60\n"
+                         "      min-ttl: -1s\n"
+                         "      max-ttl: 36501d\n"
+                         "      max-age: 1d\n"
+                         "      memory: 1MB\n",
+                  "edgefn.yaml:7:20: cache.default-ttl: invalid duration \"60\": missing unit; expected ms, s, m, h or d after "
+                  "the number, like 5s\n"
+                  "edgefn.yaml:8:16: cache.min-ttl: invalid duration \"-1s\": expected an integer without a sign, like 5s\n"
+                  "edgefn.yaml:9:16: cache.max-ttl: must be at most 36500d, found \"36501d\"\n"
+                  "edgefn.yaml:10:7: unknown key \"max-age\" in cache of behavior \"/img/*\" (expected one of: default-ttl, "
+                  "min-ttl, max-ttl, key)\n"
+                  "edgefn.yaml:11:7: unknown key \"memory\" in cache of behavior \"/img/*\" (expected one of: default-ttl, "
+                  "min-ttl, max-ttl, key)\n");
+    assert_errors(CACHE_BEHAVIOR("{ default-ttl: [1s], min-ttl: {}, key: all }"),
+                  "edgefn.yaml:4:52: cache.default-ttl: expected a scalar, found a sequence\n"
+                  "edgefn.yaml:4:67: cache.min-ttl: expected a scalar, found a mapping\n"
+                  "edgefn.yaml:4:76: cache.key: expected a mapping, found \"all\"\n");
+}
+
+static void test_bad_ttl_order(void **state)
+{
+    /* min-ttl <= default-ttl <= max-ttl, each given or not */
+    assert_errors(CACHE_BEHAVIOR("{ default-ttl: 60s, min-ttl: 2m }"),
+                  "edgefn.yaml:4:66: cache.min-ttl: 2m is more than cache.default-ttl, 60s\n");
+    assert_errors(CACHE_BEHAVIOR("{ min-ttl: 2d }"), "edgefn.yaml:4:48: cache.min-ttl: 2d is more than cache.default-ttl, 1d (the "
+                                                     "default)\n");
+    assert_errors(CACHE_BEHAVIOR("{ default-ttl: 2d, max-ttl: 1d }"),
+                  "edgefn.yaml:4:52: cache.default-ttl: 2d is more than cache.max-ttl, 1d\n");
+    assert_errors(CACHE_BEHAVIOR("{ default-ttl: 366d }"),
+                  "edgefn.yaml:4:52: cache.default-ttl: 366d is more than cache.max-ttl, 365d (the default)\n");
+    assert_errors(CACHE_BEHAVIOR("{ max-ttl: 1h }"),
+                  "edgefn.yaml:4:48: cache.max-ttl: 1h is less than cache.default-ttl, 1d (the default)\n");
+    /* all three out of order: both pairs are reported */
+    assert_errors(CACHE_BEHAVIOR("{ max-ttl: 1s, default-ttl: 2s, min-ttl: 3s }"),
+                  "edgefn.yaml:4:65: cache.default-ttl: 2s is more than cache.max-ttl, 1s\n"
+                  "edgefn.yaml:4:78: cache.min-ttl: 3s is more than cache.default-ttl, 2s\n");
+    /* a ttl that is invalid is reported once, and compared with nothing */
+    assert_errors(CACHE_BEHAVIOR("{ max-ttl: 1h, default-ttl: soon, min-ttl: 2d }"),
+                  "edgefn.yaml:4:65: cache.default-ttl: invalid duration \"soon\": " DURATION_EXPECTED "\n");
+    assert_errors(CACHE_BEHAVIOR("{ max-ttl: forever, min-ttl: 2d }"),
+                  "edgefn.yaml:4:48: cache.max-ttl: invalid duration \"forever\": " DURATION_EXPECTED "\n"
+                  "edgefn.yaml:4:66: cache.min-ttl: 2d is more than cache.default-ttl, 1d (the default)\n");
+    /* block style: at the value of the key that is out of order */
+    assert_errors(LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                         "behaviors:\n"
+                         "  - path: /a\n"
+                         "    origin: app\n"
+                         "    cache:\n"
+                         "      max-ttl: 10m\n"
+                         "      default-ttl: 1h\n"
+                         "  - path: /b\n"
+                         "    origin: app\n"
+                         "    cache:\n"
+                         "      min-ttl: 1h\n"
+                         "      default-ttl: 10m\n",
+                  "edgefn.yaml:8:20: cache.default-ttl: 1h is more than cache.max-ttl, 10m\n"
+                  "edgefn.yaml:12:16: cache.min-ttl: 1h is more than cache.default-ttl, 10m\n");
+}
+
+static void test_bad_cache_key(void **state)
+{
+    assert_errors(CACHE_BEHAVIOR("{ key: { query: some, headers: accept, cookies: { a: b }, vary: [x] } }"),
+                  "edgefn.yaml:4:53: cache.key.query: expected \"all\", \"none\" or a sequence of names, found \"some\"\n"
+                  "edgefn.yaml:4:68: cache.key.headers: expected a sequence, found \"accept\"\n"
+                  "edgefn.yaml:4:85: cache.key.cookies: expected a sequence, found a mapping\n"
+                  "edgefn.yaml:4:95: unknown key \"vary\" in cache.key of behavior \"/*\" (expected one of: query, headers, "
+                  "cookies)\n");
+    assert_errors(CACHE_BEHAVIOR("{ key: { query: { a: 1 }, Query: all, header: [a] } }"),
+                  "edgefn.yaml:4:53: cache.key.query: expected \"all\", \"none\" or a sequence of names, found a mapping\n"
+                  "edgefn.yaml:4:63: unknown key \"Query\" in cache.key of behavior \"/*\"; did you mean \"query\"?\n"
+                  "edgefn.yaml:4:75: unknown key \"header\" in cache.key of behavior \"/*\"; did you mean \"headers\"?\n");
+    /* "All" and "NONE" are names only in lower case */
+    assert_errors(CACHE_BEHAVIOR("{ key: { query: All } }"),
+                  "edgefn.yaml:4:53: cache.key.query: expected \"all\", \"none\" or a sequence of names, found \"All\"\n");
+}
+
+static void test_bad_cache_key_names(void **state)
+{
+    assert_errors(LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                         "behaviors:\n"
+                         "  - path: /*\n"
+                         "    origin: app\n"
+                         "    cache:\n"
+                         "      key:\n"
+                         "        headers: [Accept, \"x device\", \"\", [a], X-Device, accept, \"x:y\", \"\\u00e9\"]\n"
+                         "        cookies:\n"
+                         "          - session\n"
+                         "          - Session\n"
+                         "          - \"a=b\"\n"
+                         "          -\n"
+                         "          - { a: b }\n"
+                         "          - session\n"
+                         "        query: [a, \"b c\", \"d&e\", \"f=g\", \"h#\", \"\", A, a, \"\\t\"]\n",
+                  "edgefn.yaml:8:27: cache.key.headers: invalid header name \"x device\": use letters, digits and "
+                  "!#$%&'*+-.^_`|~ (an HTTP token)\n"
+                  "edgefn.yaml:8:39: cache.key.headers: expected a header name, found an empty value\n"
+                  "edgefn.yaml:8:43: cache.key.headers: expected a header name, found a sequence\n"
+                  "edgefn.yaml:8:58: cache.key.headers: duplicate header \"accept\" (first listed on line 8, column 19)\n"
+                  "edgefn.yaml:8:66: cache.key.headers: invalid header name \"x:y\": use letters, digits and !#$%&'*+-.^_`|~ "
+                  "(an HTTP token)\n"
+                  "edgefn.yaml:8:73: cache.key.headers: invalid header name \"\xc3\xa9\": use letters, digits and "
+                  "!#$%&'*+-.^_`|~ (an HTTP token)\n"
+                  "edgefn.yaml:12:13: cache.key.cookies: invalid cookie name \"a=b\": use letters, digits and !#$%&'*+-.^_`|~ "
+                  "(an HTTP token)\n"
+                  "edgefn.yaml:13:12: cache.key.cookies: expected a cookie name, found an empty value\n"
+                  "edgefn.yaml:14:13: cache.key.cookies: expected a cookie name, found a mapping\n"
+                  "edgefn.yaml:15:13: cache.key.cookies: duplicate cookie \"session\" (first listed on line 10, column 13)\n"
+                  "edgefn.yaml:16:20: cache.key.query: invalid query parameter name \"b c\": use no spaces, control "
+                  "characters, \"&\", \"=\" or \"#\"\n"
+                  "edgefn.yaml:16:27: cache.key.query: invalid query parameter name \"d&e\": use no spaces, control "
+                  "characters, \"&\", \"=\" or \"#\"\n"
+                  "edgefn.yaml:16:34: cache.key.query: invalid query parameter name \"f=g\": use no spaces, control "
+                  "characters, \"&\", \"=\" or \"#\"\n"
+                  "edgefn.yaml:16:41: cache.key.query: invalid query parameter name \"h#\": use no spaces, control "
+                  "characters, \"&\", \"=\" or \"#\"\n"
+                  "edgefn.yaml:16:47: cache.key.query: expected a query parameter name, found an empty value\n"
+                  "edgefn.yaml:16:54: cache.key.query: duplicate query parameter \"a\" (first listed on line 16, column 17)\n"
+                  "edgefn.yaml:16:57: cache.key.query: invalid query parameter name \"\\t\": use no spaces, control "
+                  "characters, \"&\", \"=\" or \"#\"\n");
+    /* more than 10 (CloudFront's limit), said once at the list; the names are checked all the same */
+    assert_errors(CACHE_BEHAVIOR("{ key: { headers: [a, b, c, d, e, f, g, h, i, j, k, a] } }"),
+                  "edgefn.yaml:4:55: cache.key.headers: at most 10 names, found 12 (CloudFront's limit)\n"
+                  "edgefn.yaml:4:89: cache.key.headers: duplicate header \"a\" (first listed on line 4, column 56)\n");
+    assert_errors(
+        CACHE_BEHAVIOR("{ key: { cookies: [a, b, c, d, e, f, g, h, i, j, k], query: [a, b, c, d, e, f, g, h, i, j, k] } }"),
+        "edgefn.yaml:4:55: cache.key.cookies: at most 10 names, found 11 (CloudFront's limit)\n"
+        "edgefn.yaml:4:97: cache.key.query: at most 10 names, found 11 (CloudFront's limit)\n");
+    assert_errors(CACHE_BEHAVIOR("{ key: { query: [\"a\\0b\"] } }"),
+                  "edgefn.yaml:4:54: cache.key.query: must not contain a NUL character\n");
+}
+
+static void test_cache_errors_in_several_behaviors(void **state)
+{
+    /* each behavior's messages name it; the top-level section's and the behaviors' are in file order */
+    assert_errors(LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                         "behaviors:\n"
+                         "  - { path: /a, origin: app, cache: { ttl: 1s } }\n"
+                         "  - { origin: app, cache: { key: { cookie: [a] } } }\n"
+                         "  - { path: /c, origin: app, cache: { key: { query: [x, x] } } }\n"
+                         "cache: { memory: 1KB }\n",
+                  "edgefn.yaml:4:39: unknown key \"ttl\" in cache of behavior \"/a\" (expected one of: default-ttl, min-ttl, "
+                  "max-ttl, key)\n"
+                  "edgefn.yaml:5:5: missing required key \"path\" in behavior 2\n"
+                  "edgefn.yaml:5:36: unknown key \"cookie\" in cache.key of behavior 2; did you mean \"cookies\"?\n"
+                  "edgefn.yaml:6:57: cache.key.query: duplicate query parameter \"x\" (first listed on line 6, column 54)\n"
+                  "edgefn.yaml:7:18: cache.memory: must be 1MB-64GB, found \"1KB\"\n");
+}
+
 static void test_dispose(void **state)
 {
     ef_conf_t conf;
@@ -1873,6 +2265,27 @@ static void test_dispose(void **state)
     assert_null(conf.functions);
     assert_int_equal(conf.num_functions, 0);
     assert_null(conf.function_logs.dir);
+    ef_conf_errors_dispose(&errors);
+    /* cache key lists, whole, cut short by a bad name, and given twice (the second is reported, not read) */
+    assert_int_equal(
+        parse(&conf,
+              LISTEN "origins: { app: { url: \"http://a\" } }\n"
+                     "behaviors:\n"
+                     "  - { path: /a, origin: app, cache: { key: { query: [a, b], headers: [A, b], cookies: [c] } } }\n"
+                     "  - { path: /b, origin: app, cache: { key: { query: [a, a], headers: [x, \"y z\"], cookies: [c, {}] } } }\n"
+                     "  - { path: /c, origin: app, cache: { key: { query: [a], query: [b] } } }\n"
+                     "  - { path: /d, origin: app, cache: { key: { query: [a], headers: [b] }, key: {} } }\n"
+                     "  - { path: /e, origin: app, cache: { key: { query: [a] } }, cache: {} }\n"
+                     "  - { path: /f, origin: app, cache: { key: { query: [a, b, c, d, e, f, g, h, i, j, k] } } }\n",
+              &errors),
+        -1);
+    assert_int_equal(conf.behaviors[0].cache.key.num_query_names, 2);
+    assert_int_equal(conf.behaviors[1].cache.key.num_query_names, 1);
+    assert_int_equal(conf.behaviors[1].cache.key.num_headers, 1);
+    assert_int_equal(conf.behaviors[1].cache.key.num_cookies, 1);
+    assert_int_equal(conf.behaviors[5].cache.key.num_query_names, 11);
+    ef_conf_dispose(&conf);
+    assert_null(conf.behaviors);
     ef_conf_errors_dispose(&errors);
 }
 
@@ -1941,6 +2354,15 @@ int main(void)
         cmocka_unit_test(test_quoting_in_messages),
         cmocka_unit_test(test_conf_error),
         cmocka_unit_test(test_errors_are_appended),
+        cmocka_unit_test(test_cache_defaults),
+        cmocka_unit_test(test_cache_forms),
+        cmocka_unit_test(test_bad_cache_memory),
+        cmocka_unit_test(test_bad_max_object_size),
+        cmocka_unit_test(test_bad_cache_ttl),
+        cmocka_unit_test(test_bad_ttl_order),
+        cmocka_unit_test(test_bad_cache_key),
+        cmocka_unit_test(test_bad_cache_key_names),
+        cmocka_unit_test(test_cache_errors_in_several_behaviors),
         cmocka_unit_test(test_dispose),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
