@@ -97,6 +97,11 @@ int ef_server_prepare(ef_server_t *server, ef_conf_t *conf, ef_conf_errors_t *er
             ef_conf_error(errors, conf, conf->origins[i].pos, "origin \"%s\": %s", conf->origins[i].name, err);
     ef_functions_prepare(&server->functions, conf, errors);
     server->routes = ef_routes_create(conf, server->origins);
+    /* the cache's configuration is read and checked, but the cache itself is not built yet: say so, never silently */
+    for (i = 0; i != conf->num_behaviors; ++i)
+        if (conf->behaviors[i].cache.enabled)
+            ef_log(EF_LOG_WARN, "behavior \"%s\": cache: is not in effect yet; every response is passed through uncached",
+                   conf->behaviors[i].path);
     for (i = 0; i != conf->num_behaviors; ++i)
         for (int hook = 0; hook != EF_NUM_HOOKS; ++hook)
             if (conf->behaviors[i].functions[hook] != NULL)

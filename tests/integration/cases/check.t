@@ -325,6 +325,7 @@ behaviors:
 YAML
 $EDGEFN check -c cache.yaml
 --- exit: 0
+--- stderr ~ \[warn\] behavior "/img/\*": cache: is not in effect yet; every response is passed through uncached
 
 === cache ttls out of order are reported at the value, naming both
 --- run
