@@ -187,6 +187,8 @@ typedef H2O_VECTOR(char) buf_t;
 static void append(h2o_mem_pool_t *pool, buf_t *b, const char *s, size_t len)
 {
     h2o_vector_reserve(pool, b, b->size + len + 1);
+    if (len == 0)
+        return; /* `s` may be NULL then */
     memcpy(b->entries + b->size, s, len);
     b->size += len;
 }
@@ -264,7 +266,8 @@ h2o_iovec_t ef_cache_key(h2o_mem_pool_t *pool, const ef_conf_cache_policy_t *pol
         ef_event_params_t params = {NULL};
         size_t kept = 0;
         ef_event_parse_query(pool, query, &params);
-        qsort(params.entries, params.size, sizeof(params.entries[0]), cmp_param);
+        if (params.size > 1)
+            qsort(params.entries, params.size, sizeof(params.entries[0]), cmp_param);
         for (i = 0; i != params.size; ++i) {
             ef_event_param_t *p = params.entries + i;
             if (policy->key.query == EF_CONF_KEY_QUERY_LIST &&
@@ -328,7 +331,8 @@ int ef_cache_vary_key(h2o_mem_pool_t *pool, const h2o_headers_t *response_header
             names.entries[names.size++] = lower;
         }
     }
-    qsort(names.entries, names.size, sizeof(names.entries[0]), cmp_str);
+    if (names.size > 1)
+        qsort(names.entries, names.size, sizeof(names.entries[0]), cmp_str);
     for (size_t j = 0; j != names.size; ++j) {
         if (j != 0 && strcmp(names.entries[j], names.entries[j - 1]) == 0)
             continue;
