@@ -53,6 +53,7 @@ struct st_ef_process_env_t {
     ef_process_pool_t *pool;
     unsigned number; /* 1, 2, ... within the pool */
     int provisioned;
+    int reaped; /* waitpid has collected it */
     env_state_t state;
     pid_t pid;
     h2o_socket_t *listener; /* the Runtime API of this environment */
@@ -251,6 +252,15 @@ static void finish_job(ef_process_env_t *env, ef_invoke_status_t status, const c
 
 static void on_job_timeout(h2o_timeout_entry_t *entry);
 
+/* A job's timeout runs from when a ready environment takes it: one that never asks for it cannot hold it forever. */
+static void start_job_timer(ef_process_env_t *env, ef_process_job_t *job)
+{
+    if (h2o_timeout_is_linked(&job->timer))
+        return;
+    job->timer = (h2o_timeout_entry_t){.cb = on_job_timeout};
+    link_timer(env, &job->timer, job->timeout_ms);
+}
+
 static void deliver(ef_process_env_t *env)
 {
     ef_process_job_t *job = env->job;
@@ -259,6 +269,7 @@ static void deliver(ef_process_env_t *env)
 
     if (atomic_load(&job->cancelled)) {
         /* nobody waits for it: the environment has better things to do */
+        h2o_timeout_unlink(&job->timer);
         env->job = NULL;
         job->env = NULL;
         job->status = EF_INVOKE_FAILED;
@@ -267,11 +278,7 @@ static void deliver(ef_process_env_t *env)
         return;
     }
     env->poll = NULL;
-    if (!h2o_timeout_is_linked(&job->timer)) {
-        /* from the first attempt: a runtime that never asks again cannot hold the job forever */
-        job->timer = (h2o_timeout_entry_t){.cb = on_job_timeout};
-        link_timer(env, &job->timer, job->timeout_ms);
-    }
+    start_job_timer(env, job);
     clock_gettime(CLOCK_REALTIME, &real);
     if (ef_process_api_deliver(poll, job, (uint64_t)real.tv_sec * 1000 + real.tv_nsec / 1000000 + job->timeout_ms) != 0)
         return; /* its connection is gone; the job goes out on the next poll */
@@ -290,6 +297,8 @@ static void assign(ef_process_env_t *env, ef_process_job_t *job)
     h2o_timeout_unlink(&env->idle_timer);
     if (h2o_linklist_is_linked(&env->idle_link))
         h2o_linklist_unlink(&env->idle_link);
+    if (env->state == ENV_READY) /* one that is starting has its init timeout */
+        start_job_timer(env, job);
     if (env->poll != NULL)
         deliver(env);
 }
@@ -321,7 +330,11 @@ static void on_job_timeout(h2o_timeout_entry_t *entry)
     ef_process_job_t *job = H2O_STRUCT_FROM_MEMBER(ef_process_job_t, timer, entry);
     ef_process_env_t *env = job->env;
 
-    env_log(env, "Task timed out after %" PRIu64 " ms", job->timeout_ms);
+    if (env_logs(env)) { /* the job's, delivered or not */
+        char msg[64];
+        int n = snprintf(msg, sizeof(msg), "Task timed out after %" PRIu64 " ms", job->timeout_ms);
+        ef_function_log_as(env->pool->pf->fn, job->hook_name, job->request_id, msg, n);
+    }
     kill_env(env, "it ran past its timeout of %" PRIu64 " ms", job->timeout_ms);
     finish_job(env, EF_INVOKE_LIMIT, "timed out after %" PRIu64 " ms", job->timeout_ms);
 }
@@ -442,8 +455,12 @@ static void on_process_exit(h2o_socket_t *sock, const char *err)
     ef_process_env_t *env = sock->data;
     int status;
 
-    if (waitpid(env->pid, &status, WNOHANG) == env->pid)
+    /* what it started goes with it, while its pid (a zombie's) still names its session */
+    kill(-env->pid, SIGKILL);
+    if (waitpid(env->pid, &status, WNOHANG) == env->pid) {
+        env->reaped = 1;
         env_exited(env, status);
+    }
 }
 
 /* Ends `env` (if it is alive): it is killed, stops counting against the pool's limits, and is reaped once it has exited. */
@@ -459,8 +476,10 @@ static void kill_env(ef_process_env_t *env, const char *fmt, ...)
         va_end(args);
     }
     env->state = ENV_DEAD;
-    kill(-env->pid, SIGKILL); /* its session: what it started goes too */
-    kill(env->pid, SIGKILL);
+    if (!env->reaped) {           /* a reaped pid may be someone else's by now */
+        kill(-env->pid, SIGKILL); /* its session: what it started goes too */
+        kill(env->pid, SIGKILL);
+    }
     --env->pool->num_alive;
     if (h2o_linklist_is_linked(&env->idle_link))
         h2o_linklist_unlink(&env->idle_link);
@@ -711,11 +730,11 @@ int ef_process_env_on_init_error(ef_process_env_t *env, h2o_iovec_t body, h2o_io
     env_log(env, "INIT_REPORT Init Duration: %.2f ms Phase: init Status: error Error Type: %s", (now_ns() - env->spawned_at) / 1e6,
             desc);
     env->rapi.initialized = 1;
+    kill_env(env, "its initialization failed");
     /* the viewer learns the kind of failure; what the function said may not be for it, and is in the log */
     if (env->job != NULL)
         finish_job(env, EF_INVOKE_LIMIT, "the function failed to initialize (%.*s; its log has the error)", (int)strcspn(desc, ":"),
                    desc);
-    kill_env(env, "its initialization failed");
     return status;
 }
 
@@ -866,6 +885,7 @@ void ef_process_pool_destroy(ef_process_pool_t *pool)
         int status = 0;
         kill_env(env, NULL);
         waitpid(env->pid, &status, 0);
+        env->reaped = 1;
         env_exited(env, status);
     }
     rmdir(pool->tmp_base);

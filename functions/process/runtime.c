@@ -92,6 +92,7 @@ static int prepare(ef_function_t *fn, char *err, size_t errlen)
     char program[PATH_MAX], script[PATH_MAX];
 
     *pf = (ef_process_function_t){.fn = fn, .options = {.include_body = conf->include_body}};
+    ef_spawn_private_tmp(); /* probed here, before any worker thread starts environments */
     pf->argv = calloc(5, sizeof(pf->argv[0]));
     if (asprintf(&pf->arn, "arn:aws:lambda:us-east-1:000000000000:function:%s", conf->name) == -1)
         h2o_fatal("no memory");

@@ -28,15 +28,22 @@
 /* what failed in the child, written to its stderr (the function's log) before it exits */
 static void child_fail(const char *what)
 {
-    char msg[256];
-    const char *err = strerror(errno); /* glibc's table: no allocation */
+    char msg[256], num[16];
+    int e = errno, i = sizeof(num);
     size_t n = 0;
+
+    /* "errno N" by hand: strerror may take a locale lock that a thread of the parent held at fork */
+    num[--i] = '\0';
+    do
+        num[--i] = '0' + e % 10;
+    while ((e /= 10) != 0 && i != 0);
+    const char *err = num + i;
 
     for (const char *s = "edgefn: cannot start the runtime: "; *s != '\0' && n < sizeof(msg) - 1; ++s)
         msg[n++] = *s;
     for (const char *s = what; *s != '\0' && n < sizeof(msg) - 1; ++s)
         msg[n++] = *s;
-    for (const char *s = ": "; *s != '\0' && n < sizeof(msg) - 1; ++s)
+    for (const char *s = ": errno "; *s != '\0' && n < sizeof(msg) - 1; ++s)
         msg[n++] = *s;
     for (const char *s = err; *s != '\0' && n < sizeof(msg) - 1; ++s)
         msg[n++] = *s;
@@ -45,6 +52,22 @@ static void child_fail(const char *what)
         /* nowhere else to say it */
     }
     _exit(127);
+}
+
+/* "/proc/self/fd/N" into `buf` (64 bytes), by hand: the child may not call snprintf */
+static void fd_path(char *buf, int fd)
+{
+    static const char prefix[] = "/proc/self/fd/";
+    char digits[12];
+    int n = 0;
+
+    memcpy(buf, prefix, sizeof(prefix) - 1);
+    do
+        digits[n++] = '0' + fd % 10;
+    while ((fd /= 10) != 0);
+    for (int i = 0; i != n; ++i)
+        buf[sizeof(prefix) - 1 + i] = digits[n - 1 - i];
+    buf[sizeof(prefix) - 1 + n] = '\0';
 }
 
 static int is_under_tmp(const char *path)
@@ -95,7 +118,7 @@ static int enter_private_tmp(const char *dir, const char *const *keep)
     for (int i = 0, k = 0; keep != NULL && keep[k] != NULL && i != num_fds; ++k) {
         if (!is_under_tmp(keep[k]))
             continue;
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fds[i]);
+        fd_path(proc, fds[i]);
         if (make_path(keep[k]) != 0 || mount(proc, keep[k], NULL, MS_BIND, NULL) != 0)
             return -1;
         close(fds[i++]);

@@ -170,6 +170,25 @@ while True:
 PY
 chmod +x rapi/bootstrap
 
+# ---- provided: a bootstrap that answers its first event and then never asks for another
+mkdir -p once
+cat > once/bootstrap <<'PY'
+#!/usr/bin/python3
+import http.client, json, os, time
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].rsplit(":", 1)
+conn = http.client.HTTPConnection(host, int(port))
+conn.request("GET", "/2018-06-01/runtime/invocation/next")
+res = conn.getresponse()
+event = json.loads(res.read())
+rid = res.getheader("Lambda-Runtime-Aws-Request-Id")
+conn.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid,
+             json.dumps({"status": "200", "body": "answered once\n"}))
+conn.getresponse().read()
+print("once: answered, now stuck", flush=True)
+time.sleep(3600)
+PY
+chmod +x once/bootstrap
+
 # ---- provided: a python bootstrap that takes 1s to start (slow provisioned environments)
 mkdir -p slowinit
 cat > slowinit/bootstrap <<'PY'
@@ -292,6 +311,7 @@ functions:
   bash: { runtime: provided, code: bashfn/, handler: function.handler }
   pyprov: { runtime: provided, code: pyprov/ }
   rapi: { runtime: provided, code: rapi/, timeout: 3s }
+  once: { runtime: provided, code: once/, timeout: 1s }
   prov:
     runtime: nodejs
     code: misc/
@@ -336,6 +356,9 @@ behaviors:
   - path: /rapi*
     origin: app
     viewer-request: rapi
+  - path: /once*
+    origin: app
+    viewer-request: once
   - path: /prov*
     origin: app
     viewer-request: prov
@@ -763,3 +786,13 @@ curl -sS -i --max-time 10 -w '%{stderr}took %{time_total}\n' 'http://127.0.0.1:$
 --- body
 plain after-abandon
 --- log[flogs/rapi-$TODAY.log] ~ rapi: polling again on the first connection
+
+=== a warm environment that never asks for the next event: the request waits its timeout (1s), then 503
+--- run
+curl -sS -o /dev/null --max-time 10 'http://127.0.0.1:$PORT/once/first'
+curl -sS -i --max-time 10 -w '%{stderr}took %{time_total}\n' 'http://127.0.0.1:$PORT/once/second'
+--- status: 503
+--- body ~ \A503 Service Unavailable: function "once" \(viewer-request\) failed: timed out after 1000 ms\n
+--- stderr ~ took 1\.
+--- log[flogs/once-$TODAY.log] ~ once: answered, now stuck
+--- log[flogs/once-$TODAY.log] ~ ${header:x-edgefn-request-id} Task timed out after 1000 ms
