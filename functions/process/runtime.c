@@ -24,6 +24,9 @@
 
 __thread ef_process_thread_t *ef_process_current_thread;
 
+/* jobs made and not completed, on every thread: at shutdown a thread waits for 0, so that no job is left in a queue */
+static atomic_size_t jobs_in_flight;
+
 static int is_dir(const char *path)
 {
     struct stat st;
@@ -171,6 +174,7 @@ static void complete(ef_process_job_t *job)
     ef_invocation_t *inv = job->inv;
     char why[256];
 
+    atomic_fetch_sub(&jobs_in_flight, 1);
     if (inv == NULL) { /* cancelled: the request is gone */
         free_job(job);
         return;
@@ -250,6 +254,7 @@ static void invoke(ef_invocation_t *inv)
     h2o_buffer_init(&job->payload, &h2o_socket_buffer_prototype);
     ef_event_to_lambda_json(&job->payload, ev, &job->options);
     inv->runtime_data = job;
+    atomic_fetch_add(&jobs_in_flight, 1);
 
     if (pf->owner == thread) {
         ef_process_pool_submit(pf->pool, job);
@@ -300,7 +305,7 @@ static int thread_quiesce(void *state)
     for (size_t i = 0; i != thread->pools.size; ++i)
         if (!ef_process_pool_shutdown(thread->pools.entries[i]))
             idle = 0;
-    return idle && thread->num_away == 0 && h2o_linklist_is_empty(&thread->connections);
+    return idle && thread->num_away == 0 && atomic_load(&jobs_in_flight) == 0 && h2o_linklist_is_empty(&thread->connections);
 }
 
 static void thread_dispose(void *state)
