@@ -130,15 +130,17 @@ static void *runtime_thread_init(const ef_runtime_t *runtime, ef_functions_t *fn
     return num_mine != 0 ? runtime->thread_init(mine, num_mine, rt) : NULL;
 }
 
+#define STR(x) #x
+#define XSTR(x) STR(x)
+#define MEMORY_WATCH "; memory limits watch resident memory every " XSTR(EF_PROCESS_MEMORY_TICK) " ms"
+
 const char *ef_functions_isolation(const ef_functions_t *fns)
 {
     for (size_t i = 0; i != fns->size; ++i)
         if (fns->entries[i].runtime == &ef_process_runtime)
-            return ef_spawn_private_tmp()
-                       ? "execution environments get a private /tmp (a mount namespace); memory limits watch resident memory every "
-                         "10 ms"
-                       : "execution environments get a /tmp directory of their own as TMPDIR only (mount namespaces need root); "
-                         "memory limits watch resident memory every 10 ms";
+            return ef_spawn_private_tmp() ? "execution environments get a private /tmp (a mount namespace)" MEMORY_WATCH
+                                          : "execution environments get a /tmp directory of their own as TMPDIR only (mount "
+                                            "namespaces need root)" MEMORY_WATCH;
     return NULL;
 }
 

@@ -86,7 +86,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         send_error(req, 410, "Gone", "Runtime.EnvironmentGone", "This environment has been shut down");
         return 0;
     }
-    switch (ef_rapi_route(req->method, req->path, &id)) {
+    ef_rapi_route_t route = ef_rapi_route(req->method, req->path, &id);
+
+    switch (route) {
     case EF_RAPI_NEXT: {
         ef_process_poll_t *poll = h2o_mem_alloc_shared(&req->pool, sizeof(*poll), on_poll_dispose);
         *poll = (ef_process_poll_t){env, req, conn, h2o_now(req->conn->ctx->loop)};
@@ -95,8 +97,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     case EF_RAPI_RESPONSE:
     case EF_RAPI_ERROR:
-        status = ef_process_env_on_answer(env, id.base, id.len, ef_rapi_route(req->method, req->path, &id) == EF_RAPI_ERROR, body,
-                                          error_type_of(req), &why);
+        status = ef_process_env_on_answer(env, id.base, id.len, route == EF_RAPI_ERROR, body, error_type_of(req), &why);
         send_answer_status(req, status, why);
         return 0;
     case EF_RAPI_INIT_ERROR:

@@ -122,7 +122,6 @@ typedef struct st_ef_process_poll_t {
     uint64_t parked_at; /* h2o_now of its loop */
 } ef_process_poll_t;
 
-ef_process_env_t *ef_process_env_of(ef_process_thread_t *thread, h2o_conn_t *conn, ef_process_conn_t **found);
 /* GET .../invocation/next: the poll is parked until a job is delivered on it */
 void ef_process_env_on_next(ef_process_env_t *env, ef_process_poll_t *poll);
 /* POST .../invocation/ID/response or /error, or .../init/error (id NULL); returns the HTTP status to answer */
@@ -140,6 +139,8 @@ int ef_process_api_deliver(ef_process_poll_t *poll, ef_process_job_t *job, uint6
 void ef_process_api_drop(ef_process_poll_t *poll);
 /* starts accepting Runtime API connections of `env` on `fd` (a listening socket) */
 h2o_socket_t *ef_process_api_listen(ef_process_thread_t *thread, ef_process_env_t *env, int fd);
+/* the environment a Runtime API connection belongs to (NULL once it is gone), and the connection's record in `found` */
+ef_process_env_t *ef_process_env_of(ef_process_thread_t *thread, h2o_conn_t *conn, ef_process_conn_t **found);
 /* `env` is gone: requests on its connections are answered 410 from now on */
 void ef_process_api_forget_env(ef_process_thread_t *thread, ef_process_env_t *env);
 
