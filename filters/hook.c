@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <string.h>
+#include "filters/cache_stage.h"
 #include "filters/hook.h"
 #include "server/errors.h"
 #include "server/log.h"
@@ -13,6 +14,8 @@ static void fail(ef_exchange_t *ex, int status, const char *reason, const char *
         ex->fetch = NULL;
     }
     ex->req->res.headers = (h2o_headers_t){NULL};
+    ex->cache.status = EF_XCACHE_ERROR;
+    ef_cache_add_headers(ex);
     ef_send_error(ex->req, ex->id, status, reason, cause);
 }
 

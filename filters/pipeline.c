@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "filters/cache_stage.h"
 #include "filters/exchange.h"
 #include "filters/hook.h"
 #include "filters/pipeline.h"
@@ -27,6 +28,8 @@ static void respond_error(ef_exchange_t *ex, int status, const char *cause)
         ef_log(EF_LOG_WARN, "request %s: %d: %s", ex->id, status, cause);
     /* an origin that failed half-way through its head may have left some behind */
     ex->req->res.headers = (h2o_headers_t){NULL};
+    ex->cache.status = EF_XCACHE_ERROR;
+    ef_cache_add_headers(ex);
     ef_send_error(ex->req, ex->id, status, ef_event_status_reason(status), cause);
 }
 
@@ -51,6 +54,7 @@ static void send_response(ef_exchange_t *ex)
     h2o_req_t *req = ex->req;
 
     ef_add_request_id(req, ex->id);
+    ef_cache_add_headers(ex);
     if (!ex->has_body) {
         /* the origin's body, streamed */
         h2o_start_response(req, &ex->super);
@@ -59,12 +63,16 @@ static void send_response(ef_exchange_t *ex)
     }
     /* a function's body, generated or replacing the origin's */
     if (ex->fetch != NULL) {
+        /* the origin's body is not wanted: nor is it stored */
+        ef_cache_on_body(ex, NULL, 0, H2O_SEND_STATE_ERROR);
         ef_fetch_cancel(ex->fetch);
         ex->fetch = NULL;
     }
-    req->res.content_length = ex->body.len;
+    /* no length, and no body, where HTTP has none */
+    int bodyless = req->res.status == 204 || req->res.status == 304;
+    req->res.content_length = bodyless ? SIZE_MAX : ex->body.len;
     h2o_start_response(req, &generator);
-    if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
+    if (bodyless || h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
     else
         h2o_send(req, &ex->body, 1, H2O_SEND_STATE_FINAL);
@@ -74,6 +82,7 @@ static void send_response(ef_exchange_t *ex)
 
 static void after_origin_response(ef_exchange_t *ex)
 {
+    ef_cache_store_stage(ex);
     ef_hook_run(ex, EF_HOOK_VIEWER_RESPONSE, send_response);
 }
 
@@ -84,9 +93,17 @@ static void on_origin_head(ef_fetch_t *fetch, int errstatus, const char *cause)
     ex->fetch = fetch;
     ex->upstream_status = fetch->upstream_status;
     if (errstatus != 0) {
-        /* edgefn's own error: no function runs on it */
+        /* edgefn's own error: no function runs on it, and requests waiting for this fetch go to the origin themselves */
         ex->fetch = NULL;
+        ef_cache_dispose(ex);
         respond_error(ex, errstatus, cause);
+        return;
+    }
+    if (ef_cache_on_origin_head(ex)) {
+        /* a stale object the origin confirmed (304): it is the response, as a hit's, without origin-response */
+        ef_fetch_cancel(fetch);
+        ex->fetch = NULL;
+        ef_hook_run(ex, EF_HOOK_VIEWER_RESPONSE, send_response);
         return;
     }
     ef_hook_run(ex, EF_HOOK_ORIGIN_RESPONSE, after_origin_response);
@@ -95,6 +112,7 @@ static void on_origin_head(ef_fetch_t *fetch, int errstatus, const char *cause)
 static void on_origin_body(ef_fetch_t *fetch, h2o_iovec_t *bufs, size_t bufcnt, h2o_send_state_t state)
 {
     ef_exchange_t *ex = fetch->data;
+    ef_cache_on_body(ex, bufs, bufcnt, state);
     h2o_send(ex->req, bufs, bufcnt, state);
 }
 
@@ -105,22 +123,35 @@ static const ef_fetch_callbacks_t origin_callbacks = {on_origin_head, on_origin_
 static void after_origin_request(ef_exchange_t *ex)
 {
     if (ex->responded) {
-        /* answered at origin-request: no origin, no origin-response, but viewer-response runs */
+        /* answered at origin-request: no origin, no origin-response; it is cached like the origin's, and viewer-response
+         * runs */
+        ef_cache_store_stage(ex);
         ef_hook_run(ex, EF_HOOK_VIEWER_RESPONSE, send_response);
         return;
     }
+    ef_cache_prepare_fetch(ex);
     ex->fetch = ef_origin_fetch(ex->behavior->origin, ex->req, ex->id, &origin_callbacks, ex);
+}
+
+static void on_cache_hit(ef_exchange_t *ex)
+{
+    ef_hook_run(ex, EF_HOOK_VIEWER_RESPONSE, send_response);
+}
+
+static void on_cache_miss(ef_exchange_t *ex)
+{
+    ef_hook_run(ex, EF_HOOK_ORIGIN_REQUEST, after_origin_request);
 }
 
 static void after_viewer_request(ef_exchange_t *ex)
 {
     if (ex->responded) {
         /* answered at viewer-request: straight to the client, without viewer-response */
+        ex->cache.status = EF_XCACHE_FUNCTION;
         send_response(ex);
         return;
     }
-    /* the cache lookup goes here */
-    ef_hook_run(ex, EF_HOOK_ORIGIN_REQUEST, after_origin_request);
+    ef_cache_lookup_stage(ex, on_cache_hit, on_cache_miss);
 }
 
 /* the request's end: its access-log line */
@@ -131,6 +162,7 @@ static void on_exchange_dispose(void *_ex)
     h2o_req_t *req = ex->req;
 
     ef_hook_cancel(ex);
+    ef_cache_dispose(ex);
     ef_access_entry_t entry = {
         .req = req,
         .request_id = ex->id,
@@ -138,6 +170,8 @@ static void on_exchange_dispose(void *_ex)
         .origin = ex->behavior != NULL ? ex->behavior->origin->conf->name : NULL,
         .status = req->res.status != 0 ? req->res.status : 499,
         .upstream_status = ex->upstream_status,
+        .cache = ef_xcache_names[ex->cache.status].base,
+        .cache_reason = ex->cache.reason,
         .duration_us = elapsed_us(&ex->started),
     };
     ef_accesslog_write(&ex->thread->accesslog, &entry);
@@ -205,4 +239,19 @@ void ef_pipeline_register_fallback(h2o_pathconf_t *pathconf, ef_server_t *server
     filter->on_setup_ostream = on_fallback_setup_ostream;
     h2o_logger_t *logger = h2o_create_logger(pathconf, sizeof(*logger));
     logger->log_access = on_fallback_log;
+}
+
+void ef_pipeline_thread_init(ef_thread_t *thread)
+{
+    ef_cache_thread_init(thread);
+}
+
+void ef_pipeline_thread_dispose(ef_thread_t *thread)
+{
+    ef_cache_thread_dispose(thread);
+}
+
+int ef_pipeline_quiesced(ef_server_t *server)
+{
+    return ef_cache_quiesced(server);
 }

@@ -2,11 +2,11 @@
  * The request pipeline: the one place that knows the order in which a request
  * meets edgefn's stages (DESIGN.md, "The request's journey"):
  *
- *   route to a behavior -> viewer-request -> (cache) -> origin-request -> origin
- *   fetch -> origin-response -> (cache store) -> viewer-response -> client
+ *   route to a behavior -> viewer-request -> cache lookup -> origin-request -> origin
+ *   fetch -> origin-response -> cache store -> viewer-response -> client
  *
- * The function hooks and the cache arrive with later issues; each is a stage that
- * slots in here.
+ * A hit goes from the lookup to viewer-response. Each stage lives in a file of its
+ * own (hook.c, cache_stage.c); this one only strings them together.
  */
 #ifndef EF_FILTERS_PIPELINE_H
 #define EF_FILTERS_PIPELINE_H
@@ -27,5 +27,12 @@ void ef_pipeline_register(h2o_pathconf_t *pathconf, ef_server_t *server);
  * request id and an access-log line too.
  */
 void ef_pipeline_register_fallback(h2o_pathconf_t *pathconf, ef_server_t *server);
+
+/* Per worker thread, before it serves and after it has stopped: what the stages keep per thread. */
+void ef_pipeline_thread_init(ef_thread_t *thread);
+void ef_pipeline_thread_dispose(ef_thread_t *thread);
+
+/* Whether nothing of the pipeline is still on its way between threads: a thread stops only then. */
+int ef_pipeline_quiesced(ef_server_t *server);
 
 #endif

@@ -165,6 +165,9 @@ void ef_accesslog_write(ef_accesslog_buffer_t *buf, const ef_access_entry_t *ent
                    (double)entry->duration_us / 1000.0);
     dst = append_string(dst, end, "behavior", entry->behavior, entry->behavior != NULL ? strlen(entry->behavior) : 0);
     dst = append_string(dst, end, "origin", entry->origin, entry->origin != NULL ? strlen(entry->origin) : 0);
+    dst = append_string(dst, end, "cache", entry->cache, entry->cache != NULL ? strlen(entry->cache) : 0);
+    if (entry->cache_reason != NULL)
+        dst = append_string(dst, end, "cache_reason", entry->cache_reason, strlen(entry->cache_reason));
     if (entry->upstream_status != 0)
         dst += sprintf(dst, ",\"upstream_status\":%d", entry->upstream_status);
     else

@@ -28,10 +28,12 @@ typedef struct st_ef_accesslog_buffer_t {
 typedef struct st_ef_access_entry_t {
     h2o_req_t *req;
     const char *request_id;
-    const char *behavior; /* pattern, or NULL when none matched */
-    const char *origin;   /* name, or NULL */
-    int status;           /* as sent; 499 when the client left before a response began */
-    int upstream_status;  /* 0 when the origin was not asked */
+    const char *behavior;     /* pattern, or NULL when none matched */
+    const char *origin;       /* name, or NULL */
+    int status;               /* as sent; 499 when the client left before a response began */
+    int upstream_status;      /* 0 when the origin was not asked */
+    const char *cache;        /* what the cache did: x-cache's value */
+    const char *cache_reason; /* why the response was not stored; NULL when it was, or when that was not the question */
     uint64_t duration_us;
 } ef_access_entry_t;
 

@@ -47,7 +47,7 @@ static void *calloc_or_abort(size_t n, size_t size)
 
 /* FNV-1a: keys are short and hashed once per lookup; the top bits choose the shard and the
  * low bits the bucket, so the two choices are independent. */
-static uint64_t hash_key(const char *key, size_t len)
+uint64_t ef_cache_hash(const char *key, size_t len)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i != len; ++i) {
@@ -107,6 +107,13 @@ void ef_cache_release(ef_cache_object_t *obj)
 static void retain(struct st_item_t *item)
 {
     atomic_fetch_add_explicit(&item->refcnt, 1, memory_order_relaxed);
+}
+
+ef_cache_object_t *ef_cache_retain(ef_cache_object_t *obj)
+{
+    if (obj != NULL)
+        retain((struct st_item_t *)obj);
+    return obj;
 }
 
 void ef_cache_destroy(ef_cache_t *cache)
@@ -180,7 +187,7 @@ static void release_chain(struct st_item_t *item)
 
 ef_cache_object_t *ef_cache_lookup(ef_cache_t *cache, const char *key, size_t key_len, uint64_t now_ms)
 {
-    uint64_t hash = hash_key(key, key_len);
+    uint64_t hash = ef_cache_hash(key, key_len);
     struct st_shard_t *shard = shard_of(cache, hash);
     struct st_item_t *item;
 
@@ -262,7 +269,7 @@ static struct st_item_t *new_item(const ef_cache_entry_t *entry, size_t size, ui
 
 int ef_cache_insert(ef_cache_t *cache, const ef_cache_entry_t *entry, ef_cache_object_t **ref)
 {
-    uint64_t hash = hash_key(entry->key.base, entry->key.len);
+    uint64_t hash = ef_cache_hash(entry->key.base, entry->key.len);
     struct st_shard_t *shard = shard_of(cache, hash);
     size_t size = ef_cache_object_size(entry);
     struct st_item_t *item, **slot, *dropped = NULL;

@@ -113,6 +113,9 @@ ef_cache_object_t *ef_cache_lookup(ef_cache_t *cache, const char *key, size_t ke
  */
 int ef_cache_insert(ef_cache_t *cache, const ef_cache_entry_t *entry, ef_cache_object_t **ref);
 
+/** Takes another reference to `obj` (NULL is ignored) and returns it. */
+ef_cache_object_t *ef_cache_retain(ef_cache_object_t *obj);
+
 /**
  * Drops one reference to an object returned by ef_cache_lookup or ef_cache_insert; the
  * object is freed when the store and every caller have released it. NULL is ignored.
@@ -141,6 +144,9 @@ void ef_cache_get_stats(ef_cache_t *cache, ef_cache_stats_t *stats);
  * budget and the maximum object size.
  */
 size_t ef_cache_object_size(const ef_cache_entry_t *entry);
+
+/** The hash the store files `key` under (FNV-1a), for tables that sit beside it. */
+uint64_t ef_cache_hash(const char *key, size_t len);
 
 /** Returns the object's age at `now_ms` in milliseconds (0 if now_ms is before stored_at_ms). */
 static inline uint64_t ef_cache_object_age_ms(const ef_cache_object_t *obj, uint64_t now_ms)

@@ -97,11 +97,11 @@ int ef_server_prepare(ef_server_t *server, ef_conf_t *conf, ef_conf_errors_t *er
             ef_conf_error(errors, conf, conf->origins[i].pos, "origin \"%s\": %s", conf->origins[i].name, err);
     ef_functions_prepare(&server->functions, conf, errors);
     server->routes = ef_routes_create(conf, server->origins);
-    /* the cache's configuration is read and checked, but the cache itself is not built yet: say so, never silently */
     for (i = 0; i != conf->num_behaviors; ++i)
-        if (conf->behaviors[i].cache.enabled)
-            ef_log(EF_LOG_WARN, "behavior \"%s\": cache: is not in effect yet; every response is passed through uncached",
-                   conf->behaviors[i].path);
+        if (conf->behaviors[i].cache.enabled && server->cache == NULL) {
+            server->cache = ef_cache_create(conf->cache.memory, conf->cache.max_object_size);
+            server->collapse = ef_collapse_create();
+        }
     for (i = 0; i != conf->num_behaviors; ++i)
         for (int hook = 0; hook != EF_NUM_HOOKS; ++hook)
             if (conf->behaviors[i].functions[hook] != NULL)
@@ -167,6 +167,10 @@ void ef_server_dispose(ef_server_t *server)
     }
     free(server->listeners);
     ef_routes_destroy(server->routes);
+    if (server->cache != NULL) {
+        ef_cache_destroy(server->cache);
+        ef_collapse_destroy(server->collapse);
+    }
     ef_functions_dispose(&server->functions);
     if (server->origins != NULL) {
         for (i = 0; i != server->num_origins; ++i)
@@ -399,6 +403,7 @@ static void dispose_thread(ef_thread_t *thread)
     ef_accesslog_buffer_dispose(&thread->accesslog);
     h2o_timeout_unlink(&thread->drain_timer);
     h2o_multithread_unregister_receiver(thread->ctx.queue, &thread->shutdown_receiver);
+    ef_pipeline_thread_dispose(thread);
 
     /* h2o_context_dispose insists that every timer list be empty */
     for (i = 0; i != thread->timeouts.size; ++i) {
@@ -421,6 +426,7 @@ static void *thread_main(void *arg)
 
     h2o_context_init(&thread->ctx, h2o_evloop_create(), &server->globalconf);
     h2o_multithread_register_receiver(thread->ctx.queue, &thread->shutdown_receiver, on_shutdown_message);
+    ef_pipeline_thread_init(thread);
     thread->drain_timer.cb = on_drain_timeout;
     if (getrandom(&thread->reqid.prefix, sizeof(thread->reqid.prefix), 0) != sizeof(thread->reqid.prefix))
         thread->reqid.prefix = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20) ^ thread->index;
@@ -454,7 +460,8 @@ static void *thread_main(void *arg)
     atomic_fetch_sub(&threads_serving, 1);
     int quiet = 0;
     while (!thread->drain_expired &&
-           !(quiet = atomic_load(&threads_serving) == 0 && ef_functions_thread_quiesce(&thread->functions)))
+           !(quiet = atomic_load(&threads_serving) == 0 && ef_functions_thread_quiesce(&thread->functions) &&
+                     ef_pipeline_quiesced(server)))
         h2o_evloop_run(thread->ctx.loop, 10);
 
     pthread_mutex_lock(&server->lock);

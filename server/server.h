@@ -11,6 +11,8 @@
 #include "conf/config.h"
 #include "functions/registry.h"
 #include "server/accesslog.h"
+#include "server/cache.h"
+#include "server/collapse.h"
 #include "server/origin.h"
 
 typedef struct st_ef_server_t ef_server_t;
@@ -29,6 +31,7 @@ struct st_ef_thread_t {
     size_t index;
     pthread_t tid;
     h2o_multithread_receiver_t shutdown_receiver;
+    h2o_multithread_receiver_t cache_receiver;             /* requests whose wait for another's cache fetch is over */
     h2o_multithread_message_t drain_message, stop_message; /* each sent at most once */
     h2o_socket_t **listeners;                              /* one per ef_server_t.listeners entry; NULL once closed */
     size_t num_connections;                                /* client connections open on this thread */
@@ -65,6 +68,8 @@ struct st_ef_server_t {
     size_t num_origins;
     ef_functions_t functions;
     ef_routes_t *routes;
+    ef_cache_t *cache;       /* NULL when no behavior has a cache policy */
+    ef_collapse_t *collapse; /* the cache's fetches in flight; with `cache` */
     ef_listener_t *listeners;
     size_t num_listeners;
     ef_accesslog_t accesslog;

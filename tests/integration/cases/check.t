@@ -325,7 +325,8 @@ behaviors:
 YAML
 $EDGEFN check -c cache.yaml
 --- exit: 0
---- stderr ~ \[warn\] behavior "/img/\*": cache: is not in effect yet; every response is passed through uncached
+--- stdout ~ cache\.yaml: ok
+--- stderr !~ warn
 
 === cache ttls out of order are reported at the value, naming both
 --- run

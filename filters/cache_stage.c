@@ -1,0 +1,499 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "filters/cache_policy.h"
+#include "filters/cache_stage.h"
+#include "functions/event.h"
+
+const h2o_iovec_t ef_xcache_names[] = {
+    [EF_XCACHE_PASS] = {H2O_STRLIT("Pass")},
+    [EF_XCACHE_HIT] = {H2O_STRLIT("Hit")},
+    [EF_XCACHE_REFRESH_HIT] = {H2O_STRLIT("RefreshHit")},
+    [EF_XCACHE_MISS] = {H2O_STRLIT("Miss")},
+    [EF_XCACHE_FUNCTION] = {H2O_STRLIT("FunctionGeneratedResponse")},
+    [EF_XCACHE_ERROR] = {H2O_STRLIT("Error")},
+};
+
+static const h2o_iovec_t xcache_name = {H2O_STRLIT("x-cache")};
+
+static ef_server_t *server_of(ef_exchange_t *ex)
+{
+    return ex->thread->server;
+}
+
+static uint64_t now_ms(ef_exchange_t *ex)
+{
+    return h2o_now(ex->thread->ctx.loop);
+}
+
+static int is_method(h2o_req_t *req, const char *name, size_t len)
+{
+    return h2o_memis(req->method.base, req->method.len, name, len);
+}
+
+static int key_has_header(const ef_conf_cache_policy_t *policy, const char *name)
+{
+    for (size_t i = 0; i != policy->key.num_headers; ++i)
+        if (strcmp(policy->key.headers[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static void release_obj(ef_exchange_t *ex)
+{
+    ef_cache_release(ex->cache.obj);
+    ex->cache.obj = NULL;
+}
+
+/* Ends the fetch this request leads, handing its waiters `obj` (NULL: go to the origin yourselves). */
+static void end_flight(ef_exchange_t *ex, ef_cache_object_t *obj)
+{
+    if (ex->cache.flight != NULL) {
+        ef_collapse_end(server_of(ex)->collapse, ex->cache.flight, obj);
+        ex->cache.flight = NULL;
+    }
+}
+
+/* The variant key a Vary of `vary` (header names) asks for, from the request's headers at lookup: -1 for "*". */
+static int variant_key(ef_exchange_t *ex, h2o_iovec_t vary, h2o_iovec_t *key)
+{
+    h2o_headers_t res = {NULL};
+    h2o_iovec_t variant;
+
+    h2o_add_header(&ex->req->pool, &res, H2O_TOKEN_VARY, NULL, vary.base, vary.len);
+    if (ef_cache_vary_key(&ex->req->pool, &res, &ex->cache.request_headers, &variant) != 0)
+        return -1;
+    *key = h2o_concat(&ex->req->pool, ex->cache.primary, variant);
+    return 0;
+}
+
+/* serving an object */
+
+/* Makes `obj` the response; the exchange takes over the caller's reference. */
+static void serve(ef_exchange_t *ex, ef_cache_object_t *obj, ef_xcache_t status)
+{
+    h2o_req_t *req = ex->req;
+
+    release_obj(ex);
+    ex->cache.obj = obj;
+    req->res.status = obj->status;
+    req->res.reason = ef_event_status_reason(obj->status);
+    req->res.headers = (h2o_headers_t){NULL};
+    h2o_vector_reserve(&req->pool, &req->res.headers, obj->num_headers + 4);
+    for (size_t i = 0; i != obj->num_headers; ++i)
+        h2o_add_header_by_str(&req->pool, &req->res.headers, obj->headers[i].name.base, obj->headers[i].name.len, 1, NULL,
+                              obj->headers[i].value.base, obj->headers[i].value.len);
+    ex->has_body = 1;
+    ex->body = obj->body;
+    /* the viewer's conditionals as they were at lookup: a revalidation put the object's own in req->headers */
+    if (ef_cache_not_modified(&ex->cache.request_headers, obj->etag, obj->last_modified)) {
+        req->res.status = 304;
+        req->res.reason = ef_event_status_reason(304);
+        ex->body = h2o_iovec_init("", 0);
+    }
+    ex->cache.status = status;
+}
+
+/* the lookup */
+
+/* Whether a request may be answered from the cache and its response stored; if not, says why in ex->cache.reason. */
+static int is_cacheable_request(ef_exchange_t *ex)
+{
+    h2o_req_t *req = ex->req;
+    const ef_conf_cache_policy_t *policy = &ex->behavior->conf->cache;
+
+    if (!policy->enabled)
+        return 0;
+    if (!(is_method(req, H2O_STRLIT("GET")) || is_method(req, H2O_STRLIT("HEAD")))) {
+        ex->cache.reason = "only GET and HEAD are cached";
+        return 0;
+    }
+    /* a part of an object is for the origin to cut */
+    if (h2o_find_header(&req->headers, H2O_TOKEN_RANGE, -1) != -1) {
+        ex->cache.reason = "a range request";
+        return 0;
+    }
+    /* a response for one user is not for the next, unless the key tells users apart */
+    if (h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1) != -1 && !key_has_header(policy, "authorization")) {
+        ex->cache.reason = "the request carries Authorization, which the cache key does not hold";
+        return 0;
+    }
+    return 1;
+}
+
+/* Finds the object for ex->cache.primary, through its Vary marker if it has one; sets ex->cache.key. */
+static ef_cache_object_t *find(ef_exchange_t *ex, uint64_t now)
+{
+    ef_cache_t *cache = server_of(ex)->cache;
+    ef_cache_object_t *obj = ef_cache_lookup(cache, ex->cache.primary.base, ex->cache.primary.len, now);
+
+    ex->cache.key = ex->cache.primary;
+    if (obj == NULL || obj->status != 0)
+        return obj;
+    /* a marker: the response varies on the headers it names */
+    int ret = variant_key(ex, obj->vary, &ex->cache.key);
+    ef_cache_release(obj);
+    return ret == 0 ? ef_cache_lookup(cache, ex->cache.key.base, ex->cache.key.len, now) : NULL;
+}
+
+static void go_to_origin(ef_exchange_t *ex)
+{
+    ex->cache.status = EF_XCACHE_MISS;
+    ex->cache.on_miss(ex);
+}
+
+static void lookup(ef_exchange_t *ex, int may_wait)
+{
+    h2o_req_t *req = ex->req;
+    uint64_t now = now_ms(ex);
+    ef_cache_object_t *obj = find(ex, now);
+
+    if (obj != NULL) {
+        if (ef_cache_object_is_fresh(obj, now)) {
+            serve(ex, obj, EF_XCACHE_HIT);
+            ex->cache.on_hit(ex);
+            return;
+        }
+        if (is_method(req, H2O_STRLIT("GET")) && (obj->etag.len != 0 || obj->last_modified.len != 0)) {
+            ex->cache.obj = obj;
+            ex->cache.revalidating = 1;
+        } else {
+            ef_cache_release(obj);
+        }
+    }
+    /* a HEAD is forwarded as it is: it brings nothing to store, and waits for no one */
+    if (may_wait && is_method(req, H2O_STRLIT("GET"))) {
+        ex->cache.flight =
+            ef_collapse_join(server_of(ex)->collapse, ex->cache.key, &ex->thread->cache_receiver, ex, &ex->cache.waiter);
+        if (ex->cache.flight == NULL)
+            return; /* resumed by on_waits_over */
+    }
+    go_to_origin(ex);
+}
+
+void ef_cache_lookup_stage(ef_exchange_t *ex, void (*on_hit)(ef_exchange_t *ex), void (*on_miss)(ef_exchange_t *ex))
+{
+    h2o_req_t *req = ex->req;
+    h2o_iovec_t path = req->path, query = {NULL};
+
+    if (!is_cacheable_request(ex)) {
+        ex->cache.status = EF_XCACHE_PASS;
+        on_miss(ex);
+        return;
+    }
+    ex->cache.on_hit = on_hit;
+    ex->cache.on_miss = on_miss;
+    if (req->query_at != SIZE_MAX) {
+        path.len = req->query_at;
+        query = h2o_iovec_init(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
+    }
+    ex->cache.primary = ef_cache_key(&req->pool, &ex->behavior->conf->cache, req->authority, path, query, &req->headers);
+    /* origin-request may change the headers; a Vary is about the ones the lookup saw */
+    ex->cache.request_headers = req->headers;
+    ex->cache.request_headers.entries = h2o_mem_alloc_pool(&req->pool, sizeof(req->headers.entries[0]) * req->headers.size);
+    h2o_memcpy(ex->cache.request_headers.entries, req->headers.entries, sizeof(req->headers.entries[0]) * req->headers.size);
+    lookup(ex, 1);
+}
+
+/* A request's wait for another's fetch is over: it is served what that fetch stored, or goes on by itself. */
+static void wait_over(ef_exchange_t *ex, ef_cache_object_t *obj)
+{
+    ex->cache.waiter = NULL;
+    if (obj != NULL) {
+        h2o_iovec_t key = ex->cache.key;
+        if (obj->vary.len != 0 && variant_key(ex, obj->vary, &key) != 0)
+            key = h2o_iovec_init(NULL, 0);
+        /* just fetched: served even if its ttl is 0; unless it is another variant than this request's */
+        if (h2o_memis(key.base, key.len, obj->key.base, obj->key.len)) {
+            serve(ex, ef_cache_retain(obj), EF_XCACHE_HIT);
+            ex->cache.on_hit(ex);
+            return;
+        }
+    }
+    /* the fetch failed or was not cacheable: to the origin without waiting again */
+    release_obj(ex);
+    ex->cache.revalidating = 0;
+    lookup(ex, 0);
+}
+
+static void on_waits_over(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    ef_thread_t *thread = H2O_STRUCT_FROM_MEMBER(ef_thread_t, cache_receiver, receiver);
+
+    while (!h2o_linklist_is_empty(messages)) {
+        ef_flight_waiter_t *w = H2O_STRUCT_FROM_MEMBER(ef_flight_waiter_t, super.link, messages->next);
+        h2o_linklist_unlink(&w->super.link);
+        if (w->data != NULL)
+            wait_over(w->data, w->obj);
+        ef_collapse_delivered(thread->server->collapse, w);
+    }
+}
+
+/* the fetch */
+
+void ef_cache_prepare_fetch(ef_exchange_t *ex)
+{
+    h2o_req_t *req = ex->req;
+    ef_cache_object_t *obj = ex->cache.obj;
+    ssize_t i;
+
+    if (ex->cache.status != EF_XCACHE_MISS || !is_method(req, H2O_STRLIT("GET")))
+        return;
+    /* the viewer's validators are answered from what is stored; the origin is asked for the whole object */
+    while ((i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1)) != -1)
+        h2o_delete_header(&req->headers, i);
+    while ((i = h2o_find_header(&req->headers, H2O_TOKEN_IF_MODIFIED_SINCE, -1)) != -1)
+        h2o_delete_header(&req->headers, i);
+    if (!ex->cache.revalidating)
+        return;
+    if (obj->etag.len != 0)
+        h2o_add_header(&req->pool, &req->headers, H2O_TOKEN_IF_NONE_MATCH, NULL, obj->etag.base, obj->etag.len);
+    if (obj->last_modified.len != 0)
+        h2o_add_header(&req->pool, &req->headers, H2O_TOKEN_IF_MODIFIED_SINCE, NULL, obj->last_modified.base,
+                       obj->last_modified.len);
+}
+
+/* the store */
+
+/* Seconds of the origin's Age header, 0 without one. */
+static uint64_t origin_age(const h2o_headers_t *headers)
+{
+    ssize_t i = h2o_find_header(headers, H2O_TOKEN_AGE, -1);
+    uint64_t age = 0;
+
+    if (i == -1)
+        return 0;
+    h2o_iovec_t v = headers->entries[i].value;
+    for (size_t j = 0; j != v.len && v.base[j] >= '0' && v.base[j] <= '9' && age < UINT32_MAX; ++j)
+        age = age * 10 + (v.base[j] - '0');
+    return age;
+}
+
+/* `name`'s values joined with ", " (in the pool), or {NULL, 0} */
+static h2o_iovec_t joined_value(h2o_mem_pool_t *pool, const h2o_headers_t *headers, const h2o_token_t *name)
+{
+    h2o_iovec_t v = {NULL};
+    for (ssize_t i = -1; (i = h2o_find_header(headers, name, i)) != -1;)
+        v = v.base == NULL ? headers->entries[i].value
+                           : h2o_concat(pool, v, h2o_iovec_init(H2O_STRLIT(", ")), headers->entries[i].value);
+    return v;
+}
+
+/* Fills `entry` from a response's status and headers, to be stored under ex->cache.key, fresh for `ttl` ms from `now`
+ * less the age the origin gave it. The body is the caller's to set. */
+static void make_entry(ef_exchange_t *ex, ef_cache_entry_t *entry, int status, const h2o_headers_t *headers, uint64_t ttl,
+                       uint64_t now)
+{
+    h2o_mem_pool_t *pool = &ex->req->pool;
+    uint64_t age = origin_age(headers) * 1000;
+
+    *entry = (ef_cache_entry_t){.key = ex->cache.key, .status = status, .ttl_ms = ttl, .stored_at_ms = now > age ? now - age : 0};
+    entry->headers = h2o_mem_alloc_pool(pool, sizeof(entry->headers[0]) * headers->size);
+    for (size_t i = 0; i != headers->size; ++i) {
+        const h2o_header_t *h = headers->entries + i;
+        if (h->name == &H2O_TOKEN_AGE->buf)
+            continue; /* a hit's Age is edgefn's to say */
+        entry->headers[entry->num_headers++] = (ef_cache_header_t){*h->name, h->value};
+    }
+    entry->etag = joined_value(pool, headers, H2O_TOKEN_ETAG);
+    entry->last_modified = joined_value(pool, headers, H2O_TOKEN_LAST_MODIFIED);
+    entry->vary = joined_value(pool, headers, H2O_TOKEN_VARY);
+}
+
+/* Stores `entry` (and, when it varies, the marker that says on what); returns the stored object or NULL. */
+static ef_cache_object_t *insert(ef_exchange_t *ex, ef_cache_entry_t *entry)
+{
+    ef_cache_t *cache = server_of(ex)->cache;
+    ef_cache_object_t *obj;
+
+    if (ef_cache_insert(cache, entry, &obj) != 0) {
+        ex->cache.reason = "larger than max-object-size";
+        return NULL;
+    }
+    if (entry->vary.len != 0) {
+        ef_cache_entry_t marker = {
+            .key = ex->cache.primary, .stored_at_ms = entry->stored_at_ms, .ttl_ms = entry->ttl_ms, .vary = entry->vary};
+        ef_cache_insert(cache, &marker, NULL);
+    }
+    return obj;
+}
+
+static void finish_store(ef_exchange_t *ex, h2o_iovec_t body)
+{
+    ex->cache.entry.body = body;
+    ef_cache_object_t *obj = insert(ex, &ex->cache.entry);
+    end_flight(ex, obj);
+    ef_cache_release(obj);
+}
+
+static void pass(ef_exchange_t *ex, const char *why)
+{
+    ex->cache.reason = why;
+    ex->cache.status = EF_XCACHE_PASS;
+    end_flight(ex, NULL);
+}
+
+int ef_cache_on_origin_head(ef_exchange_t *ex)
+{
+    h2o_req_t *req = ex->req;
+    ef_cache_object_t *stale = ex->cache.obj;
+    ef_cache_decision_t decision;
+    uint64_t now = now_ms(ex);
+
+    if (!ex->cache.revalidating || req->res.status != 304)
+        return 0;
+
+    /* RFC 9111 4.3.4: the stored headers, updated with those the 304 carries */
+    h2o_headers_t merged = {NULL};
+    h2o_vector_reserve(&req->pool, &merged, stale->num_headers + req->res.headers.size);
+    for (size_t i = 0; i != stale->num_headers; ++i) {
+        const ef_cache_header_t *h = stale->headers + i;
+        if (h2o_find_header_by_str(&req->res.headers, h->name.base, h->name.len, -1) == -1)
+            h2o_add_header_by_str(&req->pool, &merged, h->name.base, h->name.len, 1, NULL, h->value.base, h->value.len);
+    }
+    for (size_t i = 0; i != req->res.headers.size; ++i)
+        merged.entries[merged.size++] = req->res.headers.entries[i];
+
+    ef_cache_decide(&ex->behavior->conf->cache, h2o_iovec_init(H2O_STRLIT("GET")), stale->status, &merged,
+                    h2o_find_header(&ex->cache.request_headers, H2O_TOKEN_AUTHORIZATION, -1) != -1, (time_t)(now / 1000),
+                    &decision);
+    ef_cache_object_t *obj = NULL;
+    if (decision.store) {
+        make_entry(ex, &ex->cache.entry, stale->status, &merged, decision.revalidate ? 0 : decision.ttl, now);
+        ex->cache.entry.key = stale->key;
+        ex->cache.entry.body = stale->body;
+        obj = insert(ex, &ex->cache.entry);
+    }
+    end_flight(ex, obj);
+    serve(ex, obj != NULL ? obj : ef_cache_retain(stale), EF_XCACHE_REFRESH_HIT);
+    return 1;
+}
+
+void ef_cache_store_stage(ef_exchange_t *ex)
+{
+    h2o_req_t *req = ex->req;
+    const ef_conf_cache_policy_t *policy = &ex->behavior->conf->cache;
+    ef_cache_decision_t decision;
+    uint64_t now = now_ms(ex);
+
+    if (ex->cache.status != EF_XCACHE_MISS)
+        return;
+    if (!is_method(req, H2O_STRLIT("GET"))) {
+        end_flight(ex, NULL);
+        return; /* a HEAD miss: there is no body to store */
+    }
+    ef_cache_decide(policy, req->method, req->res.status, &req->res.headers,
+                    h2o_find_header(&ex->cache.request_headers, H2O_TOKEN_AUTHORIZATION, -1) != -1, (time_t)(now / 1000),
+                    &decision);
+    if (!decision.store) {
+        pass(ex, decision.reason);
+        return;
+    }
+    if (h2o_find_header(&req->res.headers, H2O_TOKEN_SET_COOKIE, -1) != -1) {
+        pass(ex, "the response sets a cookie");
+        return;
+    }
+    uint64_t ttl = decision.revalidate ? 0 : decision.ttl;
+    if (ttl == 0 && h2o_find_header(&req->res.headers, H2O_TOKEN_ETAG, -1) == -1 &&
+        h2o_find_header(&req->res.headers, H2O_TOKEN_LAST_MODIFIED, -1) == -1) {
+        pass(ex, "its ttl is 0 and it has no validator to revalidate it with");
+        return;
+    }
+    if (h2o_find_header(&req->res.headers, H2O_TOKEN_VARY, -1) != -1) {
+        h2o_iovec_t vary = joined_value(&req->pool, &req->res.headers, H2O_TOKEN_VARY);
+        if (variant_key(ex, vary, &ex->cache.key) != 0) {
+            pass(ex, "Vary: *");
+            return;
+        }
+    }
+    make_entry(ex, &ex->cache.entry, req->res.status, &req->res.headers, ttl, now);
+
+    if (ex->has_body) {
+        /* a body a function gave: it is all here */
+        finish_store(ex, ex->body);
+        return;
+    }
+    if (req->res.content_length != SIZE_MAX && req->res.content_length > server_of(ex)->conf->cache.max_object_size) {
+        pass(ex, "larger than max-object-size");
+        return;
+    }
+    ex->cache.storing = 1;
+    h2o_buffer_init(&ex->cache.fill, &h2o_socket_buffer_prototype);
+}
+
+static void stop_storing(ef_exchange_t *ex)
+{
+    ex->cache.storing = 0;
+    h2o_buffer_dispose(&ex->cache.fill);
+    end_flight(ex, NULL);
+}
+
+void ef_cache_on_body(ef_exchange_t *ex, h2o_iovec_t *bufs, size_t bufcnt, h2o_send_state_t state)
+{
+    if (!ex->cache.storing)
+        return;
+    if (state == H2O_SEND_STATE_ERROR) {
+        stop_storing(ex);
+        return;
+    }
+    for (size_t i = 0; i != bufcnt; ++i) {
+        if (ex->cache.fill->size + bufs[i].len > server_of(ex)->conf->cache.max_object_size) {
+            ex->cache.reason = "larger than max-object-size";
+            stop_storing(ex);
+            return;
+        }
+        h2o_iovec_t dst = h2o_buffer_reserve(&ex->cache.fill, bufs[i].len);
+        memcpy(dst.base, bufs[i].base, bufs[i].len);
+        ex->cache.fill->size += bufs[i].len;
+    }
+    if (state == H2O_SEND_STATE_FINAL) {
+        finish_store(ex, h2o_iovec_init(ex->cache.fill->bytes, ex->cache.fill->size));
+        ex->cache.storing = 0;
+        h2o_buffer_dispose(&ex->cache.fill);
+    }
+}
+
+/* the response */
+
+void ef_cache_add_headers(ef_exchange_t *ex)
+{
+    h2o_req_t *req = ex->req;
+
+    if ((ex->cache.status == EF_XCACHE_HIT || ex->cache.status == EF_XCACHE_REFRESH_HIT) && ex->cache.obj != NULL) {
+        char *age = h2o_mem_alloc_pool(&req->pool, sizeof(H2O_UINT64_LONGEST_STR));
+        size_t len = sprintf(age, "%" PRIu64, ef_cache_object_age_ms(ex->cache.obj, now_ms(ex)) / 1000);
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_AGE, NULL, age, len);
+    }
+    h2o_vector_reserve(&req->pool, &req->res.headers, req->res.headers.size + 1);
+    req->res.headers.entries[req->res.headers.size++] =
+        (h2o_header_t){.name = (h2o_iovec_t *)&xcache_name, .value = ef_xcache_names[ex->cache.status]};
+}
+
+void ef_cache_dispose(ef_exchange_t *ex)
+{
+    if (ex->cache.waiter != NULL) {
+        ef_collapse_leave(server_of(ex)->collapse, ex->cache.waiter);
+        ex->cache.waiter = NULL;
+    }
+    if (ex->cache.storing)
+        stop_storing(ex);
+    end_flight(ex, NULL);
+    release_obj(ex);
+}
+
+/* threads */
+
+void ef_cache_thread_init(ef_thread_t *thread)
+{
+    h2o_multithread_register_receiver(thread->ctx.queue, &thread->cache_receiver, on_waits_over);
+}
+
+void ef_cache_thread_dispose(ef_thread_t *thread)
+{
+    h2o_multithread_unregister_receiver(thread->ctx.queue, &thread->cache_receiver);
+}
+
+int ef_cache_quiesced(ef_server_t *server)
+{
+    return server->collapse == NULL || ef_collapse_pending(server->collapse) == 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * The cache stages of the pipeline (DESIGN.md, "The request's journey"): the lookup
+ * after viewer-request, and the store after origin-response.
+ *
+ *   lookup    GET and HEAD of a behavior with a cache policy (no Range, no
+ *             Authorization unless the key holds it): a fresh object is a Hit; a
+ *             stale one with validators is revalidated; a miss of a GET leads a fetch
+ *             that concurrent misses of the same key wait for (server/collapse.h).
+ *   fetch     a GET miss asks the origin without the viewer's conditionals, so that
+ *             what comes back can be stored; a revalidation adds the object's.
+ *   304       the origin confirmed a stale object: it is stored again, fresh, with the
+ *             304's headers, and served (RefreshHit); origin-response does not run.
+ *   store     after origin-response, by filters/cache_policy.c's rules: the body is
+ *             collected as it streams to the viewer and stored once complete.
+ *
+ * A served object's body is sent from the object itself, which the request holds a
+ * reference to until it ends.
+ */
+#ifndef EF_FILTERS_CACHE_STAGE_H
+#define EF_FILTERS_CACHE_STAGE_H
+
+#include "filters/exchange.h"
+
+/* The value of the x-cache header for `status`. */
+extern const h2o_iovec_t ef_xcache_names[];
+
+/**
+ * The lookup stage: calls on_hit with the object's response in req->res and ex->body
+ * (a 304 when the request's conditionals match), or on_miss when the request goes on to
+ * the origin, either now or once the fetch it waits for has ended.
+ */
+void ef_cache_lookup_stage(ef_exchange_t *ex, void (*on_hit)(ef_exchange_t *ex), void (*on_miss)(ef_exchange_t *ex));
+
+/* Just before the origin fetch: the request's conditionals are set for what the cache wants. */
+void ef_cache_prepare_fetch(ef_exchange_t *ex);
+
+/**
+ * The origin's response head has come (req->res). Returns 1 if it was the 304 of a
+ * revalidation, in which case the refreshed object is in req->res and ex->body and the
+ * fetch is over; 0 otherwise.
+ */
+int ef_cache_on_origin_head(ef_exchange_t *ex);
+
+/* The store stage, on the response origin-response left (or one origin-request generated). */
+void ef_cache_store_stage(ef_exchange_t *ex);
+
+/* Body bytes from the origin, on their way to the viewer; the store keeps a copy. */
+void ef_cache_on_body(ef_exchange_t *ex, h2o_iovec_t *bufs, size_t bufcnt, h2o_send_state_t state);
+
+/* Adds x-cache (and Age, on hits) to the response about to be sent. */
+void ef_cache_add_headers(ef_exchange_t *ex);
+
+/* Gives up whatever the cache stages hold for `ex`: a fetch it leads or waits for, a fill, an object. */
+void ef_cache_dispose(ef_exchange_t *ex);
+
+/* Per worker thread: the receiver of ended waits. */
+void ef_cache_thread_init(ef_thread_t *thread);
+void ef_cache_thread_dispose(ef_thread_t *thread);
+
+/* Whether no ended wait is still on its way to a thread: a thread stops only then. */
+int ef_cache_quiesced(ef_server_t *server);
+
+#endif
