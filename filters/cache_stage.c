@@ -4,6 +4,7 @@
 #include "filters/cache_policy.h"
 #include "filters/cache_stage.h"
 #include "functions/event.h"
+#include "server/range.h"
 
 const h2o_iovec_t ef_xcache_names[] = {
     [EF_XCACHE_PASS] = {H2O_STRLIT("Pass")},
@@ -69,6 +70,45 @@ static int variant_key(ef_exchange_t *ex, h2o_iovec_t vary, h2o_iovec_t *key)
 
 /* serving an object */
 
+/* If-Range (RFC 9110 13.1.5): the range is served only from the representation the viewer already has part of. */
+static int if_range_holds(h2o_iovec_t v, const ef_cache_object_t *obj)
+{
+    if (v.len > 2 && v.base[0] == 'W' && v.base[1] == '/')
+        return 0; /* a weak validator never does */
+    return (obj->etag.len != 0 && h2o_memis(v.base, v.len, obj->etag.base, obj->etag.len)) ||
+           (obj->last_modified.len != 0 && h2o_memis(v.base, v.len, obj->last_modified.base, obj->last_modified.len));
+}
+
+/* A Range request on a stored 200: the part asked for (206), or 416; a range to ignore leaves the whole. */
+static void serve_range(ef_exchange_t *ex, const ef_cache_object_t *obj)
+{
+    h2o_req_t *req = ex->req;
+    const h2o_headers_t *headers = &ex->cache.request_headers;
+    ssize_t range = h2o_find_header(headers, H2O_TOKEN_RANGE, -1), if_range;
+    uint64_t first, last;
+    char buf[96];
+    int n, ret;
+
+    if (range == -1)
+        return;
+    if ((if_range = h2o_find_header(headers, H2O_TOKEN_IF_RANGE, -1)) != -1 &&
+        !if_range_holds(headers->entries[if_range].value, obj))
+        return;
+    if ((ret = ef_range_parse(headers->entries[range].value, obj->body.len, &first, &last)) == 0)
+        return;
+    if (ret == -1) {
+        n = snprintf(buf, sizeof(buf), "bytes */%zu", obj->body.len);
+        req->res.status = 416;
+        ex->body = h2o_iovec_init("", 0);
+    } else {
+        n = snprintf(buf, sizeof(buf), "bytes %" PRIu64 "-%" PRIu64 "/%zu", first, last, obj->body.len);
+        req->res.status = 206;
+        ex->body = h2o_iovec_init(obj->body.base + first, last - first + 1);
+    }
+    req->res.reason = ef_event_status_reason(req->res.status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_RANGE, NULL, h2o_strdup(&req->pool, buf, n).base, n);
+}
+
 /* Makes `obj` the response; the exchange takes over the caller's reference. */
 static void serve(ef_exchange_t *ex, ef_cache_object_t *obj, ef_xcache_t status)
 {
@@ -85,13 +125,16 @@ static void serve(ef_exchange_t *ex, ef_cache_object_t *obj, ef_xcache_t status)
                               obj->headers[i].value.base, obj->headers[i].value.len);
     ex->has_body = 1;
     ex->body = obj->body;
+    ex->cache.status = status;
     /* the viewer's conditionals as they were at lookup: a revalidation put the object's own in req->headers */
     if (ef_cache_not_modified(&ex->cache.request_headers, obj->etag, obj->last_modified)) {
         req->res.status = 304;
         req->res.reason = ef_event_status_reason(304);
         ex->body = h2o_iovec_init("", 0);
+        return;
     }
-    ex->cache.status = status;
+    if (obj->status == 200)
+        serve_range(ex, obj);
 }
 
 /* the lookup */
@@ -106,11 +149,6 @@ static int is_cacheable_request(ef_exchange_t *ex)
         return 0;
     if (!(is_method(req, H2O_STRLIT("GET")) || is_method(req, H2O_STRLIT("HEAD")))) {
         ex->cache.reason = "only GET and HEAD are cached";
-        return 0;
-    }
-    /* a part of an object is for the origin to cut */
-    if (h2o_find_header(&req->headers, H2O_TOKEN_RANGE, -1) != -1) {
-        ex->cache.reason = "a range request";
         return 0;
     }
     /* a response for one user is not for the next, unless the key tells users apart */
@@ -161,8 +199,9 @@ static void lookup(ef_exchange_t *ex, int may_wait)
             ef_cache_release(obj);
         }
     }
-    /* a HEAD is forwarded as it is: it brings nothing to store, and waits for no one */
-    if (may_wait && is_method(req, H2O_STRLIT("GET"))) {
+    /* a HEAD is forwarded as it is: it brings nothing to store, and waits for no one; nor does a range, which the
+     * origin cuts (its 206 is not stored) */
+    if (may_wait && is_method(req, H2O_STRLIT("GET")) && h2o_find_header(&req->headers, H2O_TOKEN_RANGE, -1) == -1) {
         ex->cache.flight =
             ef_collapse_join(server_of(ex)->collapse, ex->cache.key, &ex->thread->cache_receiver, ex, &ex->cache.waiter);
         if (ex->cache.flight == NULL)
@@ -333,6 +372,21 @@ static void pass(ef_exchange_t *ex, const char *why)
     end_flight(ex, NULL);
 }
 
+/* The origin failed a revalidation: the stale object is served, as CloudFront does, rather than the error. */
+static void serve_stale(ef_exchange_t *ex)
+{
+    end_flight(ex, ex->cache.obj);
+    serve(ex, ef_cache_retain(ex->cache.obj), EF_XCACHE_REFRESH_HIT);
+}
+
+int ef_cache_on_origin_error(ef_exchange_t *ex)
+{
+    if (!ex->cache.revalidating)
+        return 0;
+    serve_stale(ex);
+    return 1;
+}
+
 int ef_cache_on_origin_head(ef_exchange_t *ex)
 {
     h2o_req_t *req = ex->req;
@@ -340,7 +394,14 @@ int ef_cache_on_origin_head(ef_exchange_t *ex)
     ef_cache_decision_t decision;
     uint64_t now = now_ms(ex);
 
-    if (!ex->cache.revalidating || req->res.status != 304)
+    if (!ex->cache.revalidating)
+        return 0;
+    if (req->res.status >= 500) {
+        ex->cache.reason = "the origin answered a revalidation with an error: the stale object was served";
+        serve_stale(ex);
+        return 1;
+    }
+    if (req->res.status != 304)
         return 0;
 
     /* RFC 9111 4.3.4: the stored headers, updated with those the 304 carries */

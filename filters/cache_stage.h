@@ -10,6 +10,8 @@
  *             what comes back can be stored; a revalidation adds the object's.
  *   304       the origin confirmed a stale object: it is stored again, fresh, with the
  *             304's headers, and served (RefreshHit); origin-response does not run.
+ *             An origin that fails a revalidation (5xx, or no answer) gets the stale
+ *             object served instead of its error, as on CloudFront.
  *   store     after origin-response, by filters/cache_policy.c's rules: the body is
  *             collected as it streams to the viewer and stored once complete.
  *
@@ -40,6 +42,13 @@ void ef_cache_prepare_fetch(ef_exchange_t *ex);
  * fetch is over; 0 otherwise.
  */
 int ef_cache_on_origin_head(ef_exchange_t *ex);
+
+/**
+ * The origin fetch failed (edgefn's 502 or 504 is about to be sent). Returns 1 if the
+ * request was revalidating a stale object, which is then served instead, in req->res
+ * and ex->body, as CloudFront serves what it has when the origin is down; 0 otherwise.
+ */
+int ef_cache_on_origin_error(ef_exchange_t *ex);
 
 /* The store stage, on the response origin-response left (or one origin-request generated). */
 void ef_cache_store_stage(ef_exchange_t *ex);

@@ -95,12 +95,18 @@ static void on_origin_head(ef_fetch_t *fetch, int errstatus, const char *cause)
     if (errstatus != 0) {
         /* edgefn's own error: no function runs on it, and requests waiting for this fetch go to the origin themselves */
         ex->fetch = NULL;
+        if (ef_cache_on_origin_error(ex)) {
+            ef_log(EF_LOG_WARN, "request %s: %d: %s; the stale cached object was served", ex->id, errstatus, cause);
+            ef_hook_run(ex, EF_HOOK_VIEWER_RESPONSE, send_response);
+            return;
+        }
         ef_cache_dispose(ex);
         respond_error(ex, errstatus, cause);
         return;
     }
     if (ef_cache_on_origin_head(ex)) {
-        /* a stale object the origin confirmed (304): it is the response, as a hit's, without origin-response */
+        /* a stale object the origin confirmed (304), or could not replace (5xx): it is the response, as a hit's,
+         * without origin-response */
         ef_fetch_cancel(fetch);
         ex->fetch = NULL;
         ef_hook_run(ex, EF_HOOK_VIEWER_RESPONSE, send_response);

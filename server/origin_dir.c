@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "server/errors.h"
 #include "server/origin.h"
+#include "server/range.h"
 
 #define CHUNK_SIZE (64 * 1024)
 
@@ -146,42 +147,6 @@ static int not_modified(h2o_req_t *req, h2o_iovec_t etag, time_t mtime)
     return 0;
 }
 
-/* Parses a single "bytes=first-last", "bytes=first-" or "bytes=-suffix" range. Returns 1 when
- * one satisfiable range was found, 0 when the header should be ignored, -1 when unsatisfiable. */
-static int parse_range(h2o_iovec_t v, off_t size, off_t *first, off_t *last)
-{
-    const char *p = v.base, *end = v.base + v.len;
-    off_t a = -1, b = -1;
-
-    if (v.len < 6 || memcmp(p, "bytes=", 6) != 0 || memchr(p, ',', v.len) != NULL)
-        return 0; /* other units and multiple ranges: answer with the whole file, as RFC 9110 allows */
-    p += 6;
-    if (p < end && *p >= '0' && *p <= '9')
-        for (a = 0; p < end && *p >= '0' && *p <= '9'; ++p)
-            if ((a = a * 10 + (*p - '0')) > ((off_t)1 << 60))
-                return 0;
-    if (p == end || *p++ != '-')
-        return 0;
-    if (p < end)
-        for (b = 0; p < end && *p >= '0' && *p <= '9'; ++p)
-            if ((b = b * 10 + (*p - '0')) > ((off_t)1 << 60))
-                return 0;
-    if (p != end || (a == -1 && b == -1))
-        return 0;
-    if (a == -1) { /* suffix */
-        if (b == 0)
-            return -1;
-        *first = b >= size ? 0 : size - b;
-        *last = size - 1;
-    } else {
-        if (a >= size || (b != -1 && b < a))
-            return -1;
-        *first = a;
-        *last = b == -1 || b >= size ? size - 1 : b;
-    }
-    return 1;
-}
-
 static ef_fetch_t *do_fetch(ef_origin_t *origin, h2o_req_t *req, const char *request_id, const ef_fetch_callbacks_t *cb, void *data)
 {
     static const ef_fetch_ops_t ops = {do_proceed, do_cancel};
@@ -261,12 +226,12 @@ static ef_fetch_t *do_fetch(ef_origin_t *origin, h2o_req_t *req, const char *req
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type->data.mimetype.base, type->data.mimetype.len);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCEPT_RANGES, NULL, H2O_STRLIT("bytes"));
 
-    off_t first = 0, last = st.st_size - 1;
+    uint64_t first = 0, last = st.st_size - 1;
     h2o_iovec_t range = find_header(req, H2O_TOKEN_RANGE), if_range = find_header(req, H2O_TOKEN_IF_RANGE);
     int ranged = 0;
     if (range.base != NULL && (if_range.base == NULL || h2o_memis(if_range.base, if_range.len, etag.base, etag.len) ||
                                h2o_memis(if_range.base, if_range.len, lmbuf, H2O_TIMESTR_RFC1123_LEN)))
-        ranged = parse_range(range, st.st_size, &first, &last);
+        ranged = ef_range_parse(range, st.st_size, &first, &last);
     if (ranged == -1) {
         char cr[64];
         close_file(f);
