@@ -326,37 +326,88 @@ static h2o_iovec_t path_part(h2o_iovec_t key)
     return h2o_iovec_init(start, end - start);
 }
 
-static int purge_matches(h2o_iovec_t key, const char *pattern, size_t len)
-{
-    h2o_iovec_t part = path_part(key);
+/* A batch of invalidation paths, ready for one pass over the store: the exact ones in a hash table (open addressing,
+ * holding indices into `patterns`), the ones ending in '*' in a list, checked one by one (CloudFront allows 15 of those
+ * in progress; exact paths may be thousands). */
+struct st_purge_t {
+    const h2o_iovec_t *patterns;
+    size_t *exact, exact_mask;
+    size_t *prefixes, num_prefixes;
+};
 
-    if (len == 0)
-        return 0;
-    if (pattern[len - 1] == '*')
-        return part.len >= len - 1 && memcmp(part.base, pattern, len - 1) == 0;
-    if (memchr(pattern, '?', len) == NULL) {
-        const char *q = memchr(part.base, '?', part.len);
-        if (q != NULL)
-            part.len = q - part.base;
-    }
-    return part.len == len && memcmp(part.base, pattern, len) == 0;
+#define NO_PATTERN SIZE_MAX
+
+static size_t *find_exact(struct st_purge_t *p, const char *s, size_t len)
+{
+    size_t i = ef_cache_hash(s, len) & p->exact_mask;
+    while (p->exact[i] != NO_PATTERN && !h2o_memis(p->patterns[p->exact[i]].base, p->patterns[p->exact[i]].len, s, len))
+        i = (i + 1) & p->exact_mask;
+    return &p->exact[i];
 }
 
-size_t ef_cache_purge(ef_cache_t *cache, const char *pattern, size_t pattern_len)
+static void purge_init(struct st_purge_t *p, const h2o_iovec_t *patterns, size_t n)
 {
+    size_t size = 16;
+    while (size < n * 2)
+        size *= 2;
+    *p = (struct st_purge_t){patterns, h2o_mem_alloc(sizeof(size_t) * size), size - 1, h2o_mem_alloc(sizeof(size_t) * (n + 1))};
+    for (size_t i = 0; i != size; ++i)
+        p->exact[i] = NO_PATTERN;
+    for (size_t i = 0; i != n; ++i) {
+        if (patterns[i].len == 0)
+            continue;
+        if (patterns[i].base[patterns[i].len - 1] == '*') {
+            p->prefixes[p->num_prefixes++] = i;
+        } else {
+            size_t *slot = find_exact(p, patterns[i].base, patterns[i].len);
+            if (*slot == NO_PATTERN) /* a repeated path counts for its first appearance */
+                *slot = i;
+        }
+    }
+}
+
+/* The index of the first pattern that matches `key`, or NO_PATTERN. A pattern with '?' must equal the key's "PATH?QUERY"
+ * part; one without must equal its path; one ending in '*' must be a prefix of the "PATH?QUERY" part. */
+static size_t purge_match(struct st_purge_t *p, h2o_iovec_t key)
+{
+    h2o_iovec_t part = path_part(key);
+    const char *q = memchr(part.base, '?', part.len);
+    size_t match = *find_exact(p, part.base, q != NULL ? (size_t)(q - part.base) : part.len);
+
+    if (q != NULL) {
+        size_t with_query = *find_exact(p, part.base, part.len);
+        if (with_query < match)
+            match = with_query;
+    }
+    for (size_t i = 0; i != p->num_prefixes && p->prefixes[i] < match; ++i) {
+        h2o_iovec_t pat = p->patterns[p->prefixes[i]];
+        if (part.len >= pat.len - 1 && memcmp(part.base, pat.base, pat.len - 1) == 0)
+            match = p->prefixes[i];
+    }
+    return match;
+}
+
+size_t ef_cache_purge_paths(ef_cache_t *cache, const h2o_iovec_t *patterns, size_t num_patterns, size_t *counts)
+{
+    struct st_purge_t p;
     size_t total = 0;
 
+    purge_init(&p, patterns, num_patterns);
+    if (counts != NULL)
+        memset(counts, 0, sizeof(counts[0]) * num_patterns);
     for (size_t i = 0; i != cache->num_shards; ++i) {
         struct st_shard_t *shard = &cache->shards[i];
         struct st_item_t *dropped = NULL;
-        size_t n = 0;
+        size_t n = 0, match;
         pthread_mutex_lock(&shard->mutex);
         for (size_t b = 0; b != shard->num_buckets; ++b) {
             struct st_item_t **slot = &shard->buckets[b];
             while (*slot != NULL) {
-                if (purge_matches((*slot)->super.key, pattern, pattern_len)) {
+                if ((match = purge_match(&p, (*slot)->super.key)) != NO_PATTERN) {
                     unlink_item(shard, slot, &dropped);
                     ++n;
+                    if (counts != NULL)
+                        ++counts[match];
                 } else {
                     slot = &(*slot)->bucket_next;
                 }
@@ -368,7 +419,15 @@ size_t ef_cache_purge(ef_cache_t *cache, const char *pattern, size_t pattern_len
         release_chain(dropped);
         total += n;
     }
+    free(p.exact);
+    free(p.prefixes);
     return total;
+}
+
+size_t ef_cache_purge(ef_cache_t *cache, const char *pattern, size_t pattern_len)
+{
+    h2o_iovec_t p = h2o_iovec_init(pattern, pattern_len);
+    return ef_cache_purge_paths(cache, &p, 1, NULL);
 }
 
 void ef_cache_get_stats(ef_cache_t *cache, ef_cache_stats_t *stats)

@@ -134,6 +134,15 @@ void ef_cache_release(ef_cache_object_t *obj);
 size_t ef_cache_purge(ef_cache_t *cache, const char *pattern, size_t pattern_len);
 
 /**
+ * The same for several patterns at once, in one pass over the store whatever their number
+ * (exact paths are looked up in a hash table; those ending in '*' are checked one by one).
+ * An object that several patterns match is dropped once and counted, in counts[i] (when
+ * `counts` is not NULL; it has room for `num_patterns`), for the first of them. Returns
+ * the total dropped.
+ */
+size_t ef_cache_purge_paths(ef_cache_t *cache, const h2o_iovec_t *patterns, size_t num_patterns, size_t *counts);
+
+/**
  * Fills `stats` with the store's counters, summed over the shards without locking (each
  * counter is read atomically; the sum is not one instant's snapshot while others write).
  */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "conf/config.h"
+#include "server/cmd_purge.h"
 #include "server/cmd_test.h"
 #include "server/server.h"
 
@@ -23,10 +24,10 @@ const char *__lsan_default_suppressions(void)
 }
 #endif
 
-static const char usage[] =
-    "usage: edgefn [-c FILE]           serve, with the config in FILE (default ./edgefn.yaml)\n"
-    "       edgefn check [-c FILE]     validate the config and exit\n" EF_CMD_TEST_USAGE "       edgefn --version\n"
-    "       edgefn --help\n";
+static const char usage[] = "usage: edgefn [-c FILE]           serve, with the config in FILE (default ./edgefn.yaml)\n"
+                            "       edgefn check [-c FILE]     validate the config and exit\n" EF_CMD_TEST_USAGE EF_CMD_PURGE_USAGE
+                            "       edgefn --version\n"
+                            "       edgefn --help\n";
 
 static void print_errors(const ef_conf_errors_t *errors)
 {
@@ -60,6 +61,8 @@ int main(int argc, char **argv)
 
     if (i < argc && strcmp(argv[i], "test") == 0)
         return ef_cmd_test(argc - 2, argv + 2);
+    if (i < argc && strcmp(argv[i], "purge") == 0)
+        return ef_cmd_purge(argc - 2, argv + 2);
     if (i < argc && strcmp(argv[i], "check") == 0) {
         check = 1;
         ++i;

@@ -305,6 +305,45 @@ static void test_purge(void **state)
     ef_cache_destroy(cache);
 }
 
+/* An invalidation of many paths: one pass, each object counted for the first path that matches it. */
+static void test_purge_paths(void **state)
+{
+    ef_cache_t *cache = ef_cache_create(64 << 20, 4096);
+    char key[64];
+
+    for (int i = 0; i != 20000; ++i) {
+        snprintf(key, sizeof(key), "h\n/%s/%d%s\n", i % 2 ? "img" : "doc", i, i % 3 == 0 ? "?v=1" : "");
+        assert_int_equal(insert(cache, key, "x"), 0);
+    }
+    h2o_iovec_t paths[3003];
+    size_t counts[3003], n = 0;
+    char bufs[3000][32];
+    /* 3000 exact paths: /doc/0, /doc/2, ... (some of them stored with a query, which an exact path covers) */
+    for (int i = 0; i != 3000; ++i)
+        paths[n++] = h2o_iovec_init(bufs[i], snprintf(bufs[i], sizeof(bufs[i]), "/doc/%d", i * 2));
+    paths[n++] = S("/img/1*"); /* 1, 11, 13, ..., 19999: 1 + 5 + 50 + 500 + 5000 */
+    paths[n++] = S("/img/3?v=1"); /* already matched by nothing else: 3 is stored with ?v=1 */
+    paths[n++] = S("/doc/0");     /* a repeat: counted for its first appearance */
+
+    clock_t start = clock();
+    size_t total = ef_cache_purge_paths(cache, paths, n, counts);
+    double secs = (double)(clock() - start) / CLOCKS_PER_SEC;
+    assert_int_equal(counts[0], 1);
+    assert_int_equal(counts[2999], 1);
+    assert_int_equal(counts[3000], 5556);
+    assert_int_equal(counts[3001], 1);
+    assert_int_equal(counts[3002], 0);
+    assert_int_equal(total, 3000 + 5556 + 1);
+    assert_false(lookup(cache, "h\n/doc/0?v=1\n", NULL));
+    assert_false(lookup(cache, "h\n/img/3?v=1\n", NULL));
+    assert_true(lookup(cache, "h\n/doc/6000?v=1\n", "x"));
+    assert_true(lookup(cache, "h\n/img/23\n", "x"));
+    assert_int_equal(stats_of(cache).objects, 20000 - total);
+    /* one pass, not one per path: 3000 passes over 20000 objects would take seconds */
+    assert_true(secs < 1.0);
+    ef_cache_destroy(cache);
+}
+
 static void test_stale_objects_are_returned(void **state)
 {
     ef_cache_t *cache = ef_cache_create(1 << 20, 4096);
@@ -460,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_memory_bound),
         cmocka_unit_test(test_max_object_size),
         cmocka_unit_test(test_purge),
+        cmocka_unit_test(test_purge_paths),
         cmocka_unit_test(test_stale_objects_are_returned),
         cmocka_unit_test(test_stress),
     };
