@@ -167,7 +167,8 @@ void ef_cache_decide(const ef_conf_cache_policy_t *policy, h2o_iovec_t method, i
             }
         }
     }
-    if (status == 206 || !(heuristically_cacheable(status) || (explicit >= 0 && status >= 200 && status < 500))) {
+    /* RFC 9111 3: any final status the origin gives a lifetime (an error too: CloudFront caches 5xx for a while) */
+    if (status == 206 || !(heuristically_cacheable(status) || (explicit >= 0 && status >= 200))) {
         out->reason = "the status is not cacheable without explicit freshness";
         return;
     }

@@ -164,7 +164,8 @@ static void test_statuses(void **state)
     assert_false(decide(p, 302, make_headers(NULL)).store);
     assert_true(decide(p, 302, make_headers("cache-control: max-age=5", NULL)).store);
     assert_false(decide(p, 500, make_headers(NULL)).store);
-    assert_false(decide(p, 503, make_headers("cache-control: max-age=5", NULL)).store);
+    /* an error the origin gives a lifetime is kept for it (RFC 9111; CloudFront caches 5xx too) */
+    assert_true(decide(p, 503, make_headers("cache-control: max-age=5", NULL)).store);
     /* partial content is never stored whole */
     assert_false(decide(p, 206, make_headers("cache-control: max-age=5", NULL)).store);
 }
