@@ -294,6 +294,8 @@ void ef_cache_prepare_fetch(ef_exchange_t *ex)
 
 /* the store */
 
+static void fill_read(ef_exchange_t *ex);
+
 /* Seconds of the origin's Age header, 0 without one. */
 static uint64_t origin_age(const h2o_headers_t *headers)
 {
@@ -479,39 +481,133 @@ void ef_cache_store_stage(ef_exchange_t *ex)
         return;
     }
     ex->cache.storing = 1;
-    h2o_buffer_init(&ex->cache.fill, &h2o_socket_buffer_prototype);
+    ex->cache.fill.active = 1;
+    ex->cache.fill.tail = &ex->cache.fill.head;
+    /* the origin is read from now on, whatever viewer-response takes */
+    fill_read(ex);
 }
 
-static void stop_storing(ef_exchange_t *ex)
-{
-    ex->cache.storing = 0;
-    h2o_buffer_dispose(&ex->cache.fill);
-    end_flight(ex, NULL);
-}
+/* the fill */
 
-void ef_cache_on_body(ef_exchange_t *ex, h2o_iovec_t *bufs, size_t bufcnt, h2o_send_state_t state)
+struct st_ef_fill_chunk_t {
+    struct st_ef_fill_chunk_t *next;
+    h2o_iovec_t data;
+};
+
+/* The store gives up on this body: the requests waiting for it go to the origin themselves. The viewer is still sent what
+ * was copied, then the rest at its own pace. */
+static void stop_storing(ef_exchange_t *ex, const char *why)
 {
     if (!ex->cache.storing)
         return;
+    ex->cache.storing = 0;
+    ex->cache.reason = why;
+    end_flight(ex, NULL);
+}
+
+static void store_fill(ef_exchange_t *ex)
+{
+    char *body = h2o_mem_alloc(ex->cache.fill.size + 1), *dst = body;
+
+    for (struct st_ef_fill_chunk_t *c = ex->cache.fill.head; c != NULL; c = c->next) {
+        memcpy(dst, c->data.base, c->data.len);
+        dst += c->data.len;
+    }
+    ex->cache.storing = 0;
+    finish_store(ex, h2o_iovec_init(body, ex->cache.fill.size));
+    free(body);
+}
+
+/* Asks the origin for more while the body is being stored. In a loop rather than recursively: a fetch may deliver the next
+ * piece from within the asking. */
+static void fill_read(ef_exchange_t *ex)
+{
+    ex->cache.fill.reading = 1;
+    do {
+        ex->cache.fill.more = 0;
+        ef_fetch_proceed(ex->fetch);
+    } while (ex->cache.fill.more && ex->cache.storing && !ex->cache.fill.eos && !ex->cache.fill.failed);
+    ex->cache.fill.reading = 0;
+}
+
+/* Sends the viewer the next copied piece, or the end; or, with nothing to send, waits (and, once nothing is being stored,
+ * lets the viewer set the origin's pace again). The request may be gone when this returns. */
+static void fill_send_next(ef_exchange_t *ex)
+{
+    struct st_ef_fill_chunk_t *c = ex->cache.fill.unsent;
+
+    ex->cache.fill.waiting = 0;
+    if (c != NULL) {
+        ex->cache.fill.unsent = c->next;
+        int last = c->next == NULL && ex->cache.fill.eos;
+        h2o_send(ex->req, &c->data, 1, last ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+    } else if (ex->cache.fill.eos) {
+        h2o_send(ex->req, NULL, 0, H2O_SEND_STATE_FINAL);
+    } else if (ex->cache.fill.failed) {
+        h2o_send(ex->req, NULL, 0, H2O_SEND_STATE_ERROR);
+    } else {
+        ex->cache.fill.waiting = 1;
+        if (!ex->cache.storing)
+            ef_fetch_proceed(ex->fetch);
+    }
+}
+
+int ef_cache_fill_body(ef_exchange_t *ex, h2o_iovec_t *bufs, size_t bufcnt, h2o_send_state_t state)
+{
+    if (!ex->cache.fill.active)
+        return 0;
     if (state == H2O_SEND_STATE_ERROR) {
-        stop_storing(ex);
-        return;
-    }
-    for (size_t i = 0; i != bufcnt; ++i) {
-        if (ex->cache.fill->size + bufs[i].len > server_of(ex)->conf->cache.max_object_size) {
-            ex->cache.reason = "larger than max-object-size";
-            stop_storing(ex);
-            return;
+        ex->cache.fill.failed = 1;
+        stop_storing(ex, "the origin failed in the middle of the body");
+    } else {
+        size_t len = 0;
+        for (size_t i = 0; i != bufcnt; ++i)
+            len += bufs[i].len;
+        if (len != 0) {
+            struct st_ef_fill_chunk_t *c = h2o_mem_alloc_pool(&ex->req->pool, sizeof(*c) + len);
+            *c = (struct st_ef_fill_chunk_t){NULL, h2o_iovec_init((char *)(c + 1), 0)};
+            for (size_t i = 0; i != bufcnt; ++i) {
+                memcpy(c->data.base + c->data.len, bufs[i].base, bufs[i].len);
+                c->data.len += bufs[i].len;
+            }
+            *ex->cache.fill.tail = c;
+            ex->cache.fill.tail = &c->next;
+            if (ex->cache.fill.unsent == NULL)
+                ex->cache.fill.unsent = c;
+            ex->cache.fill.size += len;
+            if (ex->cache.fill.size > server_of(ex)->conf->cache.max_object_size)
+                stop_storing(ex, "larger than max-object-size");
         }
-        h2o_iovec_t dst = h2o_buffer_reserve(&ex->cache.fill, bufs[i].len);
-        memcpy(dst.base, bufs[i].base, bufs[i].len);
-        ex->cache.fill->size += bufs[i].len;
+        if (state == H2O_SEND_STATE_FINAL) {
+            ex->cache.fill.eos = 1;
+            if (ex->cache.storing)
+                store_fill(ex);
+        }
     }
-    if (state == H2O_SEND_STATE_FINAL) {
-        finish_store(ex, h2o_iovec_init(ex->cache.fill->bytes, ex->cache.fill->size));
-        ex->cache.storing = 0;
-        h2o_buffer_dispose(&ex->cache.fill);
+    if (ex->cache.fill.reading) {
+        ex->cache.fill.more = 1; /* delivered from within fill_read's asking: its loop asks again */
+        return 1;
     }
+    if (ex->cache.storing && !ex->cache.fill.eos && !ex->cache.fill.failed)
+        fill_read(ex);
+    /* last: sending the end may end the request */
+    if (ex->cache.fill.waiting)
+        fill_send_next(ex);
+    return 1;
+}
+
+int ef_cache_fill_proceed(ef_exchange_t *ex)
+{
+    if (!ex->cache.fill.active)
+        return 0;
+    fill_send_next(ex);
+    return 1;
+}
+
+void ef_cache_fill_abandon(ef_exchange_t *ex)
+{
+    stop_storing(ex, "viewer-response replaced the body");
+    ex->cache.fill.active = 0;
 }
 
 /* the response */
@@ -536,8 +632,7 @@ void ef_cache_dispose(ef_exchange_t *ex)
         ef_collapse_leave(server_of(ex)->collapse, ex->cache.waiter);
         ex->cache.waiter = NULL;
     }
-    if (ex->cache.storing)
-        stop_storing(ex);
+    stop_storing(ex, "the request ended before the body was complete");
     end_flight(ex, NULL);
     release_obj(ex);
 }

@@ -13,7 +13,8 @@
  *             An origin that fails a revalidation (5xx, or no answer) gets the stale
  *             object served instead of its error, as on CloudFront.
  *   store     after origin-response, by filters/cache_policy.c's rules: the body is
- *             collected as it streams to the viewer and stored once complete.
+ *             copied as the origin sends it, sent to the viewer from the copies, and
+ *             stored once complete (the fill, below).
  *
  * A served object's body is sent from the object itself, which the request holds a
  * reference to until it ends.
@@ -53,8 +54,22 @@ int ef_cache_on_origin_error(ef_exchange_t *ex);
 /* The store stage, on the response origin-response left (or one origin-request generated). */
 void ef_cache_store_stage(ef_exchange_t *ex);
 
-/* Body bytes from the origin, on their way to the viewer; the store keeps a copy. */
-void ef_cache_on_body(ef_exchange_t *ex, h2o_iovec_t *bufs, size_t bufcnt, h2o_send_state_t state);
+/**
+ * The fill: while a response is being stored, the origin's body is copied as it arrives
+ * and the viewer is sent the copies at its own pace, so that the origin is read at its
+ * pace, not the viewer's (requests waiting for this fetch wait for the origin only).
+ * Past max-object-size the store gives up, the viewer gets what was copied, and then the
+ * viewer sets the pace again (the copies never exceed max-object-size and one piece).
+ *
+ * ef_cache_fill_body takes the origin's body bytes (instead of h2o_send) and returns 1
+ * while the fill is active, 0 when they are for the pipeline to send as usual.
+ * ef_cache_fill_proceed is the viewer's readiness for more, likewise; ef_cache_fill_start
+ * follows h2o_start_response. ef_cache_fill_abandon: the body is not going to the viewer
+ * (a function replaced it); the store gives up.
+ */
+int ef_cache_fill_body(ef_exchange_t *ex, h2o_iovec_t *bufs, size_t bufcnt, h2o_send_state_t state);
+int ef_cache_fill_proceed(ef_exchange_t *ex);
+void ef_cache_fill_abandon(ef_exchange_t *ex);
 
 /* Adds x-cache (and Age, on hits) to the response about to be sent. */
 void ef_cache_add_headers(ef_exchange_t *ex);

@@ -33,12 +33,24 @@ typedef struct st_ef_exchange_cache_t {
     ef_cache_object_t *obj;        /* the object served, or the stale one being revalidated */
     ef_flight_t *flight;           /* the fetch this request leads, which others wait for */
     ef_flight_waiter_t *waiter;    /* the fetch this request waits for */
-    h2o_buffer_t *fill;            /* the body being collected for the store */
     ef_cache_entry_t entry;        /* what is stored once `fill` holds the whole body */
+    /* The body being stored, copied as the origin sends it (each piece a chunk of the request's pool), and sent to the
+     * viewer from those copies at the viewer's own pace: the origin is read as fast as it sends, so that the requests
+     * waiting for this fetch wait for the origin, not for this viewer. */
+    struct {
+        struct st_ef_fill_chunk_t *head, **tail, *unsent;
+        size_t size;
+        unsigned active : 1;  /* the viewer is sent from the chunks */
+        unsigned eos : 1;     /* the origin's body is complete */
+        unsigned failed : 1;  /* the origin failed in the middle of it */
+        unsigned waiting : 1; /* the viewer has sent all it was given and waits for more */
+        unsigned reading : 1; /* in the loop that asks the origin for more */
+        unsigned more : 1;    /* a piece came while in that loop: ask again */
+    } fill;
     void (*on_hit)(ef_exchange_t *ex), (*on_miss)(ef_exchange_t *ex);
     const char *reason;        /* why a response was not stored, for the access log */
     unsigned revalidating : 1; /* the fetch asks the origin about `obj`, with its validators */
-    unsigned storing : 1;      /* `fill` collects the body for `entry` */
+    unsigned storing : 1;      /* the fill collects the body for `entry` */
 } ef_exchange_cache_t;
 
 struct st_ef_exchange_t {

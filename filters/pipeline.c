@@ -37,7 +37,9 @@ static void respond_error(ef_exchange_t *ex, int status, const char *cause)
 
 static void on_generator_proceed(h2o_generator_t *self, h2o_req_t *req)
 {
-    ef_fetch_proceed(((ef_exchange_t *)self)->fetch);
+    ef_exchange_t *ex = (ef_exchange_t *)self;
+    if (!ef_cache_fill_proceed(ex))
+        ef_fetch_proceed(ex->fetch);
 }
 
 static void on_generator_stop(h2o_generator_t *self, h2o_req_t *req)
@@ -56,15 +58,15 @@ static void send_response(ef_exchange_t *ex)
     ef_add_request_id(req, ex->id);
     ef_cache_add_headers(ex);
     if (!ex->has_body) {
-        /* the origin's body, streamed */
+        /* the origin's body, streamed (from the fill's copies while it is being stored) */
         h2o_start_response(req, &ex->super);
-        ef_fetch_proceed(ex->fetch);
+        on_generator_proceed(&ex->super, req);
         return;
     }
     /* a function's body, generated or replacing the origin's */
     if (ex->fetch != NULL) {
         /* the origin's body is not wanted: nor is it stored */
-        ef_cache_on_body(ex, NULL, 0, H2O_SEND_STATE_ERROR);
+        ef_cache_fill_abandon(ex);
         ef_fetch_cancel(ex->fetch);
         ex->fetch = NULL;
     }
@@ -118,8 +120,8 @@ static void on_origin_head(ef_fetch_t *fetch, int errstatus, const char *cause)
 static void on_origin_body(ef_fetch_t *fetch, h2o_iovec_t *bufs, size_t bufcnt, h2o_send_state_t state)
 {
     ef_exchange_t *ex = fetch->data;
-    ef_cache_on_body(ex, bufs, bufcnt, state);
-    h2o_send(ex->req, bufs, bufcnt, state);
+    if (!ef_cache_fill_body(ex, bufs, bufcnt, state))
+        h2o_send(ex->req, bufs, bufcnt, state);
 }
 
 static const ef_fetch_callbacks_t origin_callbacks = {on_origin_head, on_origin_body};
