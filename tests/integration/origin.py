@@ -67,8 +67,31 @@ pairs; HEAD answers the same status and headers as GET without the body):
 /garbage            reads the request, then writes bytes that are not HTTP and
                     closes the connection.
 
+/cacheable/...      any path starting with /cacheable/: a response for cache tests.
+                    Query pairs (all optional, any order):
+                      h=NAME:VALUE   a response header (repeat h for more, or for a
+                                     repeated header such as set-cookie), with the
+                                     rules of /headers; e.g. h=cache-control:max-age=60,
+                                     h=etag:%22v1%22, h=vary:accept-language
+                      status=N       the status (200..599, default 200)
+                      body=TEXT      the body (default "PATH #COUNT\n", where COUNT is
+                                     how many requests this exact path+query has had,
+                                     this one included, as requests_by_target says:
+                                     a cached body is told from a fresh one by it)
+                      size=N         the body padded with "." (or cut) to N bytes
+                      delay=MS       wait MS milliseconds before answering
+                      expires_in=S   an Expires header S seconds after now (S may be
+                                     negative)
+                    Conditional requests: If-None-Match matching the etag given with
+                    h= (weak comparison, or "*") or, without If-None-Match,
+                    If-Modified-Since at or after the last-modified given with h=,
+                    answer 304 with the same headers and no body.  The conditional
+                    headers received are echoed as x-origin-saw-if-none-match and
+                    x-origin-saw-if-modified-since (on 304s and 200s alike).
+
 /__stats            200 application/json, not counted itself:
                       requests             {path without query: count}
+                      requests_by_target   {path with its query, as received: count}
                       bytes_written        {path without query: body bytes written}
                       total_requests, total_bytes_written
                       connections          connections that have carried a request
@@ -99,7 +122,7 @@ import threading
 import time
 import traceback
 import urllib.parse
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PATTERN_PERIOD = 65521  # a prime, so that pieces of any power-of-two size never line up with it
@@ -132,6 +155,7 @@ class Stats:
     def __init__(self):
         self.lock = threading.Lock()
         self.requests = {}
+        self.requests_by_target = {}
         self.bytes_written = {}
         self.accepted = 0
         self.connections = 0
@@ -151,10 +175,13 @@ class Stats:
         with self.lock:
             self.open.discard(conn_id)
 
-    def count_request(self, path):
+    def count_request(self, path, target):
+        """Counts a request; returns how many `target` (path and query) has had, this one included."""
         with self.lock:
             self.requests[path] = self.requests.get(path, 0) + 1
             self.bytes_written.setdefault(path, 0)
+            n = self.requests_by_target[target] = self.requests_by_target.get(target, 0) + 1
+            return n
 
     def count_bytes(self, path, n):
         with self.lock:
@@ -164,6 +191,7 @@ class Stats:
         with self.lock:
             return {
                 "requests": dict(self.requests),
+                "requests_by_target": dict(self.requests_by_target),
                 "bytes_written": dict(self.bytes_written),
                 "total_requests": sum(self.requests.values()),
                 "total_bytes_written": sum(self.bytes_written.values()),
@@ -359,9 +387,10 @@ class Handler(BaseHTTPRequestHandler):
         query = urllib.parse.parse_qsl(qs, keep_blank_values=True)
         q = dict(query)
         self.stat_path = path
+        self.target_count = 0
         idle_close = q.get("idle_close_ms")
         if path != "/__stats":
-            self.server.stats.count_request(path)
+            self.target_count = self.server.stats.count_request(path, target)
             if not self.counted:
                 self.counted = True
                 self.server.stats.count_connection(self.conn_id)
@@ -435,6 +464,9 @@ class Handler(BaseHTTPRequestHandler):
             self.read_body_quietly()
             self.wfile.write(b"this is not HTTP at all\r\n\r\n\x00\x01\x02 garbage garbage\r\n")
             self.close_connection = True
+        elif path.startswith("/cacheable/"):
+            self.read_body()
+            self.cacheable(path, q, query)
         elif path == "/__stats":
             self.read_body()
             self.respond(200, json.dumps(self.server.stats.snapshot(self.conn_id), sort_keys=True) + "\n",
@@ -442,6 +474,64 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.read_body_quietly()
             self.respond(404, "no such origin endpoint: %s" % path)
+
+    def cacheable(self, path, q, query):
+        def number(name, default, low, high):
+            try:
+                n = int(q.get(name, default))
+            except ValueError:
+                raise BadRequest("%s must be an integer" % name)
+            if not low <= n <= high:
+                raise BadRequest("%s must be %d..%d" % (name, low, high))
+            return n
+
+        status = number("status", 200, 200, 599)
+        size = number("size", -1, -1, 100 << 20)
+        delay = number("delay", 0, 0, 60000)
+        pairs = []
+        for name, value in query:
+            if name == "h":
+                hname, colon, hvalue = value.partition(":")
+                if not colon:
+                    raise BadRequest("h=%s: expected NAME:VALUE" % value)
+                pairs.append((hname.strip(), hvalue.strip()))
+        headers, chunked = self.extra_headers(pairs)
+        if "expires_in" in q:
+            when = time.time() + number("expires_in", 0, -10**9, 10**9)
+            headers.append(("Expires", formatdate(when, usegmt=True)))
+        saw = []
+        for name in ("If-None-Match", "If-Modified-Since"):
+            if self.headers.get(name) is not None:
+                saw.append(("X-Origin-Saw-" + name, self.headers.get(name)))
+        if delay:
+            time.sleep(delay / 1000.0)
+        if self.not_modified(headers):
+            self.respond(304, "", headers + saw)
+            return
+        body = q["body"] if "body" in q else "%s #%d\n" % (path, self.target_count)
+        body = body.encode()
+        if size >= 0:
+            body = body[:size] + b"." * (size - len(body))
+        self.respond(status, body, headers + saw, chunked=chunked)
+
+    def not_modified(self, headers):
+        """Whether the request's If-None-Match or If-Modified-Since match the etag or
+        last-modified among `headers` (RFC 9110 13.1: If-None-Match wins, weak comparison)."""
+        mine = {k.lower(): v for k, v in headers}
+        inm = self.headers.get("If-None-Match")
+        if inm is not None:
+            etag = mine.get("etag")
+            if etag is None:
+                return False
+            weak = lambda t: t.strip()[2:] if t.strip().startswith("W/") else t.strip()
+            return any(t.strip() == "*" or weak(t) == weak(etag) for t in inm.split(","))
+        ims = self.headers.get("If-Modified-Since")
+        if ims is not None and "last-modified" in mine:
+            try:
+                return parsedate_to_datetime(ims) >= parsedate_to_datetime(mine["last-modified"])
+            except (TypeError, ValueError):
+                return False
+        return False
 
     def send_bytes(self, path, q):
         try:
