@@ -226,6 +226,32 @@ cat out.* | sort | uniq -c | sed 's/^ *//' | sort -n
 ./hits "$U"
 --- stdout ~ \A1 200 Miss age=\S+ /cacheable/collapse #1\n19 200 Hit age=0 /cacheable/collapse #1\norigin asked 1 times\n\Z
 
+=== collapsing: a viewer that stops reading while it leads the fetch does not hold up the requests waiting for it
+--- timeout: 20
+--- run
+# the leader asks for 8 MB with a small receive buffer and then reads nothing; the origin sends it all at once, and the
+# waiters get it from the cache (were the origin read at the leader's pace, they would wait until it gave up)
+U='/cacheable/stalled-leader?delay=1000&size=8000000&h=cache-control:max-age=60'
+$PYTHON - "$PORT" "$U" <<'PY' & leader=$!
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(("GET %s HTTP/1.1\r\nhost: 127.0.0.1:%s\r\n\r\n" % (sys.argv[2], sys.argv[1])).encode())
+s.recv(1024)
+time.sleep(15)
+PY
+# the waiters come once the origin has the leader's request (it answers a second later)
+for i in $(seq 1 50); do [ "$(./hits "$U")" = "origin asked 1 times" ] && break; sleep 0.05; done
+for i in 1 2 3; do
+  curl -s -o /dev/null --max-time 5 -w '%{http_code} %header{x-cache} %{size_download}\n' "http://127.0.0.1:$PORT$U" > w.$i &
+done
+wait $(jobs -p | grep -vx "$leader")
+kill $leader
+cat w.*
+./hits "$U"
+--- stdout ~ \A200 Hit 8000000\n200 Hit 8000000\n200 Hit 8000000\norigin asked 1 times\n\Z
+
 === collapsing when the response is not cacheable (no-store): every waiter gets its own 200 from the origin
 --- timeout: 20
 --- run
