@@ -206,6 +206,16 @@ static void lookup(ef_exchange_t *ex, int may_wait)
             ef_collapse_join(server_of(ex)->collapse, ex->cache.key, &ex->thread->cache_receiver, ex, &ex->cache.waiter);
         if (ex->cache.flight == NULL)
             return; /* resumed by on_waits_over */
+        /* between the lookup and the join, another fetch may have stored the object and ended its flight */
+        ef_cache_object_t *again = find(ex, now);
+        if (again != NULL && ef_cache_object_is_fresh(again, now)) {
+            end_flight(ex, again);
+            ex->cache.revalidating = 0;
+            serve(ex, again, EF_XCACHE_HIT);
+            ex->cache.on_hit(ex);
+            return;
+        }
+        ef_cache_release(again);
     }
     go_to_origin(ex);
 }
