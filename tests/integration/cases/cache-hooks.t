@@ -8,30 +8,10 @@
 # logs are flogs/NAME-$TODAY.log, written before the response is sent. The ./get and
 # ./hits helpers are those of cache.t.
 --- setup
-# ./get PATH [CURL ARGS]: one line about a response: STATUS X-CACHE age=AGE BODY
-# ("-" for an absent header or an empty body; BODY is the body's first line); with
-# SHOW="NAME ...", also NAME=VALUE for those headers, before BODY
-cat > get <<'SH'
-#!/bin/bash
-p=$1; shift
-h=$(mktemp hdr.XXXXXX) b=$(mktemp body.XXXXXX)
-curl -sS --max-time 10 -D "$h" -o "$b" "$@" "http://127.0.0.1:$PORT$p" || echo "curl failed ($?) for $p"
-hv() { tr -d '\r' < "$h" | sed -n "s/^$1: *//Ip" | tail -n 1; }
-status=$(head -n 1 "$h" | cut -d' ' -f2) xc=$(hv x-cache) age=$(hv age) body=$(head -n 1 "$b") more=
-for n in $SHOW; do v=$(hv "$n"); more="$more $n=${v:--}"; done
-echo "${status:--} ${xc:--} age=${age:--}$more ${body:--}"
-rm -f "$h" "$b"
-SH
-# ./hits PATH: how many requests the origin has had for PATH (with its query, if it has one)
-cat > hits <<'SH'
-#!/bin/bash
-curl -sS --max-time 5 "http://127.0.0.1:$ORIGIN_PORT/__stats" | $PYTHON -c '
-import json, sys
-stats, target = json.load(sys.stdin), sys.argv[1]
-print("origin asked %d times" % (stats["requests_by_target"] if "?" in target else stats["requests"]).get(target, 0))
-' "$1"
-SH
-chmod +x get hits
+# ./get PATH [CURL ARGS]: one line about a response (STATUS X-CACHE age=AGE BODY); ./hits PATH: how often the origin
+# was asked for it (see tools/cache-get and tools/origin-hits)
+ln -s "$TOOLS/cache-get" get
+ln -s "$TOOLS/origin-hits" hits
 mkdir -p flogs
 # origin-request / origin-response: a log line with the hook and the uri
 cat > log.lua <<'LUA'
