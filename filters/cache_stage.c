@@ -159,19 +159,24 @@ static int is_cacheable_request(ef_exchange_t *ex)
     return 1;
 }
 
-/* Finds the object for ex->cache.primary, through its Vary marker if it has one; sets ex->cache.key. */
-static ef_cache_object_t *find(ef_exchange_t *ex, uint64_t now)
+/* Finds the object for ex->cache.primary, through its Vary marker if it has one; sets ex->cache.key. `again`: the request
+ * has been counted in the store's statistics already. */
+static ef_cache_object_t *find(ef_exchange_t *ex, uint64_t now, int again)
 {
     ef_cache_t *cache = server_of(ex)->cache;
-    ef_cache_object_t *obj = ef_cache_lookup(cache, ex->cache.primary.base, ex->cache.primary.len, now);
+    h2o_iovec_t *key = &ex->cache.key;
+    ef_cache_object_t *obj;
 
-    ex->cache.key = ex->cache.primary;
+    *key = ex->cache.primary;
+    obj = again ? ef_cache_lookup_again(cache, key->base, key->len) : ef_cache_lookup(cache, key->base, key->len, now);
     if (obj == NULL || obj->status != 0)
         return obj;
     /* a marker: the response varies on the headers it names */
-    int ret = variant_key(ex, obj->vary, &ex->cache.key);
+    int ret = variant_key(ex, obj->vary, key);
     ef_cache_release(obj);
-    return ret == 0 ? ef_cache_lookup(cache, ex->cache.key.base, ex->cache.key.len, now) : NULL;
+    if (ret != 0)
+        return NULL;
+    return again ? ef_cache_lookup_again(cache, key->base, key->len) : ef_cache_lookup(cache, key->base, key->len, now);
 }
 
 static void go_to_origin(ef_exchange_t *ex)
@@ -184,7 +189,7 @@ static void lookup(ef_exchange_t *ex, int may_wait)
 {
     h2o_req_t *req = ex->req;
     uint64_t now = now_ms(ex);
-    ef_cache_object_t *obj = find(ex, now);
+    ef_cache_object_t *obj = find(ex, now, !may_wait);
 
     if (obj != NULL) {
         if (ef_cache_object_is_fresh(obj, now)) {
@@ -207,7 +212,7 @@ static void lookup(ef_exchange_t *ex, int may_wait)
         if (ex->cache.flight == NULL)
             return; /* resumed by on_waits_over */
         /* between the lookup and the join, another fetch may have stored the object and ended its flight */
-        ef_cache_object_t *again = find(ex, now);
+        ef_cache_object_t *again = find(ex, now, 1);
         if (again != NULL && ef_cache_object_is_fresh(again, now)) {
             end_flight(ex, again);
             ex->cache.revalidating = 0;

@@ -185,19 +185,27 @@ static void release_chain(struct st_item_t *item)
     }
 }
 
-ef_cache_object_t *ef_cache_lookup(ef_cache_t *cache, const char *key, size_t key_len, uint64_t now_ms)
+/* Finds and retains the item under `key`, making it its shard's most recently used; NULL if there is none. */
+static struct st_item_t *find_item(ef_cache_t *cache, const char *key, size_t key_len, struct st_shard_t **shard)
 {
     uint64_t hash = ef_cache_hash(key, key_len);
-    struct st_shard_t *shard = shard_of(cache, hash);
     struct st_item_t *item;
 
-    pthread_mutex_lock(&shard->mutex);
-    if ((item = *find_slot(shard, hash, key, key_len)) != NULL) {
+    *shard = shard_of(cache, hash);
+    pthread_mutex_lock(&(*shard)->mutex);
+    if ((item = *find_slot(*shard, hash, key, key_len)) != NULL) {
         retain(item);
         h2o_linklist_unlink(&item->lru);
-        h2o_linklist_insert(shard->lru.next, &item->lru);
+        h2o_linklist_insert((*shard)->lru.next, &item->lru);
     }
-    pthread_mutex_unlock(&shard->mutex);
+    pthread_mutex_unlock(&(*shard)->mutex);
+    return item;
+}
+
+ef_cache_object_t *ef_cache_lookup(ef_cache_t *cache, const char *key, size_t key_len, uint64_t now_ms)
+{
+    struct st_shard_t *shard;
+    struct st_item_t *item = find_item(cache, key, key_len, &shard);
 
     if (item == NULL) {
         counter_add(&shard->misses, 1);
@@ -207,6 +215,13 @@ ef_cache_object_t *ef_cache_lookup(ef_cache_t *cache, const char *key, size_t ke
     if (!ef_cache_object_is_fresh(&item->super, now_ms))
         counter_add(&shard->stale, 1);
     return &item->super;
+}
+
+ef_cache_object_t *ef_cache_lookup_again(ef_cache_t *cache, const char *key, size_t key_len)
+{
+    struct st_shard_t *shard;
+    struct st_item_t *item = find_item(cache, key, key_len, &shard);
+    return item != NULL ? &item->super : NULL;
 }
 
 static size_t headers_bytes(const ef_cache_entry_t *entry)

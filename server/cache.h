@@ -103,6 +103,9 @@ void ef_cache_destroy(ef_cache_t *cache);
  */
 ef_cache_object_t *ef_cache_lookup(ef_cache_t *cache, const char *key, size_t key_len, uint64_t now_ms);
 
+/* The same, but not counted in the statistics: a second look on behalf of a request already counted. */
+ef_cache_object_t *ef_cache_lookup_again(ef_cache_t *cache, const char *key, size_t key_len);
+
 /**
  * Copies `entry` into a new object and stores it under entry->key, replacing the object
  * stored under that key if any, and evicting least recently used objects of its shard
