@@ -356,21 +356,26 @@ static void make_entry(ef_exchange_t *ex, ef_cache_entry_t *entry, int status, c
     entry->vary = joined_value(pool, headers, H2O_TOKEN_VARY);
 }
 
-/* Stores `entry` (and, when it varies, the marker that says on what); returns the stored object or NULL. */
+/* Stores the marker that says on what headers `entry` varies, when it does. */
+static void insert_marker(ef_exchange_t *ex, const ef_cache_entry_t *entry)
+{
+    if (entry->vary.len == 0)
+        return;
+    ef_cache_entry_t marker = {
+        .key = ex->cache.primary, .stored_at_ms = entry->stored_at_ms, .ttl_ms = entry->ttl_ms, .vary = entry->vary};
+    ef_cache_insert(server_of(ex)->cache, &marker, NULL);
+}
+
+/* Stores `entry` (and its marker); returns the stored object or NULL. */
 static ef_cache_object_t *insert(ef_exchange_t *ex, ef_cache_entry_t *entry)
 {
-    ef_cache_t *cache = server_of(ex)->cache;
     ef_cache_object_t *obj;
 
-    if (ef_cache_insert(cache, entry, &obj) != 0) {
+    if (ef_cache_insert(server_of(ex)->cache, entry, &obj) != 0) {
         ex->cache.reason = "larger than max-object-size";
         return NULL;
     }
-    if (entry->vary.len != 0) {
-        ef_cache_entry_t marker = {
-            .key = ex->cache.primary, .stored_at_ms = entry->stored_at_ms, .ttl_ms = entry->ttl_ms, .vary = entry->vary};
-        ef_cache_insert(cache, &marker, NULL);
-    }
+    insert_marker(ex, entry);
     return obj;
 }
 
@@ -522,15 +527,20 @@ static void stop_storing(ef_exchange_t *ex, const char *why)
 
 static void store_fill(ef_exchange_t *ex)
 {
-    char *body = h2o_mem_alloc(ex->cache.fill.size + 1), *dst = body;
+    H2O_VECTOR(h2o_iovec_t) parts = {NULL};
+    ef_cache_object_t *obj = NULL;
 
     for (struct st_ef_fill_chunk_t *c = ex->cache.fill.head; c != NULL; c = c->next) {
-        memcpy(dst, c->data.base, c->data.len);
-        dst += c->data.len;
+        h2o_vector_reserve(&ex->req->pool, &parts, parts.size + 1);
+        parts.entries[parts.size++] = c->data;
     }
     ex->cache.storing = 0;
-    finish_store(ex, h2o_iovec_init(body, ex->cache.fill.size));
-    free(body);
+    if (ef_cache_insert_parts(server_of(ex)->cache, &ex->cache.entry, parts.entries, parts.size, &obj) == 0)
+        insert_marker(ex, &ex->cache.entry);
+    else
+        ex->cache.reason = "larger than max-object-size";
+    end_flight(ex, obj);
+    ef_cache_release(obj);
 }
 
 /* Asks the origin for more while the body is being stored. In a loop rather than recursively: a fetch may deliver the next

@@ -251,8 +251,20 @@ static h2o_iovec_t copy_bytes(char **dst, h2o_iovec_t src)
     return v;
 }
 
-/* One allocation: the item, its header array, then every byte string. */
-static struct st_item_t *new_item(const ef_cache_entry_t *entry, size_t size, uint64_t hash)
+/* The body's pieces, one after the other. */
+static h2o_iovec_t copy_parts(char **dst, const h2o_iovec_t *parts, size_t num_parts)
+{
+    if (num_parts == 1)
+        return copy_bytes(dst, parts[0]);
+    h2o_iovec_t v = {*dst, 0};
+    for (size_t i = 0; i != num_parts; ++i)
+        v.len += copy_bytes(dst, parts[i]).len;
+    return v;
+}
+
+/* One allocation: the item, its header array, then every byte string; the body from `parts`. */
+static struct st_item_t *new_item(const ef_cache_entry_t *entry, const h2o_iovec_t *parts, size_t num_parts, size_t size,
+                                  uint64_t hash)
 {
     struct st_item_t *item = h2o_mem_alloc(size);
     ef_cache_object_t *obj = &item->super;
@@ -266,7 +278,7 @@ static struct st_item_t *new_item(const ef_cache_entry_t *entry, size_t size, ui
         obj->headers[i].value = copy_bytes(&p, entry->headers[i].value);
     }
     obj->key = copy_bytes(&p, entry->key);
-    obj->body = copy_bytes(&p, entry->body);
+    obj->body = copy_parts(&p, parts, num_parts);
     obj->etag = copy_bytes(&p, entry->etag);
     obj->last_modified = copy_bytes(&p, entry->last_modified);
     obj->vary = copy_bytes(&p, entry->vary);
@@ -284,6 +296,16 @@ static struct st_item_t *new_item(const ef_cache_entry_t *entry, size_t size, ui
 
 int ef_cache_insert(ef_cache_t *cache, const ef_cache_entry_t *entry, ef_cache_object_t **ref)
 {
+    return ef_cache_insert_parts(cache, entry, &entry->body, 1, ref);
+}
+
+int ef_cache_insert_parts(ef_cache_t *cache, const ef_cache_entry_t *_entry, const h2o_iovec_t *parts, size_t num_parts,
+                          ef_cache_object_t **ref)
+{
+    ef_cache_entry_t entry_ = *_entry, *entry = &entry_;
+    entry->body.len = 0;
+    for (size_t i = 0; i != num_parts; ++i)
+        entry->body.len += parts[i].len;
     uint64_t hash = ef_cache_hash(entry->key.base, entry->key.len);
     struct st_shard_t *shard = shard_of(cache, hash);
     size_t size = ef_cache_object_size(entry);
@@ -294,7 +316,7 @@ int ef_cache_insert(ef_cache_t *cache, const ef_cache_entry_t *entry, ef_cache_o
         counter_add(&shard->refused, 1);
         return -1;
     }
-    item = new_item(entry, size, hash);
+    item = new_item(entry, parts, num_parts, size, hash);
     if (ref != NULL) {
         retain(item);
         *ref = &item->super;

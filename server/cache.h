@@ -116,6 +116,13 @@ ef_cache_object_t *ef_cache_lookup_again(ef_cache_t *cache, const char *key, siz
  */
 int ef_cache_insert(ef_cache_t *cache, const ef_cache_entry_t *entry, ef_cache_object_t **ref);
 
+/**
+ * The same, with the body given in pieces (`parts`, which the new object holds one after
+ * the other; entry->body is ignored): a body collected as it streamed is copied once.
+ */
+int ef_cache_insert_parts(ef_cache_t *cache, const ef_cache_entry_t *entry, const h2o_iovec_t *parts, size_t num_parts,
+                          ef_cache_object_t **ref);
+
 /** Takes another reference to `obj` (NULL is ignored) and returns it. */
 ef_cache_object_t *ef_cache_retain(ef_cache_object_t *obj);
 

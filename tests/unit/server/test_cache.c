@@ -305,6 +305,31 @@ static void test_purge(void **state)
     ef_cache_destroy(cache);
 }
 
+/* A body given in pieces is stored as one, and accounted (and refused) by its whole size. */
+static void test_insert_parts(void **state)
+{
+    ef_cache_t *cache = ef_cache_create(1 << 20, 1024);
+    ef_cache_entry_t e = make_entry("h\n/parts\n", "ignored", 0, 60000);
+    h2o_iovec_t parts[] = {S("one "), S(""), S("two "), S("three")};
+    ef_cache_object_t *obj = NULL;
+
+    assert_int_equal(ef_cache_insert_parts(cache, &e, parts, 4, &obj), 0);
+    assert_int_equal(obj->body.len, 13);
+    assert_memory_equal(obj->body.base, "one two three", 13);
+    ef_cache_release(obj);
+    assert_true(lookup(cache, "h\n/parts\n", NULL));
+    e.body = h2o_iovec_init("", 0);
+    assert_int_equal(ef_cache_object_size(&e) + 13, stats_of(cache).bytes);
+
+    char big[600];
+    memset(big, 'x', sizeof(big));
+    h2o_iovec_t halves[] = {h2o_iovec_init(big, sizeof(big)), h2o_iovec_init(big, sizeof(big))};
+    e.key = S("h\n/big\n");
+    assert_int_equal(ef_cache_insert_parts(cache, &e, halves, 1, NULL), 0);
+    assert_int_equal(ef_cache_insert_parts(cache, &e, halves, 2, NULL), -1); /* 1200 bytes of body: over 1024 */
+    ef_cache_destroy(cache);
+}
+
 /* An invalidation of many paths: one pass, each object counted for the first path that matches it. */
 static void test_purge_paths(void **state)
 {
@@ -500,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_max_object_size),
         cmocka_unit_test(test_purge),
         cmocka_unit_test(test_purge_paths),
+        cmocka_unit_test(test_insert_parts),
         cmocka_unit_test(test_stale_objects_are_returned),
         cmocka_unit_test(test_stress),
     };
