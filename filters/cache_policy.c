@@ -144,6 +144,7 @@ void ef_cache_decide(const ef_conf_cache_policy_t *policy, h2o_iovec_t method, i
         }
         out->store = 1;
         out->ttl = policy->min_ttl;
+        out->must_revalidate = cc.no_cache || cc.must_revalidate || cc.s_maxage >= 0;
         return;
     }
     if (authorized && !(cc.public_ || cc.s_maxage >= 0 || cc.must_revalidate)) {
@@ -180,6 +181,7 @@ void ef_cache_decide(const ef_conf_cache_policy_t *policy, h2o_iovec_t method, i
     out->store = 1;
     out->ttl = ttl;
     out->revalidate = cc.no_cache;
+    out->must_revalidate = cc.no_cache || cc.must_revalidate || cc.s_maxage >= 0;
 }
 
 /* a growing string in a pool */

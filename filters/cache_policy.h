@@ -29,10 +29,12 @@ void ef_cache_control_parse(const h2o_headers_t *headers, ef_cache_control_t *cc
 
 /* What may be done with a response. */
 typedef struct st_ef_cache_decision_t {
-    int store;          /* it may be cached */
-    uint64_t ttl;       /* ms it is fresh for, once clamped */
-    int revalidate;     /* stored, but asked about again (with its validators) before every use: no-cache */
-    const char *reason; /* when !store: why, for logs ("no-store", "status 500", ...) */
+    int store;           /* it may be cached */
+    uint64_t ttl;        /* ms it is fresh for, once clamped */
+    int revalidate;      /* stored, but asked about again (with its validators) before every use: no-cache */
+    int must_revalidate; /* once stale, never served without the origin's word, even when it fails (RFC 9111 5.2.2: no-cache,
+                          * must-revalidate, proxy-revalidate, s-maxage) */
+    const char *reason;  /* when !store: why, for logs ("no-store", "status 500", ...) */
 } ef_cache_decision_t;
 
 /**

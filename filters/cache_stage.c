@@ -17,6 +17,14 @@ const h2o_iovec_t ef_xcache_names[] = {
 
 static const h2o_iovec_t xcache_name = {H2O_STRLIT("x-cache")};
 
+/* How a fetch that others wait for ended: what its waiters do next (wait_over). */
+enum {
+    FLIGHT_STORED,      /* they are served what it stored */
+    FLIGHT_STALE,       /* the origin failed a revalidation: they are served the stale object, as its leader was */
+    FLIGHT_UNCACHEABLE, /* its response was not for the cache, or the origin failed: each goes to the origin */
+    FLIGHT_ABANDONED,   /* its request went away before it could tell: they look again, and one of them fetches */
+};
+
 static ef_server_t *server_of(ef_exchange_t *ex)
 {
     return ex->thread->server;
@@ -46,11 +54,11 @@ static void release_obj(ef_exchange_t *ex)
     ex->cache.obj = NULL;
 }
 
-/* Ends the fetch this request leads, handing its waiters `obj` (NULL: go to the origin yourselves). */
-static void end_flight(ef_exchange_t *ex, ef_cache_object_t *obj)
+/* Ends the fetch this request leads, if it leads one, handing its waiters `obj` (may be NULL) and `outcome`. */
+static void end_flight(ef_exchange_t *ex, ef_cache_object_t *obj, int outcome)
 {
     if (ex->cache.flight != NULL) {
-        ef_collapse_end(server_of(ex)->collapse, ex->cache.flight, obj);
+        ef_collapse_end(server_of(ex)->collapse, ex->cache.flight, obj, outcome);
         ex->cache.flight = NULL;
     }
 }
@@ -159,12 +167,11 @@ static int is_cacheable_request(ef_exchange_t *ex)
     return 1;
 }
 
-/* Finds the object for ex->cache.primary, through its Vary marker if it has one; sets ex->cache.key. `again`: the request
- * has been counted in the store's statistics already. */
-static ef_cache_object_t *find(ef_exchange_t *ex, uint64_t now, int again)
+/* Finds the object for ex->cache.primary, through its Vary marker if it has one, and sets *key to the key it is under.
+ * `again`: the request has been counted in the store's statistics already. */
+static ef_cache_object_t *find(ef_exchange_t *ex, uint64_t now, int again, h2o_iovec_t *key)
 {
     ef_cache_t *cache = server_of(ex)->cache;
-    h2o_iovec_t *key = &ex->cache.key;
     ef_cache_object_t *obj;
 
     *key = ex->cache.primary;
@@ -181,17 +188,25 @@ static ef_cache_object_t *find(ef_exchange_t *ex, uint64_t now, int again)
 
 static void go_to_origin(ef_exchange_t *ex)
 {
+    h2o_req_t *req = ex->req;
+
+    /* origin-request and the fetch may change the request's headers; a Vary and the viewer's conditionals are about the
+     * ones the lookup saw */
+    ex->cache.request_headers.entries = h2o_mem_alloc_pool(&req->pool, sizeof(req->headers.entries[0]) * req->headers.size);
+    h2o_memcpy(ex->cache.request_headers.entries, req->headers.entries, sizeof(req->headers.entries[0]) * req->headers.size);
     ex->cache.status = EF_XCACHE_MISS;
     ex->cache.on_miss(ex);
 }
 
-static void lookup(ef_exchange_t *ex, int may_wait)
+static void lookup(ef_exchange_t *ex, int may_wait, int again)
 {
     h2o_req_t *req = ex->req;
     uint64_t now = now_ms(ex);
-    ef_cache_object_t *obj = find(ex, now, !may_wait);
+    ef_cache_object_t *obj;
 
-    if (obj != NULL) {
+    /* an invalidation from now on reaches what this request may store */
+    ex->cache.generation = ef_cache_generation(server_of(ex)->cache);
+    if ((obj = find(ex, now, again, &ex->cache.key)) != NULL) {
         if (ef_cache_object_is_fresh(obj, now)) {
             serve(ex, obj, EF_XCACHE_HIT);
             ex->cache.on_hit(ex);
@@ -212,15 +227,16 @@ static void lookup(ef_exchange_t *ex, int may_wait)
         if (ex->cache.flight == NULL)
             return; /* resumed by on_waits_over */
         /* between the lookup and the join, another fetch may have stored the object and ended its flight */
-        ef_cache_object_t *again = find(ex, now, 1);
-        if (again != NULL && ef_cache_object_is_fresh(again, now)) {
-            end_flight(ex, again);
+        h2o_iovec_t key;
+        ef_cache_object_t *stored = find(ex, now, 1, &key);
+        if (stored != NULL && ef_cache_object_is_fresh(stored, now)) {
+            end_flight(ex, stored, FLIGHT_STORED);
             ex->cache.revalidating = 0;
-            serve(ex, again, EF_XCACHE_HIT);
+            serve(ex, stored, EF_XCACHE_HIT);
             ex->cache.on_hit(ex);
             return;
         }
-        ef_cache_release(again);
+        ef_cache_release(stored);
     }
     go_to_origin(ex);
 }
@@ -242,15 +258,13 @@ void ef_cache_lookup_stage(ef_exchange_t *ex, void (*on_hit)(ef_exchange_t *ex),
         query = h2o_iovec_init(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
     }
     ex->cache.primary = ef_cache_key(&req->pool, &ex->behavior->conf->cache, req->authority, path, query, &req->headers);
-    /* origin-request may change the headers; a Vary is about the ones the lookup saw */
+    /* a view of the headers, which nothing changes until the request goes to the origin (go_to_origin copies them) */
     ex->cache.request_headers = req->headers;
-    ex->cache.request_headers.entries = h2o_mem_alloc_pool(&req->pool, sizeof(req->headers.entries[0]) * req->headers.size);
-    h2o_memcpy(ex->cache.request_headers.entries, req->headers.entries, sizeof(req->headers.entries[0]) * req->headers.size);
-    lookup(ex, 1);
+    lookup(ex, 1, 0);
 }
 
 /* A request's wait for another's fetch is over: it is served what that fetch stored, or goes on by itself. */
-static void wait_over(ef_exchange_t *ex, ef_cache_object_t *obj)
+static void wait_over(ef_exchange_t *ex, ef_cache_object_t *obj, int outcome)
 {
     ex->cache.waiter = NULL;
     if (obj != NULL) {
@@ -259,15 +273,23 @@ static void wait_over(ef_exchange_t *ex, ef_cache_object_t *obj)
             key = h2o_iovec_init(NULL, 0);
         /* just fetched: served even if its ttl is 0; unless it is another variant than this request's */
         if (h2o_memis(key.base, key.len, obj->key.base, obj->key.len)) {
-            serve(ex, ef_cache_retain(obj), EF_XCACHE_HIT);
+            if (outcome == FLIGHT_STALE)
+                ex->cache.reason = "the origin failed a revalidation: the stale object was served";
+            serve(ex, ef_cache_retain(obj), outcome == FLIGHT_STALE ? EF_XCACHE_REFRESH_HIT : EF_XCACHE_HIT);
             ex->cache.on_hit(ex);
             return;
         }
     }
-    /* the fetch failed or was not cacheable: to the origin without waiting again */
     release_obj(ex);
     ex->cache.revalidating = 0;
-    lookup(ex, 0);
+    /* the fetch's request went away: look again, and wait again (once) for whichever request fetches now */
+    if (outcome == FLIGHT_ABANDONED && !ex->cache.waited_again) {
+        ex->cache.waited_again = 1;
+        lookup(ex, 1, 1);
+        return;
+    }
+    /* the fetch failed or was not cacheable: to the origin without waiting again */
+    lookup(ex, 0, 1);
 }
 
 static void on_waits_over(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
@@ -278,7 +300,7 @@ static void on_waits_over(h2o_multithread_receiver_t *receiver, h2o_linklist_t *
         ef_flight_waiter_t *w = H2O_STRUCT_FROM_MEMBER(ef_flight_waiter_t, super.link, messages->next);
         h2o_linklist_unlink(&w->super.link);
         if (w->data != NULL)
-            wait_over(w->data, w->obj);
+            wait_over(w->data, w->obj, w->outcome);
         ef_collapse_delivered(thread->server->collapse, w);
     }
 }
@@ -307,9 +329,7 @@ void ef_cache_prepare_fetch(ef_exchange_t *ex)
                        obj->last_modified.len);
 }
 
-/* the store */
-
-static void fill_read(ef_exchange_t *ex);
+/* storing */
 
 /* Seconds of the origin's Age header, 0 without one. */
 static uint64_t origin_age(const h2o_headers_t *headers)
@@ -335,15 +355,19 @@ static h2o_iovec_t joined_value(h2o_mem_pool_t *pool, const h2o_headers_t *heade
     return v;
 }
 
-/* Fills `entry` from a response's status and headers, to be stored under ex->cache.key, fresh for `ttl` ms from `now`
- * less the age the origin gave it. The body is the caller's to set. */
-static void make_entry(ef_exchange_t *ex, ef_cache_entry_t *entry, int status, const h2o_headers_t *headers, uint64_t ttl,
-                       uint64_t now)
+/* Fills `entry` from a response's status and headers, to be stored under ex->cache.key as `decision` says, fresh from
+ * `now` less the age the origin gave it. The body is the caller's to give. */
+static void make_entry(ef_exchange_t *ex, ef_cache_entry_t *entry, int status, const h2o_headers_t *headers,
+                       const ef_cache_decision_t *decision, uint64_t now)
 {
     h2o_mem_pool_t *pool = &ex->req->pool;
     uint64_t age = origin_age(headers) * 1000;
 
-    *entry = (ef_cache_entry_t){.key = ex->cache.key, .status = status, .ttl_ms = ttl, .stored_at_ms = now > age ? now - age : 0};
+    *entry = (ef_cache_entry_t){.key = ex->cache.key,
+                                .status = status,
+                                .ttl_ms = decision->revalidate ? 0 : decision->ttl,
+                                .stored_at_ms = now > age ? now - age : 0,
+                                .must_revalidate = decision->must_revalidate};
     entry->headers = h2o_mem_alloc_pool(pool, sizeof(entry->headers[0]) * headers->size);
     for (size_t i = 0; i != headers->size; ++i) {
         const h2o_header_t *h = headers->entries + i;
@@ -356,34 +380,41 @@ static void make_entry(ef_exchange_t *ex, ef_cache_entry_t *entry, int status, c
     entry->vary = joined_value(pool, headers, H2O_TOKEN_VARY);
 }
 
-/* Stores the marker that says on what headers `entry` varies, when it does. */
-static void insert_marker(ef_exchange_t *ex, const ef_cache_entry_t *entry)
+/**
+ * Stores `entry` with the body in `parts` (and, when it varies, the marker that says on what), unless an invalidation
+ * came since the lookup: what was fetched before it is not to be kept after it. Returns the stored object (a
+ * reference for the caller), or NULL with the reason in ex->cache.reason.
+ */
+static ef_cache_object_t *insert(ef_exchange_t *ex, const ef_cache_entry_t *entry, const h2o_iovec_t *parts, size_t num_parts)
 {
-    if (entry->vary.len == 0)
-        return;
-    ef_cache_entry_t marker = {
-        .key = ex->cache.primary, .stored_at_ms = entry->stored_at_ms, .ttl_ms = entry->ttl_ms, .vary = entry->vary};
-    ef_cache_insert(server_of(ex)->cache, &marker, NULL);
-}
-
-/* Stores `entry` (and its marker); returns the stored object or NULL. */
-static ef_cache_object_t *insert(ef_exchange_t *ex, ef_cache_entry_t *entry)
-{
+    ef_cache_t *cache = server_of(ex)->cache;
     ef_cache_object_t *obj;
 
-    if (ef_cache_insert(server_of(ex)->cache, entry, &obj) != 0) {
+    if (ef_cache_generation(cache) != ex->cache.generation) {
+        ex->cache.reason = "an invalidation came while it was being fetched";
+        return NULL;
+    }
+    if (ef_cache_insert_parts(cache, entry, parts, num_parts, &obj) != 0) {
         ex->cache.reason = "larger than max-object-size";
         return NULL;
     }
-    insert_marker(ex, entry);
+    if (entry->vary.len != 0) {
+        ef_cache_entry_t marker = {
+            .key = ex->cache.primary, .stored_at_ms = entry->stored_at_ms, .ttl_ms = entry->ttl_ms, .vary = entry->vary};
+        ef_cache_insert(cache, &marker, NULL);
+    }
     return obj;
 }
 
-static void finish_store(ef_exchange_t *ex, h2o_iovec_t body)
+/* Stores ex->cache.entry with the body in `parts`, and hands the result to the requests waiting for it. */
+static void store(ef_exchange_t *ex, const h2o_iovec_t *parts, size_t num_parts)
 {
-    ex->cache.entry.body = body;
-    ef_cache_object_t *obj = insert(ex, &ex->cache.entry);
-    end_flight(ex, obj);
+    ef_cache_object_t *obj = insert(ex, &ex->cache.entry, parts, num_parts);
+    int outcome = FLIGHT_STORED;
+
+    if (obj == NULL) /* after an invalidation, the waiters fetch anew rather than take what this fetch got before it */
+        outcome = ef_cache_generation(server_of(ex)->cache) != ex->cache.generation ? FLIGHT_ABANDONED : FLIGHT_UNCACHEABLE;
+    end_flight(ex, obj, outcome);
     ef_cache_release(obj);
 }
 
@@ -391,22 +422,30 @@ static void pass(ef_exchange_t *ex, const char *why)
 {
     ex->cache.reason = why;
     ex->cache.status = EF_XCACHE_PASS;
-    end_flight(ex, NULL);
+    end_flight(ex, NULL, FLIGHT_UNCACHEABLE);
 }
 
-/* The origin failed a revalidation: the stale object is served, as CloudFront does, rather than the error. */
-static void serve_stale(ef_exchange_t *ex)
+/* revalidation */
+
+/* Whether the stale object may be served because the origin failed to answer about it (RFC 9111 4.2.4: not when it must
+ * be revalidated); if so, serves it, as CloudFront does, rather than the error. */
+static int serve_stale(ef_exchange_t *ex)
 {
-    end_flight(ex, ex->cache.obj);
+    if (ex->cache.obj->must_revalidate)
+        return 0;
+    ex->cache.reason = "the origin failed a revalidation: the stale object was served";
+    end_flight(ex, ex->cache.obj, FLIGHT_STALE);
     serve(ex, ef_cache_retain(ex->cache.obj), EF_XCACHE_REFRESH_HIT);
+    return 1;
 }
 
 int ef_cache_on_origin_error(ef_exchange_t *ex)
 {
-    if (!ex->cache.revalidating)
-        return 0;
-    serve_stale(ex);
-    return 1;
+    if (ex->cache.revalidating && serve_stale(ex))
+        return 1;
+    end_flight(ex, NULL, FLIGHT_UNCACHEABLE);
+    release_obj(ex);
+    return 0;
 }
 
 int ef_cache_on_origin_head(ef_exchange_t *ex)
@@ -418,11 +457,8 @@ int ef_cache_on_origin_head(ef_exchange_t *ex)
 
     if (!ex->cache.revalidating)
         return 0;
-    if (req->res.status >= 500) {
-        ex->cache.reason = "the origin answered a revalidation with an error: the stale object was served";
-        serve_stale(ex);
-        return 1;
-    }
+    if (req->res.status >= 500)
+        return serve_stale(ex);
     if (req->res.status != 304)
         return 0;
 
@@ -442,69 +478,14 @@ int ef_cache_on_origin_head(ef_exchange_t *ex)
                     &decision);
     ef_cache_object_t *obj = NULL;
     if (decision.store) {
-        make_entry(ex, &ex->cache.entry, stale->status, &merged, decision.revalidate ? 0 : decision.ttl, now);
-        ex->cache.entry.key = stale->key;
-        ex->cache.entry.body = stale->body;
-        obj = insert(ex, &ex->cache.entry);
+        ef_cache_entry_t entry;
+        make_entry(ex, &entry, stale->status, &merged, &decision, now);
+        entry.key = stale->key;
+        obj = insert(ex, &entry, &stale->body, 1);
     }
-    end_flight(ex, obj);
+    end_flight(ex, obj != NULL ? obj : stale, FLIGHT_STORED);
     serve(ex, obj != NULL ? obj : ef_cache_retain(stale), EF_XCACHE_REFRESH_HIT);
     return 1;
-}
-
-void ef_cache_store_stage(ef_exchange_t *ex)
-{
-    h2o_req_t *req = ex->req;
-    const ef_conf_cache_policy_t *policy = &ex->behavior->conf->cache;
-    ef_cache_decision_t decision;
-    uint64_t now = now_ms(ex);
-
-    if (ex->cache.status != EF_XCACHE_MISS)
-        return;
-    if (!is_method(req, H2O_STRLIT("GET"))) {
-        end_flight(ex, NULL);
-        return; /* a HEAD miss: there is no body to store */
-    }
-    ef_cache_decide(policy, req->method, req->res.status, &req->res.headers,
-                    h2o_find_header(&ex->cache.request_headers, H2O_TOKEN_AUTHORIZATION, -1) != -1, (time_t)(now / 1000),
-                    &decision);
-    if (!decision.store) {
-        pass(ex, decision.reason);
-        return;
-    }
-    if (h2o_find_header(&req->res.headers, H2O_TOKEN_SET_COOKIE, -1) != -1) {
-        pass(ex, "the response sets a cookie");
-        return;
-    }
-    uint64_t ttl = decision.revalidate ? 0 : decision.ttl;
-    if (ttl == 0 && h2o_find_header(&req->res.headers, H2O_TOKEN_ETAG, -1) == -1 &&
-        h2o_find_header(&req->res.headers, H2O_TOKEN_LAST_MODIFIED, -1) == -1) {
-        pass(ex, "its ttl is 0 and it has no validator to revalidate it with");
-        return;
-    }
-    if (h2o_find_header(&req->res.headers, H2O_TOKEN_VARY, -1) != -1) {
-        h2o_iovec_t vary = joined_value(&req->pool, &req->res.headers, H2O_TOKEN_VARY);
-        if (variant_key(ex, vary, &ex->cache.key) != 0) {
-            pass(ex, "Vary: *");
-            return;
-        }
-    }
-    make_entry(ex, &ex->cache.entry, req->res.status, &req->res.headers, ttl, now);
-
-    if (ex->has_body) {
-        /* a body a function gave: it is all here */
-        finish_store(ex, ex->body);
-        return;
-    }
-    if (req->res.content_length != SIZE_MAX && req->res.content_length > server_of(ex)->conf->cache.max_object_size) {
-        pass(ex, "larger than max-object-size");
-        return;
-    }
-    ex->cache.storing = 1;
-    ex->cache.fill.active = 1;
-    ex->cache.fill.tail = &ex->cache.fill.head;
-    /* the origin is read from now on, whatever viewer-response takes */
-    fill_read(ex);
 }
 
 /* the fill */
@@ -514,33 +495,28 @@ struct st_ef_fill_chunk_t {
     h2o_iovec_t data;
 };
 
-/* The store gives up on this body: the requests waiting for it go to the origin themselves. The viewer is still sent what
- * was copied, then the rest at its own pace. */
-static void stop_storing(ef_exchange_t *ex, const char *why)
+/* The store gives up on this body: the requests waiting for it are told `outcome`. The viewer is still sent what was
+ * copied, then the rest at its own pace (fill_send_next). */
+static void stop_storing(ef_exchange_t *ex, const char *why, int outcome)
 {
     if (!ex->cache.storing)
         return;
     ex->cache.storing = 0;
     ex->cache.reason = why;
-    end_flight(ex, NULL);
+    end_flight(ex, NULL, outcome);
 }
 
+/* The whole body is in: it is stored from its pieces. */
 static void store_fill(ef_exchange_t *ex)
 {
     H2O_VECTOR(h2o_iovec_t) parts = {NULL};
-    ef_cache_object_t *obj = NULL;
 
     for (struct st_ef_fill_chunk_t *c = ex->cache.fill.head; c != NULL; c = c->next) {
         h2o_vector_reserve(&ex->req->pool, &parts, parts.size + 1);
         parts.entries[parts.size++] = c->data;
     }
     ex->cache.storing = 0;
-    if (ef_cache_insert_parts(server_of(ex)->cache, &ex->cache.entry, parts.entries, parts.size, &obj) == 0)
-        insert_marker(ex, &ex->cache.entry);
-    else
-        ex->cache.reason = "larger than max-object-size";
-    end_flight(ex, obj);
-    ef_cache_release(obj);
+    store(ex, parts.entries, parts.size);
 }
 
 /* Asks the origin for more while the body is being stored. In a loop rather than recursively: a fetch may deliver the next
@@ -555,8 +531,9 @@ static void fill_read(ef_exchange_t *ex)
     ex->cache.fill.reading = 0;
 }
 
-/* Sends the viewer the next copied piece, or the end; or, with nothing to send, waits (and, once nothing is being stored,
- * lets the viewer set the origin's pace again). The request may be gone when this returns. */
+/* Sends the viewer the next copied piece, or the end; or, with nothing to send, waits. Once nothing is stored any more and
+ * every copy is sent, the fill steps aside: the origin's bytes go to the viewer as they do without a cache, at the
+ * viewer's pace, and are no longer copied. The request may be gone when this returns. */
 static void fill_send_next(ef_exchange_t *ex)
 {
     struct st_ef_fill_chunk_t *c = ex->cache.fill.unsent;
@@ -570,10 +547,11 @@ static void fill_send_next(ef_exchange_t *ex)
         h2o_send(ex->req, NULL, 0, H2O_SEND_STATE_FINAL);
     } else if (ex->cache.fill.failed) {
         h2o_send(ex->req, NULL, 0, H2O_SEND_STATE_ERROR);
+    } else if (!ex->cache.storing) {
+        ex->cache.fill.active = 0;
+        ef_fetch_proceed(ex->fetch);
     } else {
         ex->cache.fill.waiting = 1;
-        if (!ex->cache.storing)
-            ef_fetch_proceed(ex->fetch);
     }
 }
 
@@ -583,7 +561,7 @@ int ef_cache_fill_body(ef_exchange_t *ex, h2o_iovec_t *bufs, size_t bufcnt, h2o_
         return 0;
     if (state == H2O_SEND_STATE_ERROR) {
         ex->cache.fill.failed = 1;
-        stop_storing(ex, "the origin failed in the middle of the body");
+        stop_storing(ex, "the origin failed in the middle of the body", FLIGHT_UNCACHEABLE);
     } else {
         size_t len = 0;
         for (size_t i = 0; i != bufcnt; ++i)
@@ -601,7 +579,7 @@ int ef_cache_fill_body(ef_exchange_t *ex, h2o_iovec_t *bufs, size_t bufcnt, h2o_
                 ex->cache.fill.unsent = c;
             ex->cache.fill.size += len;
             if (ex->cache.fill.size > server_of(ex)->conf->cache.max_object_size)
-                stop_storing(ex, "larger than max-object-size");
+                stop_storing(ex, "larger than max-object-size", FLIGHT_UNCACHEABLE);
         }
         if (state == H2O_SEND_STATE_FINAL) {
             ex->cache.fill.eos = 1;
@@ -615,9 +593,17 @@ int ef_cache_fill_body(ef_exchange_t *ex, h2o_iovec_t *bufs, size_t bufcnt, h2o_
     }
     if (ex->cache.storing && !ex->cache.fill.eos && !ex->cache.fill.failed)
         fill_read(ex);
-    /* last: sending the end may end the request */
-    if (ex->cache.fill.waiting)
+    /* last, since either may end the request: a viewer that waits for the store gets its response now that the store is
+     * over; a viewer being sent the copies gets the next */
+    if (ex->cache.fill.after != NULL) {
+        if (!ex->cache.storing) {
+            void (*after)(ef_exchange_t *) = ex->cache.fill.after;
+            ex->cache.fill.after = NULL;
+            after(ex);
+        }
+    } else if (ex->cache.fill.waiting) {
         fill_send_next(ex);
+    }
     return 1;
 }
 
@@ -629,10 +615,73 @@ int ef_cache_fill_proceed(ef_exchange_t *ex)
     return 1;
 }
 
-void ef_cache_fill_abandon(ef_exchange_t *ex)
+int ef_cache_fill_detach(ef_exchange_t *ex, void (*after)(ef_exchange_t *ex))
 {
-    stop_storing(ex, "viewer-response replaced the body");
-    ex->cache.fill.active = 0;
+    if (!ex->cache.fill.active || !ex->cache.storing) {
+        ex->cache.fill.active = 0;
+        return 0;
+    }
+    ex->cache.fill.after = after;
+    return 1;
+}
+
+/* the store stage */
+
+void ef_cache_store_stage(ef_exchange_t *ex)
+{
+    h2o_req_t *req = ex->req;
+    const ef_conf_cache_policy_t *policy = &ex->behavior->conf->cache;
+    ef_cache_decision_t decision;
+    uint64_t now = now_ms(ex);
+
+    if (ex->cache.status != EF_XCACHE_MISS)
+        return;
+    if (!is_method(req, H2O_STRLIT("GET"))) {
+        end_flight(ex, NULL, FLIGHT_UNCACHEABLE);
+        return; /* a HEAD miss: there is no body to store */
+    }
+    ef_cache_decide(policy, req->method, req->res.status, &req->res.headers,
+                    h2o_find_header(&ex->cache.request_headers, H2O_TOKEN_AUTHORIZATION, -1) != -1, (time_t)(now / 1000),
+                    &decision);
+    if (!decision.store) {
+        pass(ex, decision.reason);
+        return;
+    }
+    if (h2o_find_header(&req->res.headers, H2O_TOKEN_SET_COOKIE, -1) != -1) {
+        pass(ex, "the response sets a cookie");
+        return;
+    }
+    if ((decision.revalidate || decision.ttl == 0) && h2o_find_header(&req->res.headers, H2O_TOKEN_ETAG, -1) == -1 &&
+        h2o_find_header(&req->res.headers, H2O_TOKEN_LAST_MODIFIED, -1) == -1) {
+        pass(ex, "its ttl is 0 and it has no validator to revalidate it with");
+        return;
+    }
+    if (h2o_find_header(&req->res.headers, H2O_TOKEN_VARY, -1) != -1) {
+        h2o_iovec_t vary = joined_value(&req->pool, &req->res.headers, H2O_TOKEN_VARY);
+        if (variant_key(ex, vary, &ex->cache.key) != 0) {
+            pass(ex, "Vary: *");
+            return;
+        }
+    } else {
+        /* no longer varying: it replaces a marker the lookup may have found */
+        ex->cache.key = ex->cache.primary;
+    }
+    make_entry(ex, &ex->cache.entry, req->res.status, &req->res.headers, &decision, now);
+
+    if (ex->has_body) {
+        /* a body a function gave: it is all here */
+        store(ex, &ex->body, 1);
+        return;
+    }
+    if (req->res.content_length != SIZE_MAX && req->res.content_length > server_of(ex)->conf->cache.max_object_size) {
+        pass(ex, "larger than max-object-size");
+        return;
+    }
+    ex->cache.storing = 1;
+    ex->cache.fill.active = 1;
+    ex->cache.fill.tail = &ex->cache.fill.head;
+    /* the origin is read from now on, whatever viewer-response takes */
+    fill_read(ex);
 }
 
 /* the response */
@@ -657,8 +706,8 @@ void ef_cache_dispose(ef_exchange_t *ex)
         ef_collapse_leave(server_of(ex)->collapse, ex->cache.waiter);
         ex->cache.waiter = NULL;
     }
-    stop_storing(ex, "the request ended before the body was complete");
-    end_flight(ex, NULL);
+    stop_storing(ex, "the request ended before the body was complete", FLIGHT_ABANDONED);
+    end_flight(ex, NULL, FLIGHT_ABANDONED);
     release_obj(ex);
 }
 

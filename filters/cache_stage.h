@@ -39,15 +39,18 @@ void ef_cache_prepare_fetch(ef_exchange_t *ex);
 
 /**
  * The origin's response head has come (req->res). Returns 1 if it was the 304 of a
- * revalidation, in which case the refreshed object is in req->res and ex->body and the
- * fetch is over; 0 otherwise.
+ * revalidation, or a 5xx for a stale object that may be served stale, in which case the
+ * refreshed (or stale) object is in req->res and ex->body and the fetch is not wanted
+ * any more; 0 otherwise.
  */
 int ef_cache_on_origin_head(ef_exchange_t *ex);
 
 /**
  * The origin fetch failed (edgefn's 502 or 504 is about to be sent). Returns 1 if the
- * request was revalidating a stale object, which is then served instead, in req->res
- * and ex->body, as CloudFront serves what it has when the origin is down; 0 otherwise.
+ * request was revalidating a stale object that may be served stale (RFC 9111: not one
+ * that must be revalidated), which is then served instead, in req->res and ex->body, as
+ * CloudFront serves what it has when the origin is down. Otherwise the requests waiting
+ * for this fetch go to the origin themselves, and 0 is returned.
  */
 int ef_cache_on_origin_error(ef_exchange_t *ex);
 
@@ -58,18 +61,21 @@ void ef_cache_store_stage(ef_exchange_t *ex);
  * The fill: while a response is being stored, the origin's body is copied as it arrives
  * and the viewer is sent the copies at its own pace, so that the origin is read at its
  * pace, not the viewer's (requests waiting for this fetch wait for the origin only).
- * Past max-object-size the store gives up, the viewer gets what was copied, and then the
- * viewer sets the pace again (the copies never exceed max-object-size and one piece).
+ * Past max-object-size the store gives up; the viewer is sent the copies it has not had,
+ * and then the origin's bytes as without a cache, at the viewer's pace: a fill holds at
+ * most max-object-size and one piece, until its request ends.
  *
  * ef_cache_fill_body takes the origin's body bytes (instead of h2o_send) and returns 1
  * while the fill is active, 0 when they are for the pipeline to send as usual.
- * ef_cache_fill_proceed is the viewer's readiness for more, likewise; ef_cache_fill_start
- * follows h2o_start_response. ef_cache_fill_abandon: the body is not going to the viewer
- * (a function replaced it); the store gives up.
+ * ef_cache_fill_proceed is the viewer's readiness for more, likewise.
+ * ef_cache_fill_detach: the viewer is to get another body (a function replaced it);
+ * returns 1 if the body is still being stored, in which case `after` is called once the
+ * store is over (the viewer waits for at most one origin fetch), 0 if the fill is done
+ * with and the fetch may be cancelled.
  */
 int ef_cache_fill_body(ef_exchange_t *ex, h2o_iovec_t *bufs, size_t bufcnt, h2o_send_state_t state);
 int ef_cache_fill_proceed(ef_exchange_t *ex);
-void ef_cache_fill_abandon(ef_exchange_t *ex);
+int ef_cache_fill_detach(ef_exchange_t *ex, void (*after)(ef_exchange_t *ex));
 
 /* Adds x-cache (and Age, on hits) to the response about to be sent. */
 void ef_cache_add_headers(ef_exchange_t *ex);

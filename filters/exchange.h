@@ -40,17 +40,22 @@ typedef struct st_ef_exchange_cache_t {
     struct {
         struct st_ef_fill_chunk_t *head, **tail, *unsent;
         size_t size;
-        unsigned active : 1;  /* the viewer is sent from the chunks */
-        unsigned eos : 1;     /* the origin's body is complete */
-        unsigned failed : 1;  /* the origin failed in the middle of it */
-        unsigned waiting : 1; /* the viewer has sent all it was given and waits for more */
-        unsigned reading : 1; /* in the loop that asks the origin for more */
-        unsigned more : 1;    /* a piece came while in that loop: ask again */
+        unsigned active : 1;              /* the viewer is sent from the chunks */
+        unsigned eos : 1;                 /* the origin's body is complete */
+        unsigned failed : 1;              /* the origin failed in the middle of it */
+        unsigned waiting : 1;             /* the viewer has sent all it was given and waits for more */
+        unsigned reading : 1;             /* in the loop that asks the origin for more */
+        unsigned more : 1;                /* a piece came while in that loop: ask again */
+        void (*after)(ef_exchange_t *ex); /* the viewer is not sent the body (a function replaced it) and waits for the
+                                           * store to be over: then this */
     } fill;
     void (*on_hit)(ef_exchange_t *ex), (*on_miss)(ef_exchange_t *ex);
     const char *reason;        /* why a response was not stored, for the access log */
+    uint64_t generation;       /* the store's invalidation count at the last lookup: what is fetched after a later one is
+                                * not stored */
     unsigned revalidating : 1; /* the fetch asks the origin about `obj`, with its validators */
     unsigned storing : 1;      /* the fill collects the body for `entry` */
+    unsigned waited_again : 1; /* it waited a second time, after the request it waited for went away */
 } ef_exchange_cache_t;
 
 struct st_ef_exchange_t {

@@ -55,6 +55,9 @@ static void send_response(ef_exchange_t *ex)
     static h2o_generator_t generator = {NULL, NULL};
     h2o_req_t *req = ex->req;
 
+    /* a body replacing the origin's that is being stored: the viewer gets its own once the store is over */
+    if (ex->has_body && ex->fetch != NULL && ef_cache_fill_detach(ex, send_response))
+        return;
     ef_add_request_id(req, ex->id);
     ef_cache_add_headers(ex);
     if (!ex->has_body) {
@@ -65,8 +68,7 @@ static void send_response(ef_exchange_t *ex)
     }
     /* a function's body, generated or replacing the origin's */
     if (ex->fetch != NULL) {
-        /* the origin's body is not wanted: nor is it stored */
-        ef_cache_fill_abandon(ex);
+        /* the origin's body is not wanted */
         ef_fetch_cancel(ex->fetch);
         ex->fetch = NULL;
     }
@@ -102,7 +104,6 @@ static void on_origin_head(ef_fetch_t *fetch, int errstatus, const char *cause)
             ef_hook_run(ex, EF_HOOK_VIEWER_RESPONSE, send_response);
             return;
         }
-        ef_cache_dispose(ex);
         respond_error(ex, errstatus, cause);
         return;
     }
@@ -138,7 +139,8 @@ static void after_origin_request(ef_exchange_t *ex)
         return;
     }
     ef_cache_prepare_fetch(ex);
-    ex->fetch = ef_origin_fetch(ex->behavior->origin, ex->req, ex->id, &origin_callbacks, ex);
+    /* ex->fetch is set by on_origin_head, which may run before this returns */
+    ef_origin_fetch(ex->behavior->origin, ex->req, ex->id, &origin_callbacks, ex);
 }
 
 static void on_cache_hit(ef_exchange_t *ex)

@@ -33,6 +33,7 @@ struct st_shard_t {
 } __attribute__((aligned(64)));
 
 struct st_ef_cache_t {
+    atomic_uint_fast64_t generation; /* purges so far */
     size_t num_shards;
     size_t max_object_size;
     struct st_shard_t shards[MAX_SHARDS];
@@ -429,6 +430,8 @@ size_t ef_cache_purge_paths(ef_cache_t *cache, const h2o_iovec_t *patterns, size
     struct st_purge_t p;
     size_t total = 0;
 
+    /* before any object goes: a fetch that looked up before this purge then does not store what it got */
+    atomic_fetch_add(&cache->generation, 1);
     purge_init(&p, patterns, num_patterns);
     if (counts != NULL)
         memset(counts, 0, sizeof(counts[0]) * num_patterns);
@@ -465,6 +468,11 @@ size_t ef_cache_purge(ef_cache_t *cache, const char *pattern, size_t pattern_len
 {
     h2o_iovec_t p = h2o_iovec_init(pattern, pattern_len);
     return ef_cache_purge_paths(cache, &p, 1, NULL);
+}
+
+uint64_t ef_cache_generation(ef_cache_t *cache)
+{
+    return atomic_load(&cache->generation);
 }
 
 void ef_cache_get_stats(ef_cache_t *cache, ef_cache_stats_t *stats)

@@ -57,6 +57,7 @@ typedef struct st_ef_cache_object_t {
     h2o_iovec_t etag;
     h2o_iovec_t last_modified;
     h2o_iovec_t vary;
+    int must_revalidate; /* once stale, it is not to be served without the origin's confirmation */
 } ef_cache_object_t;
 
 /**
@@ -151,6 +152,13 @@ size_t ef_cache_purge(ef_cache_t *cache, const char *pattern, size_t pattern_len
  * the total dropped.
  */
 size_t ef_cache_purge_paths(ef_cache_t *cache, const h2o_iovec_t *patterns, size_t num_patterns, size_t *counts);
+
+/**
+ * The number of purges so far (ef_cache_purge, ef_cache_purge_paths). A caller that fetches
+ * for the store reads it before, and does not insert what it fetched if it changed meanwhile:
+ * an invalidation reaches what was fetched before it.
+ */
+uint64_t ef_cache_generation(ef_cache_t *cache);
 
 /**
  * Fills `stats` with the store's counters, summed over the shards without locking (each

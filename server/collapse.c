@@ -67,7 +67,7 @@ ef_flight_t *ef_collapse_join(ef_collapse_t *collapse, h2o_iovec_t key, h2o_mult
     return flight;
 }
 
-void ef_collapse_end(ef_collapse_t *collapse, ef_flight_t *flight, ef_cache_object_t *obj)
+void ef_collapse_end(ef_collapse_t *collapse, ef_flight_t *flight, ef_cache_object_t *obj, int outcome)
 {
     ef_flight_waiter_t *w, *next;
 
@@ -78,6 +78,7 @@ void ef_collapse_end(ef_collapse_t *collapse, ef_flight_t *flight, ef_cache_obje
     for (ef_flight_waiter_t *p = w; p != NULL; p = p->next) {
         p->flight = NULL;
         p->obj = ef_cache_retain(obj);
+        p->outcome = outcome;
         atomic_fetch_add(&collapse->pending, 1);
     }
     pthread_mutex_unlock(&collapse->mutex);

@@ -6,7 +6,8 @@
  * finds a flight for its key joins it as a waiter and waits. When the leader ends
  * its flight it hands every waiter its own reference to what it stored (or NULL:
  * the fetch failed or was not cacheable, so go to the origin yourself), by an h2o
- * multithread message to the waiter's own thread, where the waiter resumes.
+ * multithread message to the waiter's own thread, where the waiter resumes. The leader
+ * also says how its fetch ended, in an `outcome` of its own definition.
  *
  * Waiters are served once the leader's response is complete and stored, not
  * streamed as it arrives: a waiter may be on another thread, and a stored object is
@@ -37,6 +38,7 @@ typedef struct st_ef_flight_waiter_t {
     ef_flight_t *flight;                /* NULL once sent */
     void *data;
     ef_cache_object_t *obj; /* what the leader stored (a reference of the waiter's own), or NULL */
+    int outcome;            /* how the leader's fetch ended, as it said */
 } ef_flight_waiter_t;
 
 ef_collapse_t *ef_collapse_create(void);
@@ -54,9 +56,9 @@ ef_flight_t *ef_collapse_join(ef_collapse_t *collapse, h2o_iovec_t key, h2o_mult
 
 /**
  * Ends a flight: every waiter is sent to its receiver with a reference to `obj` of its
- * own (`obj` may be NULL; the caller keeps its reference). Frees the flight.
+ * own (`obj` may be NULL; the caller keeps its reference) and `outcome`. Frees the flight.
  */
-void ef_collapse_end(ef_collapse_t *collapse, ef_flight_t *flight, ef_cache_object_t *obj);
+void ef_collapse_end(ef_collapse_t *collapse, ef_flight_t *flight, ef_cache_object_t *obj, int outcome);
 
 /**
  * A waiter's request goes away. If the waiter is still queued it is removed and freed;

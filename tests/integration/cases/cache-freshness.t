@@ -125,6 +125,17 @@ cat last.txt
 --- header: x-cache: RefreshHit
 --- body: old
 
+=== an object that must be revalidated is not served stale when the origin fails: its error goes through (RFC 9111 5.2.2)
+--- run
+./get '/cacheable/mr-5xx?body=old&h=cache-control:max-age=1,must-revalidate&h=etag:%22m5%22'
+./get '/cacheable/nc-5xx?body=old&h=cache-control:no-cache&h=etag:%22n5%22'
+./get '/cacheable/sm-5xx?body=old&h=cache-control:s-maxage=1&h=etag:%22s5%22'
+sleep 1.3
+./get '/cacheable/mr-5xx?status=503'
+./get '/cacheable/nc-5xx?status=500'
+./get '/cacheable/sm-5xx?status=502'
+--- stdout ~ \A200 Miss age=\S+ old\n200 Miss age=\S+ old\n200 Miss age=\S+ old\n503 Pass age=- /cacheable/mr-5xx #1\n500 Pass age=- /cacheable/nc-5xx #1\n502 Pass age=- /cacheable/sm-5xx #1\n\Z
+
 === the origin times out on a revalidation: the stale object is served (RefreshHit), and the error log says so
 --- run
 ./get '/cacheable/slow/stale?body=old&h=cache-control:max-age=1&h=etag:%22st%22'

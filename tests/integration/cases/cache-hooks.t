@@ -86,6 +86,15 @@ function handler(event)
   }
 end
 LUA
+# viewer-response: replaces the body when the query has "replace"
+cat > vr-replace.lua <<'LUA'
+function handler(event)
+  if event.request.querystring.replace then
+    return {statusCode = 200, body = "replaced at viewer-response\n"}
+  end
+  return event.response
+end
+LUA
 # viewer-request: raises an error (edgefn answers 503)
 cat > boom.lua <<'LUA'
 function handler(event)
@@ -112,6 +121,7 @@ functions:
   generate: { runtime: lua, code: generate.lua }
   answer: { runtime: lua, code: answer.lua }
   boom: { runtime: lua, code: boom.lua }
+  vr-replace: { runtime: lua, code: vr-replace.lua }
 behaviors:
   - path: /cacheable/hooks/*
     origin: app
@@ -149,6 +159,11 @@ behaviors:
     viewer-request: answer
     viewer-response: mark
     cache: {}
+  - path: /cacheable/vr-replace/*
+    origin: app
+    viewer-response: vr-replace
+    cache: {}
+cache: { max-object-size: 2MB }
 
 === origin-request and origin-response run on the miss, not on the hit
 --- run
@@ -250,3 +265,12 @@ cat last.txt
 --- status: 503
 --- header: x-cache: Error
 --- body ~ \A503 Service Unavailable: function "boom" \(viewer-request\).*\nrequest id: ${header:x-edgefn-request-id}\n\Z
+
+=== a viewer-response function that replaces the body does not keep the origin's response out of the cache
+--- run
+# 1.5 MB from the origin: the function's body goes to the viewer once the origin's is stored (query: none, one object)
+./get '/cacheable/vr-replace/big?size=1500000&replace=1'
+./get '/cacheable/vr-replace/big?size=1500000' | cut -d' ' -f1,2
+curl -sS -o body.out -w '%{size_download}\n' 'http://127.0.0.1:$PORT/cacheable/vr-replace/big'
+./hits /cacheable/vr-replace/big
+--- stdout ~ \A200 Miss age=\S+ replaced at viewer-response\n200 Hit\n1500000\norigin asked 1 times\n\Z

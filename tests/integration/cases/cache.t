@@ -232,6 +232,19 @@ cat w.*
 ./hits "$U"
 --- stdout ~ \A200 Hit 8000000\n200 Hit 8000000\n200 Hit 8000000\norigin asked 1 times\n\Z
 
+=== collapsing: a leader that goes away hands the fetch on: its six waiters still make one origin fetch between them
+--- timeout: 20
+--- run
+U='/cacheable/leader-gone?delay=1500&h=cache-control:max-age=60'
+# the leader resets its HTTP/2 stream after 0.5 s, while the origin takes 1.5 s
+curl -s --http2-prior-knowledge --max-time 0.5 -o /dev/null "http://127.0.0.1:$PORT$U" &
+sleep 0.2
+for i in 1 2 3 4 5 6; do ./get "$U" > gone.$i & done
+wait
+cat gone.* | cut -d' ' -f1,2 | sort | uniq -c | sed 's/^ *//' | sort -n
+./hits "$U"
+--- stdout ~ \A1 200 Miss\n5 200 Hit\norigin asked 2 times\n\Z
+
 === collapsing when the response is not cacheable (no-store): every waiter gets its own 200 from the origin
 --- timeout: 20
 --- run

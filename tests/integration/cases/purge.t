@@ -22,6 +22,9 @@ behaviors:
   - path: /echo/*
     origin: app
     cache: { default-ttl: 60s }
+  - path: /delay/*
+    origin: app
+    cache: { default-ttl: 60s }
 cache: { memory: 64MB, max-object-size: 1MB }
 
 === without the token, an invalidation is a 401 and purges nothing
@@ -426,3 +429,15 @@ $PYTHON -c "import json; print(json.dumps({'paths': ['/echo/big-%d' % i for i in
 --- status: 413
 --- stdout ~ \Apurge exit 2\npurged 0 objects: /echo/small \(0\)\npurge exit 0\n
 --- stderr ~ \Aedgefn purge: the request would be \d+ bytes, more than max-request-body \(1024 bytes\); purge fewer paths at a time\n\Z
+
+=== an invalidation reaches a fetch already under way: what that fetch brings back is not stored
+--- run
+T='Authorization: Bearer s3cret-token'
+curl -sS -o /dev/null -w '%{http_code} %header{x-cache}\n' http://127.0.0.1:$PORT/delay/800 > first.txt &
+sleep 0.3
+curl -sS -H "$T" --data '{"paths": ["/delay/*"]}' http://127.0.0.1:$ADMIN_PORT/cache/invalidations
+wait
+cat first.txt
+curl -sS -o /dev/null -w '%{http_code} %header{x-cache}\n' http://127.0.0.1:$PORT/delay/800
+curl -sS -o /dev/null -w '%{http_code} %header{x-cache}\n' http://127.0.0.1:$PORT/delay/800
+--- stdout ~ \A\{"purged": 0, .*\n200 Miss\n200 Miss\n200 Hit\n\Z

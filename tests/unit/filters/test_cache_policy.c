@@ -135,6 +135,13 @@ static void test_not_cached(void **state)
     d = decide(p, 200, make_headers("cache-control: no-cache", NULL));
     assert_true(d.store);
     assert_true(d.revalidate);
+    assert_true(d.must_revalidate);
+    /* what may not be served stale when the origin fails (RFC 9111 5.2.2), and what may */
+    assert_true(decide(p, 200, make_headers("cache-control: max-age=60, must-revalidate", NULL)).must_revalidate);
+    assert_true(decide(p, 200, make_headers("cache-control: max-age=60, Proxy-Revalidate", NULL)).must_revalidate);
+    assert_true(decide(p, 200, make_headers("cache-control: s-maxage=60", NULL)).must_revalidate);
+    assert_false(decide(p, 200, make_headers("cache-control: max-age=60", NULL)).must_revalidate);
+    assert_false(decide(p, 200, make_headers(NULL)).must_revalidate);
     /* methods */
     ef_cache_decide(&p, h2o_iovec_init(H2O_STRLIT("POST")), 200, &(h2o_headers_t){NULL}, 0, NOW, &d);
     assert_false(d.store);

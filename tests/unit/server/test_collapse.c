@@ -32,6 +32,7 @@ struct st_thread_t {
     int woken;                  /* waiters delivered with their request still there */
     int woken_gone;             /* waiters delivered after their request went away */
     const char *bodies[8];      /* what each woken waiter got: the object's body, or "" for NULL */
+    int outcomes[8];            /* and the outcome the leader gave */
     ef_cache_object_t *objs[8]; /* and the object itself */
 };
 
@@ -45,6 +46,7 @@ static void on_woken(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messa
             ++t->woken_gone;
         } else {
             t->objs[t->woken] = w->obj;
+            t->outcomes[t->woken] = w->outcome;
             t->bodies[t->woken++] = w->obj != NULL ? w->obj->body.base : "";
         }
         ef_collapse_delivered(t->collapse, w);
@@ -109,7 +111,7 @@ static void test_one_leader_many_waiters(void **state)
     assert_non_null(w2);
 
     ef_cache_object_t *obj = stored(cache, "h\n/a\n", "body a");
-    ef_collapse_end(collapse, flight, obj);
+    ef_collapse_end(collapse, flight, obj, 7);
     assert_int_equal(ef_collapse_pending(collapse), 2);
     /* ended: the next miss of the key leads again */
     ef_flight_waiter_t *w4 = NULL;
@@ -121,10 +123,12 @@ static void test_one_leader_many_waiters(void **state)
     assert_string_equal(t.bodies[0], "body a");
     assert_string_equal(t.bodies[1], "body a");
     assert_ptr_equal(t.objs[0], obj);
+    assert_int_equal(t.outcomes[0], 7);
+    assert_int_equal(t.outcomes[1], 7);
     assert_int_equal(ef_collapse_pending(collapse), 0);
 
-    ef_collapse_end(collapse, again, NULL);
-    ef_collapse_end(collapse, other, NULL);
+    ef_collapse_end(collapse, again, NULL, 0);
+    ef_collapse_end(collapse, other, NULL, 0);
     ef_cache_release(obj);
     ef_cache_destroy(cache); /* ASan: every waiter's reference was released */
     thread_dispose(&t);
@@ -141,10 +145,11 @@ static void test_failed_fetch_sends_waiters_on(void **state)
     thread_init(&t, collapse);
     ef_flight_t *flight = ef_collapse_join(collapse, S("k"), &t.receiver, &data, &w);
     assert_null(ef_collapse_join(collapse, S("k"), &t.receiver, &data, &w));
-    ef_collapse_end(collapse, flight, NULL);
+    ef_collapse_end(collapse, flight, NULL, 3);
     run_until(&t, 1);
     assert_int_equal(t.woken, 1);
     assert_string_equal(t.bodies[0], ""); /* NULL: go to the origin yourself */
+    assert_int_equal(t.outcomes[0], 3);
     thread_dispose(&t);
     ef_collapse_destroy(collapse);
 }
@@ -168,7 +173,7 @@ static void test_waiter_leaves(void **state)
     ef_flight_waiter_t *after = NULL;
     ef_collapse_join(collapse, S("k"), &t.receiver, &data, &after);
 
-    ef_collapse_end(collapse, flight, NULL);
+    ef_collapse_end(collapse, flight, NULL, 3);
     /* leaving once sent: the message is on its way; it arrives marked, and is freed there */
     ef_collapse_leave(collapse, last);
     run_until(&t, 3);
@@ -213,7 +218,7 @@ static void test_waiter_on_another_thread(void **state)
     pthread_create(&tid, NULL, remote_main, &r);
     pthread_barrier_wait(&r.joined);
     ef_cache_object_t *obj = stored(cache, "k", "from the leader");
-    ef_collapse_end(collapse, flight, obj);
+    ef_collapse_end(collapse, flight, obj, 7);
     pthread_join(tid, NULL);
     assert_int_equal(r.t.woken, 1);
     assert_string_equal(r.t.bodies[0], "from the leader");
