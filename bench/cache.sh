@@ -275,28 +275,17 @@ start_edgefn_ws() {
 
 # ---- the suite's own figures (SUITE_NOTES) -------------------------------------------------
 
-# the wrk output of the recorded run of ID in round R: the last attempt (earlier ones were discarded)
-cache_wrk_file() {
-    local f n best=-1 last=
-    for f in "$TMP"/wrk."$1".r"$2".a*.txt; do
-        [[ -e $f ]] || continue
-        n=${f##*.a}
-        n=${n%.txt}
-        [[ $n -gt $best ]] && { best=$n; last=$f; }
-    done
-    echo "$last"
-}
 # counter NAME... of ID's run in round R: after - before (nan if absent)
 cache_delta() { # id round name...
     local f
-    f=$(cache_wrk_file "$1" "$2")
+    f=$(wrk_file "$1" "$2")
     [[ -n $f ]] || { echo nan; return; }
     awk -v k="${*:3}" '$1 == "cache-bench" { name = $2; for (i = 3; i <= NF - 2; i++) name = name " " $i
             if (name == k) { print $NF - $(NF - 1); found = 1; exit } } END { if (!found) print "nan" }' "$f"
 }
 cache_after() { # id round name...: the value after the run
     local f
-    f=$(cache_wrk_file "$1" "$2")
+    f=$(wrk_file "$1" "$2")
     [[ -n $f ]] || { echo nan; return; }
     awk -v k="${*:3}" '$1 == "cache-bench" { name = $2; for (i = 3; i <= NF - 2; i++) name = name " " $i
             if (name == k) { print $NF; found = 1; exit } } END { if (!found) print "nan" }' "$f"

@@ -465,17 +465,6 @@ start_edgefn_node_logged() { start_edgefn_fn "$1" nodejs "$TMP/node-fn-timed" "$
 
 # ---- the suite's own figures (SUITE_NOTES) ------------------------------------------------
 
-# the wrk output of the recorded run of ID in round R: the last attempt (earlier ones were discarded)
-wrk_file() {
-    local f n best=-1 last=
-    for f in "$TMP"/wrk."$1".r"$2".a*.txt; do
-        [[ -e $f ]] || continue
-        n=${f##*.a}
-        n=${n%.txt}
-        [[ $n -gt $best ]] && { best=$n; last=$f; }
-    done
-    echo "$last"
-}
 p50_of() { # id round -> p50 in µs
     local f
     f=$(wrk_file "$1" "$2")

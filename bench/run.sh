@@ -504,6 +504,17 @@ check_target() {
 wrk_cmd() { # id duration -> the command line
     echo "taskset -c $LOAD_CPU wrk -t$WRK_THREADS -c$CONNECTIONS -d$2 --latency http://127.0.0.1:${T_PORT[$1]}$BODY_PATH"
 }
+# the wrk output of the recorded run of ID in round R: the last attempt (earlier ones were discarded)
+wrk_file() {
+    local f n best=-1 last=
+    for f in "$TMP"/wrk."$1".r"$2".a*.txt; do
+        [[ -e $f ]] || continue
+        n=${f##*.a}
+        n=${n%.txt}
+        [[ $n -gt $best ]] && { best=$n; last=$f; }
+    done
+    echo "$last"
+}
 to_us() { # 2.26ms / 845.00us / 1.02s -> µs
     awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) f = 1; else if (v ~ /ms$/) f = 1000;
         else if (v ~ /m$/) f = 60e6; else if (v ~ /s$/) f = 1e6; else f = 1; printf "%.0f\n", n * f }'
