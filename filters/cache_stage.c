@@ -267,6 +267,7 @@ void ef_cache_lookup_stage(ef_exchange_t *ex, void (*on_hit)(ef_exchange_t *ex),
 static void wait_over(ef_exchange_t *ex, ef_cache_object_t *obj, int outcome)
 {
     ex->cache.waiter = NULL;
+    ef_count(&ef_behavior_metrics(ex)->collapsed, 1);
     if (obj != NULL) {
         h2o_iovec_t key = ex->cache.key;
         if (obj->vary.len != 0 && variant_key(ex, obj->vary, &key) != 0)

@@ -77,7 +77,14 @@ struct st_ef_exchange_t {
     unsigned has_body : 1;             /* `body` replaces the origin's */
     unsigned viewer_headers_added : 1; /* host and cloudfront-forwarded-proto are in the request's headers, for functions */
     h2o_iovec_t body;
+    uint64_t origin_started_ns; /* when the origin fetch began (CLOCK_MONOTONIC) */
     ef_exchange_cache_t cache;
 };
+
+/* The counters of ex's behavior on ex's thread. */
+static inline ef_behavior_metrics_t *ef_behavior_metrics(ef_exchange_t *ex)
+{
+    return &ex->thread->metrics.behaviors[ex->behavior->conf - ex->thread->server->conf->behaviors];
+}
 
 #endif

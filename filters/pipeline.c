@@ -15,6 +15,13 @@ struct st_handler_t {
     ef_server_t *server;
 };
 
+static uint64_t now_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
 static uint64_t elapsed_us(const struct timespec *since)
 {
     struct timespec now;
@@ -93,9 +100,13 @@ static void after_origin_response(ef_exchange_t *ex)
 static void on_origin_head(ef_fetch_t *fetch, int errstatus, const char *cause)
 {
     ef_exchange_t *ex = fetch->data;
+    ef_origin_metrics_t *m = &ex->thread->metrics.origins[ex->behavior->origin->index];
 
     ex->fetch = fetch;
     ex->upstream_status = fetch->upstream_status;
+    ef_histogram_observe(&m->duration, now_ns() - ex->origin_started_ns);
+    if (errstatus != 0)
+        ef_count(&m->errors[fetch->error], 1);
     if (errstatus != 0) {
         /* edgefn's own error: no function runs on it, and requests waiting for this fetch go to the origin themselves */
         ex->fetch = NULL;
@@ -140,6 +151,7 @@ static void after_origin_request(ef_exchange_t *ex)
     }
     ef_cache_prepare_fetch(ex);
     /* ex->fetch is set by on_origin_head, which may run before this returns */
+    ex->origin_started_ns = now_ns();
     ef_origin_fetch(ex->behavior->origin, ex->req, ex->id, &origin_callbacks, ex);
 }
 
@@ -173,6 +185,13 @@ static void on_exchange_dispose(void *_ex)
 
     ef_hook_cancel(ex);
     ef_cache_dispose(ex);
+    ef_count(&ex->thread->metrics.requests_done, 1);
+    if (ex->behavior != NULL) {
+        ef_behavior_metrics_t *m = ef_behavior_metrics(ex);
+        if (req->res.status >= 100 && req->res.status < 600)
+            ef_count(&m->responses[req->res.status / 100 - 1], 1);
+        ef_count(&m->cache[ex->cache.status], 1);
+    }
     ef_access_entry_t entry = {
         .req = req,
         .request_id = ex->id,
@@ -195,6 +214,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     *ex = (ef_exchange_t){{on_generator_proceed, on_generator_stop}, req, ef_thread_from_ctx(req->conn->ctx)};
     clock_gettime(CLOCK_MONOTONIC, &ex->started);
     ef_thread_next_request_id(ex->thread, ex->id);
+    ef_count(&ex->thread->metrics.requests, 1);
 
     ex->behavior = ef_routes_find(self->server->routes, req->path_normalized.base, req->path_normalized.len);
     if (ex->behavior == NULL) {

@@ -273,6 +273,23 @@ static void on_cache_stats(struct st_handler_t *self, h2o_req_t *req, const char
     send_json(req, id, 200, "OK", json);
 }
 
+/* GET /metrics: Prometheus' text format 0.0.4 */
+static void on_metrics(struct st_handler_t *self, h2o_req_t *req, const char *id)
+{
+    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"))) {
+        send_method_not_allowed(req, id, "GET");
+        return;
+    }
+    h2o_iovec_t body = ef_metrics_scrape(self->server, &req->pool);
+    req->res.status = 200;
+    req->res.reason = "OK";
+    req->res.content_length = body.len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("text/plain; version=0.0.4; charset=utf-8"));
+    ef_add_request_id(req, h2o_strdup(&req->pool, id, SIZE_MAX).base);
+    h2o_send_inline(req, body.base, body.len);
+}
+
 static int on_req(h2o_handler_t *_self, h2o_req_t *req)
 {
     struct st_handler_t *self = (void *)_self;
@@ -290,6 +307,10 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
             send_json(req, id, 503, "Service Unavailable", "{\"status\":\"draining\"}\n");
         else
             send_json(req, id, 200, "OK", "{\"status\":\"ok\"}\n");
+        return 0;
+    }
+    if (h2o_memis(req->path_normalized.base, req->path_normalized.len, H2O_STRLIT("/metrics"))) {
+        on_metrics(self, req, id);
         return 0;
     }
     if (h2o_memis(req->path_normalized.base, req->path_normalized.len, H2O_STRLIT("/cache/invalidations"))) {

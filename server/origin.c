@@ -4,6 +4,8 @@
 #include <string.h>
 #include "server/origin.h"
 
+const char *const ef_origin_error_names[EF_ORIGIN_NUM_ERRORS] = {"refused", "timeout", "reset", "invalid"};
+
 static int init_http(ef_origin_t *origin, char *err, size_t errlen)
 {
     const ef_conf_origin_t *conf = origin->conf;

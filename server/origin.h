@@ -45,6 +45,17 @@ struct st_ef_origin_t {
     };
 };
 
+/* Why a fetch failed before a response head (for metrics; the cause in words goes to on_head). */
+typedef enum en_ef_origin_error_t {
+    EF_ORIGIN_ERROR_REFUSED, /* the connection was refused, or could not be made */
+    EF_ORIGIN_ERROR_TIMEOUT, /* connecting, or waiting for the response, took too long */
+    EF_ORIGIN_ERROR_RESET,   /* the origin closed or reset the connection without answering */
+    EF_ORIGIN_ERROR_INVALID, /* what it sent was not an HTTP response edgefn can relay */
+    EF_ORIGIN_NUM_ERRORS
+} ef_origin_error_t;
+
+extern const char *const ef_origin_error_names[EF_ORIGIN_NUM_ERRORS];
+
 struct st_ef_fetch_callbacks_t {
     /**
      * The response head is known: req->res.status, .reason, .headers and
@@ -72,8 +83,9 @@ struct st_ef_fetch_t {
     const ef_fetch_callbacks_t *cb;
     void *data; /* the consumer's */
     h2o_req_t *req;
-    const char *request_id; /* for messages: in generated bodies and in the error log */
-    int upstream_status;    /* status the origin answered with; 0 until known */
+    const char *request_id;  /* for messages: in generated bodies and in the error log */
+    int upstream_status;     /* status the origin answered with; 0 until known */
+    ef_origin_error_t error; /* when on_head reported an error: which kind */
 };
 
 /**

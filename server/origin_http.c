@@ -212,9 +212,10 @@ static void let_go_of_conn(struct st_fetch_t *f, int reusable)
         close_conn(conn);
 }
 
-static void fail(struct st_fetch_t *f, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(struct st_fetch_t *f, ef_origin_error_t kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void fail(struct st_fetch_t *f, int status, const char *fmt, ...)
+/* The fetch fails before a response head: a 504 for a timeout, else a 502, with the cause in words. */
+static void fail(struct st_fetch_t *f, ef_origin_error_t kind, const char *fmt, ...)
 {
     char cause[512];
     va_list args;
@@ -226,16 +227,19 @@ static void fail(struct st_fetch_t *f, int status, const char *fmt, ...)
     if (f->conn != NULL)
         let_go_of_conn(f, 0);
     f->done = 1;
-    f->super.cb->on_head(&f->super, status, h2o_strdup(&f->super.req->pool, cause, SIZE_MAX).base);
+    f->super.error = kind;
+    f->super.cb->on_head(&f->super, kind == EF_ORIGIN_ERROR_TIMEOUT ? 504 : 502,
+                         h2o_strdup(&f->super.req->pool, cause, SIZE_MAX).base);
 }
 
 static void fail_connect(struct st_fetch_t *f, int err)
 {
     ef_origin_t *origin = f->pool->origin;
     if (err == ECONNREFUSED)
-        fail(f, 502, "origin \"%s\" refused the connection (%s)", origin->conf->name, origin->http.addrstr);
+        fail(f, EF_ORIGIN_ERROR_REFUSED, "origin \"%s\" refused the connection (%s)", origin->conf->name, origin->http.addrstr);
     else
-        fail(f, 502, "cannot connect to origin \"%s\" (%s): %s", origin->conf->name, origin->http.addrstr, strerror(err));
+        fail(f, EF_ORIGIN_ERROR_REFUSED, "cannot connect to origin \"%s\" (%s): %s", origin->conf->name, origin->http.addrstr,
+             strerror(err));
 }
 
 static void deliver(struct st_fetch_t *f)
@@ -279,8 +283,8 @@ static void on_connect_timeout(h2o_timeout_entry_t *entry)
 {
     struct st_fetch_t *f = H2O_STRUCT_FROM_MEMBER(struct st_fetch_t, timer, entry);
     char d[32];
-    fail(f, 504, "connecting to origin \"%s\" (%s) timed out after %s", origin_name(f), f->pool->origin->http.addrstr,
-         ef_format_duration(f->pool->origin->conf->connect_timeout, d, sizeof(d)));
+    fail(f, EF_ORIGIN_ERROR_TIMEOUT, "connecting to origin \"%s\" (%s) timed out after %s", origin_name(f),
+         f->pool->origin->http.addrstr, ef_format_duration(f->pool->origin->conf->connect_timeout, d, sizeof(d)));
 }
 
 static void on_io_timeout(h2o_timeout_entry_t *entry)
@@ -290,7 +294,7 @@ static void on_io_timeout(h2o_timeout_entry_t *entry)
 
     ef_format_duration(f->pool->origin->conf->timeout, d, sizeof(d));
     if (!f->head_done) {
-        fail(f, 504, "origin \"%s\" did not respond within %s", origin_name(f), d);
+        fail(f, EF_ORIGIN_ERROR_TIMEOUT, "origin \"%s\" did not respond within %s", origin_name(f), d);
     } else {
         snprintf(why, sizeof(why), "sent nothing for %s in the middle of a body", d);
         abort_body(f, why);
@@ -569,16 +573,17 @@ Again:
     if (headlen == -2) {
         if ((*in)->size < MAX_HEAD_SIZE)
             return 1;
-        fail(f, 502, "origin \"%s\" sent a response head larger than %d KB", origin_name(f), MAX_HEAD_SIZE / 1024);
+        fail(f, EF_ORIGIN_ERROR_INVALID, "origin \"%s\" sent a response head larger than %d KB", origin_name(f),
+             MAX_HEAD_SIZE / 1024);
         return -1;
     }
     if (headlen < 0 || status < 100 || status > 999) {
-        fail(f, 502, "origin \"%s\" sent an invalid response", origin_name(f));
+        fail(f, EF_ORIGIN_ERROR_INVALID, "origin \"%s\" sent an invalid response", origin_name(f));
         return -1;
     }
     if (status < 200) {
         if (status == 101) {
-            fail(f, 502, "origin \"%s\" switched protocols, which edgefn does not proxy", origin_name(f));
+            fail(f, EF_ORIGIN_ERROR_INVALID, "origin \"%s\" switched protocols, which edgefn does not proxy", origin_name(f));
             return -1;
         }
         /* 100 Continue, 103 Early Hints: informational, the real head follows */
@@ -596,7 +601,7 @@ Again:
     req->res.reason = IN_COPY(msg);
     for (i = 0; i != num_headers; ++i) {
         if (headers[i].name == NULL) {
-            fail(f, 502, "origin \"%s\" sent an obsolete folded header line", origin_name(f));
+            fail(f, EF_ORIGIN_ERROR_INVALID, "origin \"%s\" sent an obsolete folded header line", origin_name(f));
             return -1;
         }
         char *name = IN_COPY(headers[i].name);
@@ -607,7 +612,7 @@ Again:
             if (token == H2O_TOKEN_CONTENT_LENGTH) {
                 size_t v;
                 if (parse_content_length(value, &v) != 0 || (content_length != SIZE_MAX && content_length != v)) {
-                    fail(f, 502, "origin \"%s\" sent an invalid content-length", origin_name(f));
+                    fail(f, EF_ORIGIN_ERROR_INVALID, "origin \"%s\" sent an invalid content-length", origin_name(f));
                     return -1;
                 }
                 content_length = v;
@@ -616,7 +621,7 @@ Again:
             if (token == H2O_TOKEN_TRANSFER_ENCODING) {
                 chunked = value.len >= 7 && h2o_lcstris(value.base + value.len - 7, 7, H2O_STRLIT("chunked"));
                 if (!chunked) {
-                    fail(f, 502, "origin \"%s\" sent an unsupported transfer-encoding", origin_name(f));
+                    fail(f, EF_ORIGIN_ERROR_INVALID, "origin \"%s\" sent an unsupported transfer-encoding", origin_name(f));
                     return -1;
                 }
                 continue;
@@ -711,10 +716,11 @@ static void on_read_error(struct st_fetch_t *f, const char *err)
         if (can_retry(f)) {
             retry(f);
         } else if (f->got_bytes) {
-            fail(f, 502, "origin \"%s\" %s the connection in the middle of its response head", origin_name(f),
+            fail(f, EF_ORIGIN_ERROR_RESET, "origin \"%s\" %s the connection in the middle of its response head", origin_name(f),
                  reset ? "reset" : "closed");
         } else {
-            fail(f, 502, "origin \"%s\" %s the connection without responding", origin_name(f), reset ? "reset" : "closed");
+            fail(f, EF_ORIGIN_ERROR_RESET, "origin \"%s\" %s the connection without responding", origin_name(f),
+                 reset ? "reset" : "closed");
         }
         return;
     }
@@ -745,7 +751,7 @@ static void on_read(h2o_socket_t *sock, const char *err)
         if (take_head(f) != 0)
             return;
         if (take_body(f) != 0) {
-            fail(f, 502, "origin \"%s\" sent malformed chunked encoding", origin_name(f));
+            fail(f, EF_ORIGIN_ERROR_INVALID, "origin \"%s\" sent malformed chunked encoding", origin_name(f));
             return;
         }
         if (f->eos)
@@ -808,7 +814,7 @@ static void connect_new(struct st_fetch_t *f)
 
     /* connect ourselves rather than through h2o_socket_connect, to learn why a connect failed */
     if ((fd = socket(origin->http.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
-        fail(f, 502, "cannot create a socket for origin \"%s\": %s", origin->conf->name, strerror(errno));
+        fail(f, EF_ORIGIN_ERROR_REFUSED, "cannot create a socket for origin \"%s\": %s", origin->conf->name, strerror(errno));
         return;
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));

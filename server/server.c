@@ -178,6 +178,8 @@ void ef_server_dispose(ef_server_t *server)
         free(server->origins);
     }
     free(server->admin_token.base);
+    for (i = 0; server->threads != NULL && i != server->num_threads; ++i)
+        ef_metrics_thread_dispose(&server->threads[i].metrics);
     free(server->threads);
     ef_accesslog_close(&server->accesslog);
     h2o_config_dispose(&server->globalconf);
@@ -459,9 +461,8 @@ static void *thread_main(void *arg)
      * this thread waits until it is (a job it handed to another thread comes back, its environments are reaped) */
     atomic_fetch_sub(&threads_serving, 1);
     int quiet = 0;
-    while (!thread->drain_expired &&
-           !(quiet = atomic_load(&threads_serving) == 0 && ef_functions_thread_quiesce(&thread->functions) &&
-                     ef_pipeline_quiesced(server)))
+    while (!thread->drain_expired && !(quiet = atomic_load(&threads_serving) == 0 &&
+                                               ef_functions_thread_quiesce(&thread->functions) && ef_pipeline_quiesced(server)))
         h2o_evloop_run(thread->ctx.loop, 10);
 
     pthread_mutex_lock(&server->lock);
@@ -518,8 +519,11 @@ int ef_server_run(ef_server_t *server)
         ef_thread_t *thread = server->threads + i;
         thread->server = server;
         thread->index = i;
-        h2o_multithread_create_thread(&thread->tid, NULL, thread_main, thread);
+        /* before any thread runs: a scrape on one thread reads them all */
+        ef_metrics_thread_init(&thread->metrics, server);
     }
+    for (i = 0; i != server->num_threads; ++i)
+        h2o_multithread_create_thread(&server->threads[i].tid, NULL, thread_main, server->threads + i);
     pthread_barrier_wait(&server->ready);
     pthread_barrier_destroy(&server->ready);
 

@@ -13,6 +13,7 @@
 #include "server/accesslog.h"
 #include "server/cache.h"
 #include "server/collapse.h"
+#include "server/metrics.h"
 #include "server/origin.h"
 
 typedef struct st_ef_server_t ef_server_t;
@@ -43,6 +44,7 @@ struct st_ef_thread_t {
     void **origin_state; /* per origin, owned by that origin's ops */
     ef_functions_thread_t functions;
     ef_accesslog_buffer_t accesslog;
+    ef_metrics_thread_t metrics;
     struct {
         uint64_t prefix; /* random, per thread */
         uint64_t counter;
