@@ -126,6 +126,47 @@ static void apply_response(ef_exchange_t *ex)
     }
 }
 
+/* The counters of `fn` at `hook` on ex's thread. */
+static ef_function_metrics_t *function_metrics(ef_exchange_t *ex, const ef_function_t *fn, ef_hook_t hook)
+{
+    return &ex->thread->metrics.functions[(fn - ex->thread->server->functions.entries) * EF_NUM_HOOKS + hook];
+}
+
+static void count(ef_exchange_t *ex, const ef_invocation_t *inv)
+{
+    static const ef_function_error_t limits[] = {[EF_LIMIT_CRASH] = EF_FUNCTION_ERROR_CRASH,
+                                                 [EF_LIMIT_TIMEOUT] = EF_FUNCTION_ERROR_TIMEOUT,
+                                                 [EF_LIMIT_MEMORY] = EF_FUNCTION_ERROR_MEMORY,
+                                                 [EF_LIMIT_THROTTLE] = EF_FUNCTION_ERROR_THROTTLE};
+    ef_function_metrics_t *m = function_metrics(ex, inv->fn, ex->event.hook);
+
+    ef_count(&m->ended, 1);
+    ef_count(&m->invocations, 1);
+    switch (inv->status) {
+    case EF_INVOKE_OK:
+        break;
+    case EF_INVOKE_FAILED:
+        ef_count(&m->errors[EF_FUNCTION_ERROR_RUNTIME], 1);
+        break;
+    case EF_INVOKE_INVALID:
+        ef_count(&m->errors[EF_FUNCTION_ERROR_VALIDATION], 1);
+        break;
+    case EF_INVOKE_LIMIT:
+        ef_count(&m->errors[limits[inv->limit]], 1);
+        break;
+    }
+    ef_histogram_observe(&m->duration, &ef_metrics_duration_buckets, inv->duration_ns);
+    if (inv->cold_start) {
+        ef_count(&m->cold_starts, 1);
+        ef_histogram_observe(&m->init_duration, &ef_metrics_duration_buckets, inv->init_ns);
+    }
+    /* as Lambda bills: the configured memory, times the duration rounded up to a millisecond */
+    ef_count(&m->mb_ms, (inv->fn->conf->memory >> 20) * ((inv->duration_ns + 999999) / 1000000));
+    if (inv->fn->runtime == &ef_lua_runtime && inv->budget_ns != 0)
+        ef_histogram_observe(&m->budget_ratio, &ef_metrics_ratio_buckets,
+                             (uint64_t)((double)inv->duration_ns / inv->budget_ns * 1e9));
+}
+
 static void on_complete(ef_invocation_t *inv)
 {
     ef_exchange_t *ex = inv->data;
@@ -133,6 +174,7 @@ static void on_complete(ef_invocation_t *inv)
     char cause[512];
 
     ex->invoking = 0;
+    count(ex, inv);
     switch (inv->status) {
     case EF_INVOKE_FAILED:
     case EF_INVOKE_LIMIT:
@@ -174,6 +216,7 @@ void ef_hook_run(ef_exchange_t *ex, ef_hook_t hook, void (*next)(ef_exchange_t *
                                 .data = ex,
                                 .log = ef_invocation_log};
     ex->invoking = 1;
+    ef_count(&function_metrics(ex, fn, hook)->started, 1);
     fn->runtime->invoke(&ex->inv);
 }
 
@@ -181,6 +224,7 @@ void ef_hook_cancel(ef_exchange_t *ex)
 {
     if (ex->invoking) {
         ex->invoking = 0;
+        ef_count(&function_metrics(ex, ex->inv.fn, ex->event.hook)->ended, 1);
         ex->inv.fn->runtime->cancel(&ex->inv);
     }
 }

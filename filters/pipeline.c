@@ -104,7 +104,7 @@ static void on_origin_head(ef_fetch_t *fetch, int errstatus, const char *cause)
 
     ex->fetch = fetch;
     ex->upstream_status = fetch->upstream_status;
-    ef_histogram_observe(&m->duration, now_ns() - ex->origin_started_ns);
+    ef_histogram_observe(&m->duration, &ef_metrics_duration_buckets, now_ns() - ex->origin_started_ns);
     if (errstatus != 0)
         ef_count(&m->errors[fetch->error], 1);
     if (errstatus != 0) {

@@ -28,6 +28,15 @@ typedef enum en_ef_invoke_status_t {
     EF_INVOKE_INVALID, /* the function returned something invalid: 502 */
 } ef_invoke_status_t;
 
+/* Which limit stopped an invocation (EF_INVOKE_LIMIT), as the metrics count errors. A runtime that names none had its
+ * function crash (an environment that exited, or failed to start). */
+typedef enum en_ef_limit_t {
+    EF_LIMIT_CRASH,
+    EF_LIMIT_TIMEOUT,  /* its timeout, or a Lua function's CPU budget */
+    EF_LIMIT_MEMORY,   /* its memory */
+    EF_LIMIT_THROTTLE, /* its concurrency: no environment was free */
+} ef_limit_t;
+
 struct st_ef_invocation_t {
     ef_function_t *fn;
     ef_event_t *event;
@@ -43,6 +52,9 @@ struct st_ef_invocation_t {
     uint64_t duration_ns;  /* wall time the function ran */
     uint64_t budget_ns;    /* what it was allowed */
     uint64_t memory_bytes; /* peak memory it allocated */
+    ef_limit_t limit;      /* with EF_INVOKE_LIMIT: which */
+    int cold_start;        /* it ran in an environment started for it (process runtimes) */
+    uint64_t init_ns;      /* then: how long that environment took to start */
     void *runtime_data;    /* the runtime's, while the invocation runs */
 };
 

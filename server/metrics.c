@@ -5,22 +5,26 @@
 #include "server/metrics.h"
 #include "server/server.h"
 
-const double ef_metrics_duration_bounds[EF_METRICS_DURATION_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                                        0.05,   0.1,     0.25,   0.5,   1,      2.5,   10,   30};
+const ef_buckets_t ef_metrics_duration_buckets = {
+    16, {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30}};
+const ef_buckets_t ef_metrics_ratio_buckets = {9, {0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1}};
+
+static const char *const function_errors[EF_FUNCTION_NUM_ERRORS] = {"runtime", "validation", "timeout",
+                                                                    "memory",  "throttle",   "crash"};
 
 /* in the order of ef_xcache_t */
 static const char *const xcache_results[EF_METRICS_XCACHE_VALUES] = {"pass", "hit", "refresh_hit", "miss", "function_generated",
                                                                      "error"};
 
-void ef_histogram_observe(ef_histogram_t *h, uint64_t ns)
+void ef_histogram_observe(ef_histogram_t *h, const ef_buckets_t *buckets, uint64_t value_e9)
 {
-    double s = ns / 1e9;
+    double v = value_e9 / 1e9;
     size_t i = 0;
 
-    while (i != EF_METRICS_DURATION_BUCKETS && s > ef_metrics_duration_bounds[i])
+    while (i != buckets->size && v > buckets->bounds[i])
         ++i;
     ef_count(&h->counts[i], 1);
-    ef_count(&h->sum_ns, ns);
+    ef_count(&h->sum_e9, value_e9);
 }
 
 void ef_metrics_thread_init(ef_metrics_thread_t *m, const ef_server_t *server)
@@ -32,12 +36,16 @@ void ef_metrics_thread_init(ef_metrics_thread_t *m, const ef_server_t *server)
     memset(m->behaviors, 0, sizeof(m->behaviors[0]) * (nb + 1));
     m->origins = h2o_mem_alloc(sizeof(m->origins[0]) * (no + 1));
     memset(m->origins, 0, sizeof(m->origins[0]) * (no + 1));
+    size_t nf = server->functions.size * EF_NUM_HOOKS;
+    m->functions = h2o_mem_alloc(sizeof(m->functions[0]) * (nf + 1));
+    memset(m->functions, 0, sizeof(m->functions[0]) * (nf + 1));
 }
 
 void ef_metrics_thread_dispose(ef_metrics_thread_t *m)
 {
     free(m->behaviors);
     free(m->origins);
+    free(m->functions);
     *m = (ef_metrics_thread_t){0};
 }
 
@@ -95,18 +103,34 @@ static uint64_t load(ef_counter_t *c)
     return atomic_load_explicit(c, memory_order_relaxed);
 }
 
-/* One series of a histogram, from counts summed over the threads. */
-static void histogram(struct st_writer_t *w, const char *name, const char *labels, const uint64_t *counts, uint64_t sum_ns)
+/* One series of a histogram: `get(thread, arg)` finds it in each thread's counters, which are summed. */
+static void histogram(struct st_writer_t *w, ef_server_t *server, const char *name, const char *labels, const ef_buckets_t *buckets,
+                      ef_histogram_t *(*get)(ef_thread_t *thread, size_t arg), size_t arg)
 {
-    uint64_t cumulative = 0;
+    uint64_t counts[EF_METRICS_MAX_BUCKETS + 1] = {0}, sum = 0, cumulative = 0;
 
-    for (size_t i = 0; i != EF_METRICS_DURATION_BUCKETS; ++i) {
-        cumulative += counts[i];
-        printf_to(w, "%s_bucket{%s,le=\"%g\"} %" PRIu64 "\n", name, labels, ef_metrics_duration_bounds[i], cumulative);
+    for (size_t t = 0; t != server->num_threads; ++t) {
+        ef_histogram_t *h = get(server->threads + t, arg);
+        for (size_t i = 0; i <= buckets->size; ++i)
+            counts[i] += load(&h->counts[i]);
+        sum += load(&h->sum_e9);
     }
-    cumulative += counts[EF_METRICS_DURATION_BUCKETS];
+    for (size_t i = 0; i != buckets->size; ++i) {
+        cumulative += counts[i];
+        printf_to(w, "%s_bucket{%s,le=\"%g\"} %" PRIu64 "\n", name, labels, buckets->bounds[i], cumulative);
+    }
+    cumulative += counts[buckets->size];
     printf_to(w, "%s_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n%s_sum{%s} %.9f\n%s_count{%s} %" PRIu64 "\n", name, labels, cumulative,
-              name, labels, sum_ns / 1e9, name, labels, cumulative);
+              name, labels, sum / 1e9, name, labels, cumulative);
+}
+
+/* A counter summed over the threads: `get(thread, arg)` finds it in each. */
+static uint64_t sum(ef_server_t *server, ef_counter_t *(*get)(ef_thread_t *thread, size_t arg), size_t arg)
+{
+    uint64_t n = 0;
+    for (size_t t = 0; t != server->num_threads; ++t)
+        n += load(get(server->threads + t, arg));
+    return n;
 }
 
 static void write_server(struct st_writer_t *w, ef_server_t *server)
@@ -186,21 +210,19 @@ static void write_cache(struct st_writer_t *w, ef_server_t *server)
     printf_to(w, "edgefn_cache_refused_total %" PRIu64 "\n", st.refused);
 }
 
+static ef_histogram_t *origin_duration(ef_thread_t *thread, size_t o)
+{
+    return &thread->metrics.origins[o].duration;
+}
+
 static void write_origins(struct st_writer_t *w, ef_server_t *server)
 {
     char lb[256], labels[320];
 
     header(w, "edgefn_origin_duration_seconds", "histogram", "Time from the start of an origin fetch to its response head.");
     for (size_t o = 0; o != server->num_origins; ++o) {
-        uint64_t counts[EF_METRICS_DURATION_BUCKETS + 1] = {0}, sum = 0;
-        for (size_t t = 0; t != server->num_threads; ++t) {
-            ef_histogram_t *h = &server->threads[t].metrics.origins[o].duration;
-            for (size_t i = 0; i != EF_METRICS_DURATION_BUCKETS + 1; ++i)
-                counts[i] += load(&h->counts[i]);
-            sum += load(&h->sum_ns);
-        }
         snprintf(labels, sizeof(labels), "origin=\"%s\"", label(lb, sizeof(lb), server->origins[o].conf->name));
-        histogram(w, "edgefn_origin_duration_seconds", labels, counts, sum);
+        histogram(w, server, "edgefn_origin_duration_seconds", labels, &ef_metrics_duration_buckets, origin_duration, o);
     }
     header(w, "edgefn_origin_errors_total", "counter", "Origin fetches that failed before a response head, by kind.");
     for (size_t o = 0; o != server->num_origins; ++o) {
@@ -214,6 +236,131 @@ static void write_origins(struct st_writer_t *w, ef_server_t *server)
     }
 }
 
+/* functions: one series per function and hook it is bound to (by any behavior) */
+
+#define FN(thread, i) (&(thread)->metrics.functions[i])
+static ef_counter_t *fn_started(ef_thread_t *t, size_t i)
+{
+    return &FN(t, i)->started;
+}
+static ef_counter_t *fn_ended(ef_thread_t *t, size_t i)
+{
+    return &FN(t, i)->ended;
+}
+static ef_counter_t *fn_invocations(ef_thread_t *t, size_t i)
+{
+    return &FN(t, i)->invocations;
+}
+static ef_counter_t *fn_cold_starts(ef_thread_t *t, size_t i)
+{
+    return &FN(t, i)->cold_starts;
+}
+static ef_counter_t *fn_mb_ms(ef_thread_t *t, size_t i)
+{
+    return &FN(t, i)->mb_ms;
+}
+/* i: the series' index times EF_FUNCTION_NUM_ERRORS, plus the kind */
+static ef_counter_t *fn_error(ef_thread_t *t, size_t i)
+{
+    return &FN(t, i / EF_FUNCTION_NUM_ERRORS)->errors[i % EF_FUNCTION_NUM_ERRORS];
+}
+static ef_histogram_t *fn_duration(ef_thread_t *t, size_t i)
+{
+    return &FN(t, i)->duration;
+}
+static ef_histogram_t *fn_init_duration(ef_thread_t *t, size_t i)
+{
+    return &FN(t, i)->init_duration;
+}
+static ef_histogram_t *fn_budget_ratio(ef_thread_t *t, size_t i)
+{
+    return &FN(t, i)->budget_ratio;
+}
+#undef FN
+
+static int is_bound(const ef_conf_t *conf, const ef_conf_function_t *fn, int hook)
+{
+    for (size_t b = 0; b != conf->num_behaviors; ++b)
+        if (conf->behaviors[b].functions[hook] == fn)
+            return 1;
+    return 0;
+}
+
+enum { INVOCATIONS, ERRORS, DURATION, COLD_STARTS, INIT_DURATION, CONCURRENT, GB_SECONDS, BUDGET_RATIO, NUM_FUNCTION_FAMILIES };
+
+/* One family's series for the function at index f (of server->functions) at `hook`, labelled `labels`. */
+static void function_series(struct st_writer_t *w, ef_server_t *server, int family, const char *name, size_t f, int hook,
+                            const char *labels)
+{
+    size_t i = f * EF_NUM_HOOKS + hook;
+
+    switch (family) {
+    case INVOCATIONS:
+        printf_to(w, "%s{%s} %" PRIu64 "\n", name, labels, sum(server, fn_invocations, i));
+        break;
+    case ERRORS:
+        for (size_t e = 0; e != EF_FUNCTION_NUM_ERRORS; ++e)
+            printf_to(w, "%s{%s,kind=\"%s\"} %" PRIu64 "\n", name, labels, function_errors[e],
+                      sum(server, fn_error, i * EF_FUNCTION_NUM_ERRORS + e));
+        break;
+    case DURATION:
+        histogram(w, server, name, labels, &ef_metrics_duration_buckets, fn_duration, i);
+        break;
+    case COLD_STARTS:
+        printf_to(w, "%s{%s} %" PRIu64 "\n", name, labels, sum(server, fn_cold_starts, i));
+        break;
+    case INIT_DURATION:
+        histogram(w, server, name, labels, &ef_metrics_duration_buckets, fn_init_duration, i);
+        break;
+    case CONCURRENT:
+        printf_to(w, "%s{%s} %" PRIu64 "\n", name, labels, sum(server, fn_started, i) - sum(server, fn_ended, i));
+        break;
+    case GB_SECONDS:
+        printf_to(w, "%s{%s} %.10g\n", name, labels, sum(server, fn_mb_ms, i) / 1024000.0);
+        break;
+    case BUDGET_RATIO:
+        if (server->functions.entries[f].runtime == &ef_lua_runtime)
+            histogram(w, server, name, labels, &ef_metrics_ratio_buckets, fn_budget_ratio, i);
+        break;
+    }
+}
+
+static void write_functions(struct st_writer_t *w, ef_server_t *server)
+{
+    static const struct {
+        const char *name, *type, *help;
+    } families[NUM_FUNCTION_FAMILIES] = {
+        [INVOCATIONS] = {"edgefn_function_invocations_total", "counter", "Invocations completed."},
+        [ERRORS] = {"edgefn_function_errors_total", "counter",
+                    "Invocations that failed, by kind: runtime (it raised an error), validation (it returned something "
+                    "invalid), timeout, memory, throttle (concurrency), crash (its environment exited or did not start)."},
+        [DURATION] = {"edgefn_function_duration_seconds", "histogram", "How long invocations ran."},
+        [COLD_STARTS] = {"edgefn_function_cold_starts_total", "counter",
+                         "Invocations that ran in an environment started for them."},
+        [INIT_DURATION] = {"edgefn_function_init_duration_seconds", "histogram", "How long those environments took to start."},
+        [CONCURRENT] = {"edgefn_function_concurrent_executions", "gauge", "Invocations running now."},
+        [GB_SECONDS] = {"edgefn_function_gb_seconds_total", "counter",
+                        "Memory size in GB times duration, each invocation rounded up to 1 ms, as Lambda bills."},
+        [BUDGET_RATIO] = {"edgefn_function_compute_budget_ratio", "histogram",
+                          "Lua functions: the share of their CPU budget invocations used."},
+    };
+    char fb[256], labels[400];
+
+    for (int family = 0; family != NUM_FUNCTION_FAMILIES; ++family) {
+        header(w, families[family].name, families[family].type, families[family].help);
+        for (size_t f = 0; f != server->functions.size; ++f) {
+            const ef_function_t *fn = server->functions.entries + f;
+            for (int hook = 0; hook != EF_NUM_HOOKS; ++hook) {
+                if (!is_bound(server->conf, fn->conf, hook))
+                    continue;
+                snprintf(labels, sizeof(labels), "function=\"%s\",version=\"$LATEST\",hook=\"%s\"",
+                         label(fb, sizeof(fb), fn->conf->name), ef_hook_names[hook]);
+                function_series(w, server, family, families[family].name, f, hook, labels);
+            }
+        }
+    }
+}
+
 h2o_iovec_t ef_metrics_scrape(ef_server_t *server, h2o_mem_pool_t *pool)
 {
     struct st_writer_t w = {pool};
@@ -223,5 +370,6 @@ h2o_iovec_t ef_metrics_scrape(ef_server_t *server, h2o_mem_pool_t *pool)
     write_behaviors(&w, server);
     write_cache(&w, server);
     write_origins(&w, server);
+    write_functions(&w, server);
     return h2o_iovec_init(w.buf.entries, w.buf.size);
 }

@@ -25,16 +25,24 @@ static inline void ef_count(ef_counter_t *c, uint64_t n)
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
 }
 
-/* Durations, in buckets of seconds from 100 µs to 30 s (Prometheus' convention: the bounds are upper, inclusive). */
-#define EF_METRICS_DURATION_BUCKETS 16
-extern const double ef_metrics_duration_bounds[EF_METRICS_DURATION_BUCKETS];
+/* A histogram's upper bounds (inclusive, as Prometheus has them), in the unit it is exposed in. */
+#define EF_METRICS_MAX_BUCKETS 16
+typedef struct st_ef_buckets_t {
+    size_t size;
+    double bounds[EF_METRICS_MAX_BUCKETS];
+} ef_buckets_t;
 
+extern const ef_buckets_t ef_metrics_duration_buckets; /* seconds, 100 µs to 30 s */
+extern const ef_buckets_t ef_metrics_ratio_buckets;    /* a share, 0.01 to 1 */
+
+/* Counts per bucket (not cumulative; past the last bound, the one after it) and the sum, in billionths of the unit. */
 typedef struct st_ef_histogram_t {
-    ef_counter_t counts[EF_METRICS_DURATION_BUCKETS + 1]; /* per bucket, not cumulative; the last is above every bound */
-    ef_counter_t sum_ns;
+    ef_counter_t counts[EF_METRICS_MAX_BUCKETS + 1];
+    ef_counter_t sum_e9;
 } ef_histogram_t;
 
-void ef_histogram_observe(ef_histogram_t *h, uint64_t ns);
+/* Counts an observation of `value_e9` billionths of the unit (nanoseconds for seconds). */
+void ef_histogram_observe(ef_histogram_t *h, const ef_buckets_t *buckets, uint64_t value_e9);
 
 /* The x-cache values (filters/exchange.h's ef_xcache_t), counted per behavior. */
 #define EF_METRICS_XCACHE_VALUES 6
@@ -50,10 +58,34 @@ typedef struct st_ef_origin_metrics_t {
     ef_counter_t errors[EF_ORIGIN_NUM_ERRORS];
 } ef_origin_metrics_t;
 
+/* Why an invocation failed, as edgefn_function_errors_total's `kind` says. */
+typedef enum en_ef_function_error_t {
+    EF_FUNCTION_ERROR_RUNTIME,    /* the function raised an error */
+    EF_FUNCTION_ERROR_VALIDATION, /* it returned something invalid */
+    EF_FUNCTION_ERROR_TIMEOUT,    /* its timeout or CPU budget */
+    EF_FUNCTION_ERROR_MEMORY,     /* its memory */
+    EF_FUNCTION_ERROR_THROTTLE,   /* its concurrency */
+    EF_FUNCTION_ERROR_CRASH,      /* its environment exited or did not start */
+    EF_FUNCTION_NUM_ERRORS
+} ef_function_error_t;
+
+/* One function at one hook. */
+typedef struct st_ef_function_metrics_t {
+    ef_counter_t started, ended; /* started - ended is what runs now */
+    ef_counter_t invocations;    /* completed */
+    ef_counter_t errors[EF_FUNCTION_NUM_ERRORS];
+    ef_histogram_t duration;
+    ef_counter_t cold_starts;
+    ef_histogram_t init_duration;
+    ef_counter_t mb_ms;          /* memory size in MB times billed duration in ms: 1024000 of them make a GB-second */
+    ef_histogram_t budget_ratio; /* Lua: the share of its CPU budget an invocation used */
+} ef_function_metrics_t;
+
 /* One thread's counters. */
 typedef struct st_ef_metrics_thread_t {
     ef_behavior_metrics_t *behaviors; /* indexed like conf->behaviors */
     ef_origin_metrics_t *origins;     /* indexed like conf->origins */
+    ef_function_metrics_t *functions; /* [function (as conf->functions) * EF_NUM_HOOKS + hook] */
     ef_counter_t requests;            /* requests begun (the pipeline's; admin and Runtime API requests not counted) */
     ef_counter_t requests_done;       /* requests ended: begun - done is what is in flight */
 } ef_metrics_thread_t;

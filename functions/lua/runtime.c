@@ -1051,6 +1051,7 @@ static void invoke(ef_invocation_t *inv)
     /* a stop caught where no Lua code runs after it to raise it again (load's reader, say) is a failure all the same */
     if (status != LUA_OK || t->killed != EF_LUA_ALIVE) {
         inv->status = t->killed != EF_LUA_ALIVE || status == LUA_ERRMEM ? EF_INVOKE_LIMIT : EF_INVOKE_FAILED;
+        inv->limit = t->killed == EF_LUA_KILLED_CPU ? EF_LIMIT_TIMEOUT : EF_LIMIT_MEMORY;
         if (t->killed == EF_LUA_KILLED_CPU) {
             snprintf(inv->error, sizeof(inv->error), "CPU budget of %s exceeded", ef_format_duration(conf->timeout, d, sizeof(d)));
         } else if (t->killed == EF_LUA_KILLED_MEMORY || status == LUA_ERRMEM) {

@@ -221,6 +221,8 @@ static void finish_job(ef_process_env_t *env, ef_invoke_status_t status, const c
     }
     if (env->job_delivered) {
         uint64_t duration = now_ns() - env->delivered_at;
+        job->cold_start = env->invocations == 1 && !env->provisioned;
+        job->init_ns = env->init_ns;
         char init[64] = "";
         /* Max Memory Used: a look at most every MEMORY_REPORT_INTERVAL (the memory watch looks more often during long
          * invocations); each look is a read of /proc */
@@ -336,6 +338,7 @@ static void on_job_timeout(h2o_timeout_entry_t *entry)
         ef_function_log_as(env->pool->pf->fn, job->hook_name, job->request_id, msg, n);
     }
     kill_env(env, "it ran past its timeout of %" PRIu64 " ms", job->timeout_ms);
+    job->limit = EF_LIMIT_TIMEOUT;
     finish_job(env, EF_INVOKE_LIMIT, "timed out after %" PRIu64 " ms", job->timeout_ms);
 }
 
@@ -346,6 +349,7 @@ static void on_queue_timeout(h2o_timeout_entry_t *entry)
 
     h2o_linklist_unlink(&job->queued);
     job->status = EF_INVOKE_LIMIT;
+    job->limit = EF_LIMIT_THROTTLE;
     snprintf(job->error, sizeof(job->error),
              "throttled: all %u environments (concurrency.reserved) stayed busy for the queue-timeout of %" PRIu64 " ms",
              pool->conf->concurrency.reserved, pool->conf->queue_timeout);
@@ -363,9 +367,11 @@ static void on_memory_tick(h2o_timeout_entry_t *entry)
     }
     env_log(env, "Runtime killed: out of memory: %" PRIu64 " MB used of %" PRIu64 " MB", (rss + (1 << 20) - 1) >> 20, limit >> 20);
     kill_env(env, "it ran out of memory (%" PRIu64 " MB used of %" PRIu64 " MB)", (rss + (1 << 20) - 1) >> 20, limit >> 20);
-    if (env->job != NULL)
+    if (env->job != NULL) {
+        env->job->limit = EF_LIMIT_MEMORY;
         finish_job(env, EF_INVOKE_LIMIT, "out of memory: the environment used %" PRIu64 " MB of its %" PRIu64 " MB",
                    (rss + (1 << 20) - 1) >> 20, limit >> 20);
+    }
 }
 
 static void on_init_timeout(h2o_timeout_entry_t *entry)
@@ -374,8 +380,10 @@ static void on_init_timeout(h2o_timeout_entry_t *entry)
 
     env_log(env, "INIT_REPORT Init Duration: %d ms Phase: init Status: timeout", EF_PROCESS_INIT_TIMEOUT);
     kill_env(env, "it did not ask for an event within %d ms of starting", EF_PROCESS_INIT_TIMEOUT);
-    if (env->job != NULL)
+    if (env->job != NULL) {
+        env->job->limit = EF_LIMIT_TIMEOUT;
         finish_job(env, EF_INVOKE_LIMIT, "the environment did not start within %d ms", EF_PROCESS_INIT_TIMEOUT);
+    }
 }
 
 static void on_idle_timeout(h2o_timeout_entry_t *entry)
@@ -846,6 +854,7 @@ void ef_process_pool_submit(ef_process_pool_t *pool, ef_process_job_t *job)
     }
     if (pool->conf->queue_timeout == 0) {
         job->status = EF_INVOKE_LIMIT;
+        job->limit = EF_LIMIT_THROTTLE;
         snprintf(job->error, sizeof(job->error), "throttled: all %u environments (concurrency.reserved) are busy",
                  pool->conf->concurrency.reserved);
         ef_process_job_done(job);

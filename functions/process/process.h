@@ -73,6 +73,9 @@ typedef struct st_ef_process_job_t {
     h2o_iovec_t result; /* malloc'ed: the JSON the function returned */
     uint64_t duration_ns;
     uint64_t memory_bytes;
+    ef_limit_t limit; /* with EF_INVOKE_LIMIT */
+    int cold_start;   /* the environment's first invocation, and not a provisioned one's (as REPORT's Init Duration) */
+    uint64_t init_ns; /* then: the environment's init duration */
 } ef_process_job_t;
 
 /* What a worker thread keeps for the process runtime. */

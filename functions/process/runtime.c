@@ -184,6 +184,9 @@ static void complete(ef_process_job_t *job)
     inv->duration_ns = job->duration_ns;
     inv->budget_ns = job->timeout_ms * 1000000;
     inv->memory_bytes = job->memory_bytes;
+    inv->limit = job->limit;
+    inv->cold_start = job->cold_start;
+    inv->init_ns = job->init_ns;
     snprintf(inv->error, sizeof(inv->error), "%s", job->error);
     if (job->status == EF_INVOKE_OK &&
         ef_event_from_lambda_json(inv->event, &job->options, job->result.base, job->result.len, why, sizeof(why)) != 0) {

@@ -1,10 +1,37 @@
 # metrics.t: GET /metrics on the admin listener, Prometheus' text format 0.0.4, read with
 # the Prometheus client library's own parser (tools/metric): the values after a known
 # sequence of requests: responses by status class, what the cache did, collapsed
-# requests, origin fetch durations and errors by kind, requests in flight; the token.
+# requests, origin fetch durations and errors by kind, requests in flight; per function
+# and hook: invocations, errors of each kind, durations, cold starts, GB-seconds, the
+# Lua CPU budget's share; the token.
 --- setup
 printf 's3cret-token\n' > admin.token
 ln -s "$TOOLS/metric" metric
+cat > hdr.lua <<'LUA'
+function handler(event)
+  event.response.headers["x-a"] = {value = "1"}
+  return event.response
+end
+LUA
+cat > faulty.lua <<'LUA'
+function handler(event)
+  local what = event.request.uri:match("^/lua/(%w+)")
+  if what == "raise" then error("boom") end
+  if what == "loop" then while true do end end
+  if what == "hog" then local t = {} for i = 1, 1e8 do t[i] = i end end
+  if what == "invalid" then return {statusCode = "not a number"} end
+  return event.request
+end
+LUA
+mkdir -p node
+cat > node/index.js <<'JS'
+exports.handler = async (event) => {
+  const request = event.Records[0].cf.request;
+  if (request.uri === "/node/exit") process.exit(3);
+  if (request.uri === "/node/slow") await new Promise((r) => setTimeout(r, 600));
+  return request;
+};
+JS
 --- config
 threads: 2
 listen:
@@ -17,7 +44,19 @@ origins:
   app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
   dead: { url: "http://127.0.0.1:$DEAD_PORT" }
   slow: { url: "http://127.0.0.1:$ORIGIN_PORT", timeout: 300ms }
+function-logs: off
+functions:
+  hdr: { runtime: lua, code: hdr.lua }
+  faulty: { runtime: lua, code: faulty.lua, timeout: 5ms, memory: 1MB }
+  nfn: { runtime: nodejs, code: node/, memory: 256MB, concurrency: { reserved: 1 } }
 behaviors:
+  - path: /lua/*
+    origin: app
+    viewer-request: faulty
+    viewer-response: hdr
+  - path: /node/*
+    origin: app
+    viewer-request: nfn
   - path: /echo/*
     origin: app
     cache: { default-ttl: 60s }
@@ -109,3 +148,66 @@ echo "after $($M edgefn_requests_in_flight)"
 --- stdout
 during 1
 after 0
+
+=== Lua functions: invocations, errors by kind, durations, GB-seconds and the share of the CPU budget, per hook
+--- run
+for p in ok raise loop hog invalid ok; do curl -sS -o /dev/null -w '%{http_code} ' "http://127.0.0.1:$PORT/lua/$p"; done; echo
+M="./metric --token s3cret-token"
+F="function=faulty version=\$LATEST hook=viewer-request"
+echo "faulty invocations $($M edgefn_function_invocations_total $F)"
+for k in runtime validation timeout memory throttle crash; do echo "faulty $k $($M edgefn_function_errors_total $F kind=$k)"; done
+echo "faulty durations $($M edgefn_function_duration_seconds_count $F)"
+echo "faulty budget ratios $($M edgefn_function_compute_budget_ratio_count $F)"
+echo "faulty over budget $(( $($M edgefn_function_compute_budget_ratio_count $F) - $($M edgefn_function_compute_budget_ratio_bucket $F le=1) ))"
+echo "hdr invocations $($M edgefn_function_invocations_total function=hdr hook=viewer-response)"
+gb=$($M edgefn_function_gb_seconds_total $F)
+python3 -c "import sys; print('faulty GB-s above 6 invocations of 1 MB for 1 ms:', float(sys.argv[1]) >= 6 * 1 / 1024 / 1000)" "$gb"
+--- stdout
+404 503 503 503 502 404 
+faulty invocations 6
+faulty runtime 1
+faulty validation 1
+faulty timeout 1
+faulty memory 1
+faulty throttle 0
+faulty crash 0
+faulty durations 6
+faulty budget ratios 6
+faulty over budget 1
+hdr invocations 2
+faulty GB-s above 6 invocations of 1 MB for 1 ms: True
+
+=== a process function: one cold start with its init duration, then warm; a throttle; a crash
+--- timeout: 30
+--- run
+M="./metric --token s3cret-token"
+F="function=nfn version=\$LATEST hook=viewer-request"
+curl -sS -o /dev/null -w '%{http_code} ' http://127.0.0.1:$PORT/node/a
+curl -sS -o /dev/null -w '%{http_code} ' http://127.0.0.1:$PORT/node/b
+echo
+echo "cold starts $($M edgefn_function_cold_starts_total $F)"
+echo "inits $($M edgefn_function_init_duration_seconds_count $F)"
+# concurrency.reserved is 1: a second request while the first runs is throttled
+curl -sS -o /dev/null http://127.0.0.1:$PORT/node/slow & sleep 0.3
+echo "running $($M edgefn_function_concurrent_executions $F)"
+curl -sS -o /dev/null -w '%{http_code}\n' http://127.0.0.1:$PORT/node/c
+wait
+echo "running after $($M edgefn_function_concurrent_executions $F)"
+curl -sS -o /dev/null -w '%{http_code}\n' http://127.0.0.1:$PORT/node/exit
+for k in throttle crash runtime; do echo "$k $($M edgefn_function_errors_total $F kind=$k)"; done
+echo "invocations $($M edgefn_function_invocations_total $F)"
+gb=$($M edgefn_function_gb_seconds_total $F)
+python3 -c "import sys; print('GB-s at least 5 invocations of 256 MB for 1 ms:', float(sys.argv[1]) >= 5 * 0.25 / 1000)" "$gb"
+--- stdout
+404 404 
+cold starts 1
+inits 1
+running 1
+503
+running after 0
+503
+throttle 1
+crash 1
+runtime 0
+invocations 5
+GB-s at least 5 invocations of 256 MB for 1 ms: True
