@@ -78,6 +78,13 @@ struct st_ef_exchange_t {
     unsigned viewer_headers_added : 1; /* host and cloudfront-forwarded-proto are in the request's headers, for functions */
     h2o_iovec_t body;
     uint64_t origin_started_ns; /* when the origin fetch began (CLOCK_MONOTONIC) */
+    struct {                    /* the functions that ran, for the access log */
+        const ef_function_t *fn;
+        uint8_t hook;
+        uint8_t outcome; /* ef_function_error_t, or EF_FUNCTION_NUM_ERRORS for ok, + 1 for cancelled */
+        uint64_t duration_us;
+    } runs[EF_NUM_HOOKS];
+    size_t num_runs;
     ef_exchange_cache_t cache;
 };
 

@@ -126,6 +126,14 @@ static void apply_response(ef_exchange_t *ex)
     }
 }
 
+/* The access log's account of a function that ran. */
+static void record_run(ef_exchange_t *ex, const ef_invocation_t *inv, int outcome)
+{
+    if (ex->num_runs == EF_NUM_HOOKS)
+        return;
+    ex->runs[ex->num_runs++] = (typeof(ex->runs[0])){inv->fn, ex->event.hook, outcome, inv->duration_ns / 1000};
+}
+
 /* The counters of `fn` at `hook` on ex's thread. */
 static ef_function_metrics_t *function_metrics(ef_exchange_t *ex, const ef_function_t *fn, ef_hook_t hook)
 {
@@ -139,6 +147,7 @@ static void count(ef_exchange_t *ex, const ef_invocation_t *inv)
                                                  [EF_LIMIT_MEMORY] = EF_FUNCTION_ERROR_MEMORY,
                                                  [EF_LIMIT_THROTTLE] = EF_FUNCTION_ERROR_THROTTLE};
     ef_function_metrics_t *m = function_metrics(ex, inv->fn, ex->event.hook);
+    int outcome = EF_FUNCTION_NUM_ERRORS; /* ok */
 
     ef_count(&m->ended, 1);
     ef_count(&m->invocations, 1);
@@ -146,15 +155,18 @@ static void count(ef_exchange_t *ex, const ef_invocation_t *inv)
     case EF_INVOKE_OK:
         break;
     case EF_INVOKE_FAILED:
-        ef_count(&m->errors[EF_FUNCTION_ERROR_RUNTIME], 1);
+        outcome = EF_FUNCTION_ERROR_RUNTIME;
         break;
     case EF_INVOKE_INVALID:
-        ef_count(&m->errors[EF_FUNCTION_ERROR_VALIDATION], 1);
+        outcome = EF_FUNCTION_ERROR_VALIDATION;
         break;
     case EF_INVOKE_LIMIT:
-        ef_count(&m->errors[limits[inv->limit]], 1);
+        outcome = limits[inv->limit];
         break;
     }
+    if (outcome != EF_FUNCTION_NUM_ERRORS)
+        ef_count(&m->errors[outcome], 1);
+    record_run(ex, inv, outcome);
     ef_histogram_observe(&m->duration, &ef_metrics_duration_buckets, inv->duration_ns);
     if (inv->cold_start) {
         ef_count(&m->cold_starts, 1);
@@ -225,6 +237,7 @@ void ef_hook_cancel(ef_exchange_t *ex)
     if (ex->invoking) {
         ex->invoking = 0;
         ef_count(&function_metrics(ex, ex->inv.fn, ex->event.hook)->ended, 1);
+        record_run(ex, &ex->inv, EF_FUNCTION_NUM_ERRORS + 1); /* cancelled: its duration is unknown (0) */
         ex->inv.fn->runtime->cancel(&ex->inv);
     }
 }

@@ -192,6 +192,15 @@ static void on_exchange_dispose(void *_ex)
             ef_count(&m->responses[req->res.status / 100 - 1], 1);
         ef_count(&m->cache[ex->cache.status], 1);
     }
+    ef_access_function_t functions[EF_NUM_HOOKS];
+    for (size_t i = 0; i != ex->num_runs; ++i) {
+        unsigned o = ex->runs[i].outcome;
+        functions[i] = (ef_access_function_t){ef_hook_names[ex->runs[i].hook], ex->runs[i].fn->conf->name,
+                                              o < EF_FUNCTION_NUM_ERRORS    ? ef_function_error_names[o]
+                                              : o == EF_FUNCTION_NUM_ERRORS ? "ok"
+                                                                            : "cancelled",
+                                              ex->runs[i].duration_us};
+    }
     ef_access_entry_t entry = {
         .req = req,
         .request_id = ex->id,
@@ -202,6 +211,8 @@ static void on_exchange_dispose(void *_ex)
         .cache = ef_xcache_names[ex->cache.status].base,
         .cache_reason = ex->cache.reason,
         .duration_us = elapsed_us(&ex->started),
+        .functions = functions,
+        .num_functions = ex->num_runs,
     };
     ef_accesslog_write(&ex->thread->accesslog, &entry);
 }

@@ -172,6 +172,15 @@ void ef_accesslog_write(ef_accesslog_buffer_t *buf, const ef_access_entry_t *ent
         dst += sprintf(dst, ",\"upstream_status\":%d", entry->upstream_status);
     else
         dst += sprintf(dst, ",\"upstream_status\":null");
+    memcpy(dst, ",\"functions\":[", 14);
+    dst += 14;
+    for (size_t i = 0; i != entry->num_functions; ++i) {
+        const ef_access_function_t *f = entry->functions + i;
+        dst += sprintf(dst, "%s{\"hook\":\"%s\"", i == 0 ? "" : ",", f->hook);
+        dst = append_string(dst, end, "function", f->function, strlen(f->function));
+        dst += sprintf(dst, ",\"duration_ms\":%.3f,\"outcome\":\"%s\"}", (double)f->duration_us / 1000.0, f->outcome);
+    }
+    *dst++ = ']';
     h2o_iovec_t ua = find_header(req, H2O_TOKEN_USER_AGENT), referer = find_header(req, H2O_TOKEN_REFERER);
     dst = append_string(dst, end, "user_agent", ua.base, ua.len);
     dst = append_string(dst, end, "referer", referer.base, referer.len);

@@ -24,6 +24,14 @@ typedef struct st_ef_accesslog_buffer_t {
     size_t size;
 } ef_accesslog_buffer_t;
 
+/* A function that ran for the request: at which hook, how long, and how it ended ("ok", or an error's kind). */
+typedef struct st_ef_access_function_t {
+    const char *hook;
+    const char *function;
+    const char *outcome;
+    uint64_t duration_us;
+} ef_access_function_t;
+
 /* What one line records, beyond what the request itself holds. */
 typedef struct st_ef_access_entry_t {
     h2o_req_t *req;
@@ -35,6 +43,8 @@ typedef struct st_ef_access_entry_t {
     const char *cache;        /* what the cache did: x-cache's value */
     const char *cache_reason; /* why the response was not stored; NULL when it was, or when that was not the question */
     uint64_t duration_us;
+    const ef_access_function_t *functions; /* in the order they ran */
+    size_t num_functions;
 } ef_access_entry_t;
 
 /**

@@ -9,8 +9,8 @@ const ef_buckets_t ef_metrics_duration_buckets = {
     16, {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30}};
 const ef_buckets_t ef_metrics_ratio_buckets = {9, {0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1}};
 
-static const char *const function_errors[EF_FUNCTION_NUM_ERRORS] = {"runtime", "validation", "timeout",
-                                                                    "memory",  "throttle",   "crash"};
+const char *const ef_function_error_names[EF_FUNCTION_NUM_ERRORS] = {"runtime", "validation", "timeout",
+                                                                     "memory",  "throttle",   "crash"};
 
 /* in the order of ef_xcache_t */
 static const char *const xcache_results[EF_METRICS_XCACHE_VALUES] = {"pass", "hit", "refresh_hit", "miss", "function_generated",
@@ -300,7 +300,7 @@ static void function_series(struct st_writer_t *w, ef_server_t *server, int fami
         break;
     case ERRORS:
         for (size_t e = 0; e != EF_FUNCTION_NUM_ERRORS; ++e)
-            printf_to(w, "%s{%s,kind=\"%s\"} %" PRIu64 "\n", name, labels, function_errors[e],
+            printf_to(w, "%s{%s,kind=\"%s\"} %" PRIu64 "\n", name, labels, ef_function_error_names[e],
                       sum(server, fn_error, i * EF_FUNCTION_NUM_ERRORS + e));
         break;
     case DURATION:

@@ -69,6 +69,9 @@ typedef enum en_ef_function_error_t {
     EF_FUNCTION_NUM_ERRORS
 } ef_function_error_t;
 
+/* The kinds' names ("runtime", ...), as the metrics and the access log give them. */
+extern const char *const ef_function_error_names[EF_FUNCTION_NUM_ERRORS];
+
 /* One function at one hook. */
 typedef struct st_ef_function_metrics_t {
     ef_counter_t started, ended; /* started - ended is what runs now */

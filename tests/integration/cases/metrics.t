@@ -45,6 +45,7 @@ origins:
   dead: { url: "http://127.0.0.1:$DEAD_PORT" }
   slow: { url: "http://127.0.0.1:$ORIGIN_PORT", timeout: 300ms }
 function-logs: off
+access-log: access.log
 functions:
   hdr: { runtime: lua, code: hdr.lua }
   faulty: { runtime: lua, code: faulty.lua, timeout: 5ms, memory: 1MB }
@@ -211,3 +212,16 @@ crash 1
 runtime 0
 invocations 5
 GB-s at least 5 invocations of 256 MB for 1 ms: True
+
+=== the access log line of a request lists each function that ran: its hook, name, duration and outcome
+--- run
+id=$(curl -sS -o /dev/null -D - http://127.0.0.1:$PORT/lua/ok | tr -d '\r' | sed -n 's/^x-edgefn-request-id: //p')
+$PYTHON $TOOLS/jsonl.py $TMP/access.log --where request_id=$id | $PYTHON -c '
+import json, sys
+for f in json.load(sys.stdin)["functions"]:
+    print(f["hook"], f["function"], f["outcome"], "timed" if f["duration_ms"] > 0 else "untimed")'
+id=$(curl -sS -o /dev/null -D - http://127.0.0.1:$PORT/lua/raise | tr -d '\r' | sed -n 's/^x-edgefn-request-id: //p')
+$PYTHON $TOOLS/jsonl.py $TMP/access.log --where request_id=$id --check 'status == 503' | $PYTHON -c '
+import json, sys
+print(json.load(sys.stdin)["functions"])'
+--- stdout ~ \Aviewer-request faulty ok timed\nviewer-response hdr ok timed\n\[\{'duration_ms': [0-9.]+, 'function': 'faulty', 'hook': 'viewer-request', 'outcome': 'runtime'\}\]\n\Z
