@@ -59,7 +59,7 @@ static int is_authorized(h2o_req_t *req, h2o_iovec_t token)
     return token_matches(h2o_iovec_init(v.base + 7, v.len - 7), token);
 }
 
-static void send_json(h2o_req_t *req, const char *id, int status, const char *reason, const char *json)
+void ef_admin_send_json(h2o_req_t *req, const char *id, int status, const char *reason, const char *json)
 {
     req->res.status = status;
     req->res.reason = reason;
@@ -95,7 +95,7 @@ int ef_admin_check_invalidation_path(const char *path, size_t len, char *err, si
     return 0;
 }
 
-static void send_json_error(h2o_req_t *req, const char *id, int status, const char *reason, const char *error, const char *message)
+void ef_admin_send_error(h2o_req_t *req, const char *id, int status, const char *reason, const char *error, const char *message)
 {
     json_t *obj = json_pack("{s:s, s:s}", "error", error, "message", message);
 
@@ -112,17 +112,17 @@ static void send_json_error(h2o_req_t *req, const char *id, int status, const ch
 
     free(json);
     json_decref(obj);
-    send_json(req, id, status, reason, body.base);
+    ef_admin_send_json(req, id, status, reason, body.base);
 }
 
-static void send_method_not_allowed(h2o_req_t *req, const char *id, const char *allow)
+void ef_admin_send_method_not_allowed(h2o_req_t *req, const char *id, const char *allow)
 {
     char message[256];
 
     snprintf(message, sizeof(message), "%.*s %.*s is not allowed; use %s", (int)(req->method.len < 32 ? req->method.len : 32),
              req->method.base, (int)req->path_normalized.len, req->path_normalized.base, allow);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, allow, strlen(allow));
-    send_json_error(req, id, 405, "Method Not Allowed", "MethodNotAllowed", message);
+    ef_admin_send_error(req, id, 405, "Method Not Allowed", "MethodNotAllowed", message);
 }
 
 /* The length of at most `max` bytes of `s`, cut at a UTF-8 character boundary (jansson takes only valid UTF-8). */
@@ -192,25 +192,26 @@ static void on_invalidations(struct st_handler_t *self, h2o_req_t *req, const ch
     size_t total = 0, listing_len = 0, num_listed = 0;
 
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"))) {
-        send_method_not_allowed(req, id, "POST");
+        ef_admin_send_method_not_allowed(req, id, "POST");
         goto Exit;
     }
     if (self->server->cache == NULL) {
-        send_json_error(req, id, 404, "Not Found", "NoCache", "no behavior has a cache: policy, so there is nothing to invalidate");
+        ef_admin_send_error(req, id, 404, "Not Found", "NoCache",
+                            "no behavior has a cache: policy, so there is nothing to invalidate");
         goto Exit;
     }
     if (req->entity.len == 0) {
-        send_json_error(req, id, 400, "Bad Request", "MissingBody",
-                        "the request has no body: expected JSON like {\"paths\": [\"/index.html\"]}");
+        ef_admin_send_error(req, id, 400, "Bad Request", "MissingBody",
+                            "the request has no body: expected JSON like {\"paths\": [\"/index.html\"]}");
         goto Exit;
     }
     if ((root = json_loadb(req->entity.base, req->entity.len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
         snprintf(message, sizeof(message), "the body is not JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
-        send_json_error(req, id, 400, "Bad Request", "MalformedInput", message);
+        ef_admin_send_error(req, id, 400, "Bad Request", "MalformedInput", message);
         goto Exit;
     }
     if (read_invalidation(root, &paths, message, sizeof(message)) != 0) {
-        send_json_error(req, id, 400, "Bad Request", "InvalidArgument", message);
+        ef_admin_send_error(req, id, 400, "Bad Request", "InvalidArgument", message);
         goto Exit;
     }
 
@@ -242,7 +243,7 @@ static void on_invalidations(struct st_handler_t *self, h2o_req_t *req, const ch
     h2o_iovec_t body = h2o_concat(&req->pool, h2o_iovec_init(json, strlen(json)), h2o_iovec_init(H2O_STRLIT("\n")));
     free(json);
     json_decref(out);
-    send_json(req, id, 200, "OK", body.base);
+    ef_admin_send_json(req, id, 200, "OK", body.base);
 
 Exit:
     json_decref(results);
@@ -256,11 +257,11 @@ static void on_cache_stats(struct st_handler_t *self, h2o_req_t *req, const char
     char json[1024];
 
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"))) {
-        send_method_not_allowed(req, id, "GET");
+        ef_admin_send_method_not_allowed(req, id, "GET");
         return;
     }
     if (self->server->cache == NULL) {
-        send_json_error(req, id, 404, "Not Found", "NoCache", "no behavior has a cache: policy, so there is no cache");
+        ef_admin_send_error(req, id, 404, "Not Found", "NoCache", "no behavior has a cache: policy, so there is no cache");
         return;
     }
     ef_cache_get_stats(self->server->cache, &stats);
@@ -270,14 +271,14 @@ static void on_cache_stats(struct st_handler_t *self, h2o_req_t *req, const char
              ", \"purged\": %" PRIu64 ", \"refused\": %" PRIu64 "}\n",
              self->server->conf->cache.memory, self->server->conf->cache.max_object_size, stats.objects, stats.bytes, stats.hits,
              stats.stale, stats.misses, stats.inserts, stats.evictions, stats.purged, stats.refused);
-    send_json(req, id, 200, "OK", json);
+    ef_admin_send_json(req, id, 200, "OK", json);
 }
 
 /* GET /metrics: Prometheus' text format 0.0.4 */
 static void on_metrics(struct st_handler_t *self, h2o_req_t *req, const char *id)
 {
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"))) {
-        send_method_not_allowed(req, id, "GET");
+        ef_admin_send_method_not_allowed(req, id, "GET");
         return;
     }
     h2o_iovec_t body = ef_metrics_scrape(self->server, &req->pool);
@@ -304,9 +305,9 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     }
     if (h2o_memis(req->path_normalized.base, req->path_normalized.len, H2O_STRLIT("/health"))) {
         if (thread->draining)
-            send_json(req, id, 503, "Service Unavailable", "{\"status\":\"draining\"}\n");
+            ef_admin_send_json(req, id, 503, "Service Unavailable", "{\"status\":\"draining\"}\n");
         else
-            send_json(req, id, 200, "OK", "{\"status\":\"ok\"}\n");
+            ef_admin_send_json(req, id, 200, "OK", "{\"status\":\"ok\"}\n");
         return 0;
     }
     if (h2o_memis(req->path_normalized.base, req->path_normalized.len, H2O_STRLIT("/metrics"))) {
@@ -321,6 +322,8 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         on_cache_stats(self, req, id);
         return 0;
     }
+    if (ef_admin_functions(self->server, req, id))
+        return 0;
     char cause[256];
     snprintf(cause, sizeof(cause), "no admin endpoint %.*s", (int)(req->path_normalized.len < 200 ? req->path_normalized.len : 200),
              req->path_normalized.base);

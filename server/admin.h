@@ -21,6 +21,17 @@
 #include <h2o.h>
 #include "server/server.h"
 
+/* For the admin's endpoints: a JSON answer, and a JSON error {"error": ERROR, "message": MESSAGE}. */
+void ef_admin_send_json(h2o_req_t *req, const char *id, int status, const char *reason, const char *json);
+void ef_admin_send_error(h2o_req_t *req, const char *id, int status, const char *reason, const char *error, const char *message);
+void ef_admin_send_method_not_allowed(h2o_req_t *req, const char *id, const char *allow);
+
+/**
+ * GET /functions, /functions/NAME and /functions/NAME/logs (server/admin_functions.c).
+ * Returns 1 if the request's path is one of those (it is then answered), 0 otherwise.
+ */
+int ef_admin_functions(ef_server_t *server, h2o_req_t *req, const char *id);
+
 /* Makes the admin API the handler of `pathconf`. */
 void ef_admin_register(h2o_pathconf_t *pathconf, ef_server_t *server);
 

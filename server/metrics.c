@@ -278,6 +278,20 @@ static ef_histogram_t *fn_budget_ratio(ef_thread_t *t, size_t i)
 }
 #undef FN
 
+void ef_metrics_function_totals(ef_server_t *server, size_t f, int hook, ef_function_totals_t *totals)
+{
+    size_t i = f * EF_NUM_HOOKS + hook;
+
+    *totals = (ef_function_totals_t){.invocations = sum(server, fn_invocations, i),
+                                     .cold_starts = sum(server, fn_cold_starts, i),
+                                     .running = sum(server, fn_started, i) - sum(server, fn_ended, i),
+                                     .mb_ms = sum(server, fn_mb_ms, i)};
+    for (size_t e = 0; e != EF_FUNCTION_NUM_ERRORS; ++e)
+        totals->errors[e] = sum(server, fn_error, i * EF_FUNCTION_NUM_ERRORS + e);
+    for (size_t t = 0; t != server->num_threads; ++t)
+        totals->duration_ns += load(&fn_duration(server->threads + t, i)->sum_e9);
+}
+
 static int is_bound(const ef_conf_t *conf, const ef_conf_function_t *fn, int hook)
 {
     for (size_t b = 0; b != conf->num_behaviors; ++b)

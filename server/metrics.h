@@ -97,6 +97,14 @@ typedef struct st_ef_metrics_thread_t {
 void ef_metrics_thread_init(ef_metrics_thread_t *m, const ef_server_t *server);
 void ef_metrics_thread_dispose(ef_metrics_thread_t *m);
 
+/* One function's counters at one hook, summed over the threads. */
+typedef struct st_ef_function_totals_t {
+    uint64_t invocations, errors[EF_FUNCTION_NUM_ERRORS], cold_starts, running, mb_ms, duration_ns;
+} ef_function_totals_t;
+
+/* Sums the counters of the function at index `f` (of server->functions) at `hook`. */
+void ef_metrics_function_totals(ef_server_t *server, size_t f, int hook, ef_function_totals_t *totals);
+
 /* Writes every metric of `server`, summed over its threads, in the text format, into a buffer of `pool`. */
 h2o_iovec_t ef_metrics_scrape(ef_server_t *server, h2o_mem_pool_t *pool);
 

@@ -1,0 +1,111 @@
+# admin-functions.t: the admin API's functions endpoints. GET /functions and
+# GET /functions/NAME answer each function's configuration, where it is bound and its
+# counters per hook; GET /functions/NAME/logs finds the lines of one request (by its
+# x-edgefn-request-id) or since a time in the function's log files; errors are JSON.
+--- setup
+printf 's3cret-token\n' > admin.token
+mkdir -p flogs
+cat > hdr.lua <<'LUA'
+function handler(event)
+  console.log("adding x-a to " .. event.request.uri)
+  event.response.headers["x-a"] = {value = "1"}
+  return event.response
+end
+LUA
+cat > boom.lua <<'LUA'
+function handler(event) error("boom") end
+LUA
+--- config
+threads: 2
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+admin:
+  listen: "127.0.0.1:$ADMIN_PORT"
+  token-file: admin.token
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+function-logs: flogs
+functions:
+  hdr: { runtime: lua, code: hdr.lua }
+  boom: { runtime: lua, code: boom.lua, memory: 1MB }
+behaviors:
+  - path: /boom/*
+    origin: app
+    viewer-request: boom
+  - path: /*
+    origin: app
+    viewer-response: hdr
+
+=== GET /functions lists every function with its runtime, where it is bound and its counters
+--- run
+curl -sS -o /dev/null http://127.0.0.1:$PORT/echo/1
+curl -sS -o /dev/null http://127.0.0.1:$PORT/boom/1
+curl -sS -H 'Authorization: Bearer s3cret-token' http://127.0.0.1:$ADMIN_PORT/functions | $PYTHON -c '
+import json, sys
+for f in json.load(sys.stdin)["functions"]:
+    for hook, c in f["hooks"].items():
+        print(f["name"], f["runtime"], f["memory"], [b["behavior"] for b in f["bound"]], hook, c["invocations"],
+              {k: v for k, v in c["errors"].items() if v})'
+--- stdout
+hdr lua 2097152 ['/*'] viewer-response 1 {}
+boom lua 1048576 ['/boom/*'] viewer-request 1 {'runtime': 1}
+
+=== GET /functions/NAME answers one; an unknown name is a 404 NoSuchFunction
+--- run
+curl -sS -H 'Authorization: Bearer s3cret-token' http://127.0.0.1:$ADMIN_PORT/functions/boom | $PYTHON -c '
+import json, sys; f = json.load(sys.stdin); print(f["name"], f["handler"], f["bound"])'
+curl -sS -i -H 'Authorization: Bearer s3cret-token' http://127.0.0.1:$ADMIN_PORT/functions/nope
+--- stdout ~ \Aboom handler \[\{'behavior': '/boom/\*', 'hook': 'viewer-request'\}\]\n
+--- status: 404
+--- header: content-type: application/json
+--- body
+{"error":"NoSuchFunction","message":"no function \"nope\" in the config"}
+
+=== GET /functions/NAME/logs?request-id= finds that request's lines, and only them
+--- run
+for i in 1 2 3; do curl -sS -o /dev/null -D h$i http://127.0.0.1:$PORT/echo/r$i; done
+id=$(tr -d '\r' < h2 | sed -n 's/^x-edgefn-request-id: //p')
+curl -sS -H 'Authorization: Bearer s3cret-token' "http://127.0.0.1:$ADMIN_PORT/functions/hdr/logs?request-id=$id" | $PYTHON -c '
+import json, sys
+r = json.load(sys.stdin)
+print(r["function"], r["truncated"], len(r["lines"]))
+print(r["lines"][0].split(" ", 3)[1:])' | sed "s/$id/ID/"
+--- stdout
+hdr False 1
+['hdr', 'viewer-response', 'ID adding x-a to /echo/r2']
+
+=== GET /functions/NAME/logs?since= takes a time or a duration; a bad one is a 400
+--- run
+sleep 1.1
+start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+curl -sS -o /dev/null http://127.0.0.1:$PORT/boom/late
+A='Authorization: Bearer s3cret-token'
+curl -sS -H "$A" "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?since=$start" | $PYTHON -c 'import json, sys; print(len(json.load(sys.stdin)["lines"]), "line since", "the start")'
+curl -sS -H "$A" "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?since=1h&limit=1" | $PYTHON -c 'import json, sys; r = json.load(sys.stdin); print(len(r["lines"]), "line with limit=1, truncated:", r["truncated"])'
+curl -sS -i -H "$A" "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?since=yesterday"
+--- stdout ~ \A1 line since the start\n1 line with limit=1, truncated: True\n
+--- status: 400
+--- body ~ "error":"InvalidArgument".*since=yesterday is neither a time
+
+=== a function whose log goes to stderr has no log file to search: 404 NoLogFile; other methods are 405
+--- config
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+admin:
+  listen: "127.0.0.1:$ADMIN_PORT"
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  hdr: { runtime: lua, code: hdr.lua }
+behaviors:
+  - path: /*
+    origin: app
+    viewer-response: hdr
+--- run
+curl -sS -o /dev/null -w '%{http_code}\n' -X POST http://127.0.0.1:$ADMIN_PORT/functions
+curl -sS -i http://127.0.0.1:$ADMIN_PORT/functions/hdr/logs
+--- stdout ~ \A405\n
+--- status: 404
+--- body ~ "error":"NoLogFile","message":"function \\"hdr\\" logs to stderr
