@@ -116,9 +116,47 @@ static char *append_escaped(char *dst, const char *end, const char *s, size_t le
     return dst;
 }
 
+/* Literal bytes; the line's fixed parts */
+#define APPEND_LIT(dst, lit) (memcpy((dst), (lit), sizeof(lit) - 1), (dst) + sizeof(lit) - 1)
+
+static char *append_cstr(char *dst, const char *s)
+{
+    size_t len = strlen(s);
+    memcpy(dst, s, len);
+    return dst + len;
+}
+
+/* A number without printf, which costs a line more than all the rest of it */
+static char *append_uint(char *dst, uint64_t v)
+{
+    char buf[20];
+    size_t n = 0;
+    do
+        buf[n++] = '0' + v % 10;
+    while ((v /= 10) != 0);
+    while (n != 0)
+        *dst++ = buf[--n];
+    return dst;
+}
+
+/* `us` microseconds as milliseconds with three decimals */
+static char *append_ms(char *dst, uint64_t us)
+{
+    dst = append_uint(dst, us / 1000);
+    *dst++ = '.';
+    *dst++ = '0' + us / 100 % 10;
+    *dst++ = '0' + us / 10 % 10;
+    *dst++ = '0' + us % 10;
+    return dst;
+}
+
 static char *append_string(char *dst, const char *end, const char *key, const char *s, size_t len)
 {
-    dst += sprintf(dst, ",\"%s\":", key);
+    *dst++ = ',';
+    *dst++ = '"';
+    dst = append_cstr(dst, key);
+    *dst++ = '"';
+    *dst++ = ':';
     if (s == NULL) {
         memcpy(dst, "null", 4);
         return dst + 4;
@@ -161,24 +199,36 @@ void ef_accesslog_write(ef_accesslog_buffer_t *buf, const ef_access_entry_t *ent
                                                 : "HTTP/1.0",
                         req->version >= 0x200 ? 6 : 8);
     dst = append_string(dst, end, "host", req->input.authority.base, req->input.authority.len);
-    dst += sprintf(dst, ",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f", entry->status, req->bytes_sent,
-                   (double)entry->duration_us / 1000.0);
+    dst = APPEND_LIT(dst, ",\"status\":");
+    dst = append_uint(dst, (uint64_t)entry->status);
+    dst = APPEND_LIT(dst, ",\"bytes\":");
+    dst = append_uint(dst, req->bytes_sent);
+    dst = APPEND_LIT(dst, ",\"duration_ms\":");
+    dst = append_ms(dst, entry->duration_us);
     dst = append_string(dst, end, "behavior", entry->behavior, entry->behavior != NULL ? strlen(entry->behavior) : 0);
     dst = append_string(dst, end, "origin", entry->origin, entry->origin != NULL ? strlen(entry->origin) : 0);
     dst = append_string(dst, end, "cache", entry->cache, entry->cache != NULL ? strlen(entry->cache) : 0);
     if (entry->cache_reason != NULL)
         dst = append_string(dst, end, "cache_reason", entry->cache_reason, strlen(entry->cache_reason));
+    dst = APPEND_LIT(dst, ",\"upstream_status\":");
     if (entry->upstream_status != 0)
-        dst += sprintf(dst, ",\"upstream_status\":%d", entry->upstream_status);
+        dst = append_uint(dst, (uint64_t)entry->upstream_status);
     else
-        dst += sprintf(dst, ",\"upstream_status\":null");
-    memcpy(dst, ",\"functions\":[", 14);
-    dst += 14;
+        dst = APPEND_LIT(dst, "null");
+    dst = APPEND_LIT(dst, ",\"functions\":[");
     for (size_t i = 0; i != entry->num_functions; ++i) {
         const ef_access_function_t *f = entry->functions + i;
-        dst += sprintf(dst, "%s{\"hook\":\"%s\"", i == 0 ? "" : ",", f->hook);
+        if (i != 0)
+            *dst++ = ',';
+        dst = APPEND_LIT(dst, "{\"hook\":\"");
+        dst = append_cstr(dst, f->hook);
+        *dst++ = '"';
         dst = append_string(dst, end, "function", f->function, strlen(f->function));
-        dst += sprintf(dst, ",\"duration_ms\":%.3f,\"outcome\":\"%s\"}", (double)f->duration_us / 1000.0, f->outcome);
+        dst = APPEND_LIT(dst, ",\"duration_ms\":");
+        dst = append_ms(dst, f->duration_us);
+        dst = APPEND_LIT(dst, ",\"outcome\":\"");
+        dst = append_cstr(dst, f->outcome);
+        dst = APPEND_LIT(dst, "\"}");
     }
     *dst++ = ']';
     h2o_iovec_t ua = find_header(req, H2O_TOKEN_USER_AGENT), referer = find_header(req, H2O_TOKEN_REFERER);
