@@ -8,13 +8,27 @@
 
 size_t ef_log_timestamp(char *buf)
 {
+    /* the date and time to the second, formatted once a second per thread; the milliseconds every time */
+    static __thread time_t cached_sec = -1;
+    static __thread char cached[80];
     struct timespec now;
-    struct tm tm;
 
     clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    return (size_t)sprintf(buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                           tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
+    if (now.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&now.tv_sec, &tm);
+        snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec);
+        cached_sec = now.tv_sec;
+    }
+    memcpy(buf, cached, 20);
+    long ms = now.tv_nsec / 1000000;
+    buf[20] = '0' + ms / 100;
+    buf[21] = '0' + ms / 10 % 10;
+    buf[22] = '0' + ms % 10;
+    buf[23] = 'Z';
+    buf[24] = '\0';
+    return 24;
 }
 
 void ef_log(ef_log_level_t level, const char *fmt, ...)
