@@ -1183,6 +1183,19 @@ static int set_handler(struct st_parser *p, const char *name, yaml_node_t *node,
     return 0;
 }
 
+/* function-log-format: text (Lambda's lines, with edgefn's prefix) or json */
+static int set_function_log_format(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE];
+
+    if (strcmp(scalar_of(node), "text") == 0 || strcmp(scalar_of(node), "json") == 0) {
+        *(int *)field = strcmp(scalar_of(node), "json") == 0;
+        return 0;
+    }
+    report(p, pos_of(node), "%s: expected \"text\" or \"json\", found %s", name, describe(buf, node));
+    return -1;
+}
+
 static int set_function_logs(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
 {
     ef_conf_t *conf = p->conf;
@@ -2599,6 +2612,7 @@ static const struct st_key top_keys[] = {
     {"behaviors", YAML_SEQUENCE_NODE, set_behaviors, offsetof(ef_conf_t, behaviors), REQUIRED},
     {"access-log", YAML_SCALAR_NODE, set_access_log, offsetof(ef_conf_t, access_log)},
     {"function-logs", YAML_SCALAR_NODE, set_function_logs, offsetof(ef_conf_t, function_logs)},
+    {"function-log-format", YAML_SCALAR_NODE, set_function_log_format, offsetof(ef_conf_t, function_logs.json)},
     {"admin", YAML_MAPPING_NODE, set_admin, offsetof(ef_conf_t, admin)},
     {"drain-timeout", YAML_SCALAR_NODE, set_duration, offsetof(ef_conf_t, drain_timeout)},
     {"max-request-body", YAML_SCALAR_NODE, set_positive_size, offsetof(ef_conf_t, max_request_body)},

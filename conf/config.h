@@ -18,15 +18,15 @@
 #define EF_CONF_DEFAULT_DRAIN_TIMEOUT (30 * 1000)    /* ms */
 #define EF_CONF_DEFAULT_MAX_REQUEST_BODY (100 << 20) /* bytes; h2o buffers request bodies in memory */
 #define EF_CONF_DEFAULT_LUA_MEMORY (2 << 20)         /* bytes a Lua invocation may allocate */
-#define EF_CONF_DEFAULT_LUA_TIMEOUT 5                 /* ms a Lua invocation may run */
-#define EF_CONF_DEFAULT_MAX_CODE_SIZE (64 << 10)      /* bytes of a function's source (CloudFront's is 10 KB) */
-#define EF_CONF_DEFAULT_PROCESS_MEMORY (128 << 20)    /* bytes an execution environment may use (Lambda's default) */
-#define EF_CONF_DEFAULT_VIEWER_TIMEOUT (5 * 1000)     /* ms a process function may run at a viewer hook (Lambda@Edge's) */
-#define EF_CONF_DEFAULT_ORIGIN_TIMEOUT (30 * 1000)    /* ms a process function may run at an origin hook (Lambda@Edge's) */
-#define EF_CONF_DEFAULT_MAX_ENVIRONMENTS 32           /* environments per function when concurrency.reserved is not set */
-#define EF_CONF_DEFAULT_IDLE_TIMEOUT (5 * 60 * 1000)  /* ms an idle environment is kept */
-#define EF_CONF_DEFAULT_VIEWER_BODY_LIMIT (40 << 10)  /* bytes of request body an include-body function sees at viewer-request */
-#define EF_CONF_DEFAULT_ORIGIN_BODY_LIMIT (1 << 20)   /* ... and at origin-request (Lambda@Edge's limits) */
+#define EF_CONF_DEFAULT_LUA_TIMEOUT 5                /* ms a Lua invocation may run */
+#define EF_CONF_DEFAULT_MAX_CODE_SIZE (64 << 10)     /* bytes of a function's source (CloudFront's is 10 KB) */
+#define EF_CONF_DEFAULT_PROCESS_MEMORY (128 << 20)   /* bytes an execution environment may use (Lambda's default) */
+#define EF_CONF_DEFAULT_VIEWER_TIMEOUT (5 * 1000)    /* ms a process function may run at a viewer hook (Lambda@Edge's) */
+#define EF_CONF_DEFAULT_ORIGIN_TIMEOUT (30 * 1000)   /* ms a process function may run at an origin hook (Lambda@Edge's) */
+#define EF_CONF_DEFAULT_MAX_ENVIRONMENTS 32          /* environments per function when concurrency.reserved is not set */
+#define EF_CONF_DEFAULT_IDLE_TIMEOUT (5 * 60 * 1000) /* ms an idle environment is kept */
+#define EF_CONF_DEFAULT_VIEWER_BODY_LIMIT (40 << 10) /* bytes of request body an include-body function sees at viewer-request */
+#define EF_CONF_DEFAULT_ORIGIN_BODY_LIMIT (1 << 20)  /* ... and at origin-request (Lambda@Edge's limits) */
 #define EF_CONF_DEFAULT_ADMIN_ADDRESS "127.0.0.1"
 #define EF_CONF_DEFAULT_ADMIN_PORT 9180
 
@@ -84,8 +84,8 @@ typedef enum en_ef_hook_t {
 extern const char *const ef_hook_names[EF_NUM_HOOKS];
 
 typedef enum en_ef_conf_runtime_t {
-    EF_CONF_RUNTIME_LUA,      /* in the event loop (functions/lua/) */
-    EF_CONF_RUNTIME_NODEJS,   /* the rest are execution environments: child processes (functions/process/) */
+    EF_CONF_RUNTIME_LUA,    /* in the event loop (functions/lua/) */
+    EF_CONF_RUNTIME_NODEJS, /* the rest are execution environments: child processes (functions/process/) */
     EF_CONF_RUNTIME_PYTHON,
     EF_CONF_RUNTIME_PROVIDED, /* the function's own `bootstrap` */
 } ef_conf_runtime_t;
@@ -153,9 +153,9 @@ typedef struct st_ef_conf_cache_policy_t {
 
 typedef struct st_ef_conf_behavior_t {
     ef_conf_pos_t pos;
-    char *path;                                   /* path pattern, always starting with '/' or '*' */
-    ef_conf_origin_t *origin;                     /* points into ef_conf_t.origins */
-    ef_conf_function_t *functions[EF_NUM_HOOKS];  /* points into ef_conf_t.functions; NULL for no function */
+    char *path;                                  /* path pattern, always starting with '/' or '*' */
+    ef_conf_origin_t *origin;                    /* points into ef_conf_t.origins */
+    ef_conf_function_t *functions[EF_NUM_HOOKS]; /* points into ef_conf_t.functions; NULL for no function */
     ef_conf_cache_policy_t cache;
 } ef_conf_behavior_t;
 
@@ -180,6 +180,7 @@ typedef struct st_ef_conf_t {
     struct {
         ef_conf_log_kind_t kind; /* stderr (default), off, or EF_CONF_LOG_FILE: one file per function in `dir` */
         char *dir;               /* absolute; an existing directory */
+        int json;                /* function-log-format: json (one JSON object a line); text by default */
     } function_logs;
     struct {
         ef_conf_log_kind_t kind;

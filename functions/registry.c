@@ -87,6 +87,7 @@ int ef_functions_open_logs(ef_functions_t *fns, const ef_conf_t *conf, char *err
 {
     for (size_t i = 0; i != fns->size; ++i) {
         ef_function_t *fn = fns->entries + i;
+        fn->log_json = conf->function_logs.json;
         switch (conf->function_logs.kind) {
         case EF_CONF_LOG_STDERR:
             fn->log_fd = STDERR_FILENO;
@@ -175,10 +176,34 @@ void ef_function_log(const ef_function_t *fn, ef_hook_t hook, const char *reques
     ef_function_log_as(fn, ef_hook_names[hook], request_id, msg, len);
 }
 
+/* `s` as the inside of a JSON string: quotes, backslashes and control characters escaped (other bytes as they are) */
+static char *json_escape(char *p, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i != len; ++i) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            *p++ = '\\';
+            *p++ = c;
+        } else if (c == '\n') {
+            *p++ = '\\';
+            *p++ = 'n';
+        } else if (c == '\t') {
+            *p++ = '\\';
+            *p++ = 't';
+        } else if (c < 0x20 || c == 0x7f) {
+            p += sprintf(p, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+        } else {
+            *p++ = c;
+        }
+    }
+    return p;
+}
+
 void ef_function_log_as(const ef_function_t *fn, const char *hook, const char *request_id, const char *msg, size_t len)
 {
     char stackbuf[4096], *line = stackbuf, *p;
-    size_t cap = 160 + strlen(fn->conf->name) + strlen(request_id) + len * 2;
+    size_t cap = 200 + strlen(fn->conf->name) * 6 + strlen(request_id) + len * 6;
     struct timespec now;
     struct tm tm;
 
@@ -194,6 +219,16 @@ void ef_function_log_as(const ef_function_t *fn, const char *hook, const char *r
     if (fn->log_dir != NULL && now.tv_sec / 86400 != atomic_load(&fn->log_day))
         roll_log(fn, (int)(now.tv_sec / 86400));
     gmtime_r(&now.tv_sec, &tm);
+    if (fn->log_json) {
+        /* {"time", "function", "version", "hook", "request_id", "message"}: one object a line */
+        p = line + sprintf(line, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"function\":\"", tm.tm_year + 1900,
+                           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
+        p = json_escape(p, fn->conf->name, strlen(fn->conf->name));
+        p += sprintf(p, "\",\"version\":\"$LATEST\",\"hook\":\"%s\",\"request_id\":\"%s\",\"message\":\"", hook, request_id);
+        p = json_escape(p, msg, len);
+        p += sprintf(p, "\"}\n");
+        goto Write;
+    }
     p = line + sprintf(line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s %s ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                        tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, fn->conf->name, hook, request_id);
     /* one call, one line: line breaks in the message are written as \n */
@@ -209,6 +244,7 @@ void ef_function_log_as(const ef_function_t *fn, const char *hook, const char *r
         }
     }
     *p++ = '\n';
+Write:
     for (size_t off = 0; off < (size_t)(p - line);) {
         ssize_t n = write(fn->log_fd, line + off, (p - line) - off);
         if (n == -1 && errno == EINTR)

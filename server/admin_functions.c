@@ -138,10 +138,24 @@ static int parse_since(h2o_iovec_t v, char *ts, size_t tslen, time_t *start, cha
     return 0;
 }
 
-/* Whether a log line is of request `id`: its fourth field is the id, or the id and a suffix ("-viewer-request"). */
+/* A line's timestamp: its start in text, its "time" in JSON ({"time":"...). */
+static const char *line_time(const char *line)
+{
+    return strncmp(line, "{\"time\":\"", 9) == 0 ? line + 9 : line;
+}
+
+/* Whether a log line is of request `id`: its fourth field (text) or its request_id (JSON) is the id, or the id and a
+ * suffix ("-viewer-request"). */
 static int line_has_request(const char *line, const char *id, size_t idlen)
 {
     const char *p = line;
+
+    if (line[0] == '{') {
+        if ((p = strstr(line, ",\"request_id\":\"")) == NULL)
+            return 0;
+        p += 15;
+        return strncmp(p, id, idlen) == 0 && (p[idlen] == '"' || p[idlen] == '-');
+    }
     for (int field = 0; field != 3; ++field) {
         if ((p = strchr(p, ' ')) == NULL)
             return 0;
@@ -203,7 +217,7 @@ static void on_logs(ef_server_t *server, h2o_req_t *req, const char *id, const e
         while ((n = getline(&line, &cap, fp)) > 0) {
             if (line[n - 1] == '\n')
                 line[--n] = '\0';
-            if (ts[0] != '\0' && strncmp(line, ts, strlen(ts)) < 0)
+            if (ts[0] != '\0' && strncmp(line_time(line), ts, strlen(ts)) < 0)
                 continue;
             if (rid.base != NULL && !line_has_request(line, rid.base, rid.len))
                 continue;

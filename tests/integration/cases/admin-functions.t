@@ -109,3 +109,34 @@ curl -sS -i http://127.0.0.1:$ADMIN_PORT/functions/hdr/logs
 --- stdout ~ \A405\n
 --- status: 404
 --- body ~ "error":"NoLogFile","message":"function \\"hdr\\" logs to stderr
+
+=== function-log-format: json writes one JSON object a line, and the log search finds a request's lines in them
+--- config
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+admin:
+  listen: "127.0.0.1:$ADMIN_PORT"
+  token-file: admin.token
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+function-logs: flogs
+function-log-format: json
+functions:
+  boom: { runtime: lua, code: boom.lua }
+behaviors:
+  - path: /*
+    origin: app
+    viewer-request: boom
+--- run
+id=$(curl -sS -o /dev/null -D - http://127.0.0.1:$PORT/json/1 | tr -d '\r' | sed -n 's/^x-edgefn-request-id: //p')
+curl -sS -o /dev/null http://127.0.0.1:$PORT/json/2
+curl -sS -H 'Authorization: Bearer s3cret-token' "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?request-id=$id&since=10m" | $PYTHON -c '
+import json, sys
+lines = json.load(sys.stdin)["lines"]
+print(len(lines), "line")
+line = json.loads(lines[0])
+print(sorted(line), line["function"], line["version"], line["hook"], line["message"].splitlines()[0])'
+--- stdout
+1 line
+['function', 'hook', 'message', 'request_id', 'time', 'version'] boom $LATEST viewer-request boom.lua:1: boom

@@ -848,6 +848,23 @@ $EDGEFN check -c nologdir.yaml
 --- exit: 2
 --- stderr ~ (?m)^nologdir\.yaml:6:16: [^\n]*no/such/dir
 
+=== function-log-format other than text or json is an error at its value
+--- run
+cat > logformat.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+function-log-format: xml
+behaviors:
+  - path: /*
+    origin: app
+YAML
+$EDGEFN check -c logformat.yaml
+--- exit: 2
+--- stderr ~ (?m)^logformat\.yaml:6:22: function-log-format: expected "text" or "json", found "xml"$
+
 === every error is reported at once, in position order
 --- run
 cat > many.yaml <<'YAML'
