@@ -92,11 +92,12 @@ typedef struct st_ef_runtime_t {
 struct st_ef_function_t {
     const ef_conf_function_t *conf;
     const ef_runtime_t *runtime;
-    int log_fd;          /* the function's log stream; -1 when off */
-    const char *log_dir; /* when its stream is a file a day in this directory (NAME-YYYY-MM-DD.log) */
-    atomic_int log_day;  /* the day (since the epoch, UTC) that log_fd is the file of */
-    int log_json;        /* lines are JSON objects (function-log-format: json), not text */
-    void *data;          /* the runtime's */
+    int log_fd;                           /* the function's log stream; -1 when off */
+    const char *log_dir;                  /* when its stream is a file a day in this directory (NAME-YYYY-MM-DD.log) */
+    atomic_int log_day;                   /* the day (since the epoch, UTC) that log_fd is the file of */
+    int log_json;                         /* lines are JSON objects (function-log-format: json), not text */
+    atomic_uint provisioned_environments; /* a process function's provisioned environments alive (starting or ready) */
+    void *data;                           /* the runtime's */
     /* when set, the function's log lines (the message alone) go here instead of log_fd: `edgefn test` collects them */
     void (*log_cb)(const ef_function_t *fn, const char *msg, size_t len);
     void *log_data;

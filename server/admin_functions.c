@@ -52,6 +52,8 @@ static json_t *describe(ef_server_t *server, size_t f)
         json_object_set_new(obj, "concurrency",
                             json_pack("{s:I, s:I}", "reserved", (json_int_t)fc->concurrency.reserved, "provisioned",
                                       (json_int_t)fc->concurrency.provisioned));
+        json_object_set_new(obj, "provisioned_environments",
+                            json_integer(atomic_load(&server->functions.entries[f].provisioned_environments)));
     }
     for (size_t b = 0; b != conf->num_behaviors; ++b) {
         for (int hook = 0; hook != EF_NUM_HOOKS; ++hook) {

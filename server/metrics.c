@@ -360,6 +360,14 @@ static void write_functions(struct st_writer_t *w, ef_server_t *server)
     };
     char fb[256], labels[400];
 
+    header(w, "edgefn_function_provisioned_environments", "gauge",
+           "Provisioned environments of a process function alive now (starting or ready), of concurrency.provisioned.");
+    for (size_t f = 0; f != server->functions.size; ++f) {
+        const ef_function_t *fn = server->functions.entries + f;
+        if (ef_conf_runtime_is_process(fn->conf->runtime))
+            printf_to(w, "edgefn_function_provisioned_environments{function=\"%s\",version=\"$LATEST\"} %u\n",
+                      label(fb, sizeof(fb), fn->conf->name), atomic_load(&((ef_function_t *)fn)->provisioned_environments));
+    }
     for (int family = 0; family != NUM_FUNCTION_FAMILIES; ++family) {
         header(w, families[family].name, families[family].type, families[family].help);
         for (size_t f = 0; f != server->functions.size; ++f) {

@@ -440,7 +440,7 @@ static void env_exited(ef_process_env_t *env, int status)
         close(env->statm_fd);
     ef_remove_tree(env->tmp_dir);
     if (env->provisioned && !pool->shutting_down) {
-        --pool->num_provisioned;
+        atomic_store(&pool->pf->fn->provisioned_environments, --pool->num_provisioned);
         if (was_starting || env->invocations == 0) {
             /* it failed to start: try again, later and later */
             pool->respawn_delay = pool->respawn_delay == 0 ? 1000 : pool->respawn_delay * 2;
@@ -452,7 +452,7 @@ static void env_exited(ef_process_env_t *env, int status)
             spawn_provisioned(pool);
         }
     } else if (env->provisioned) {
-        --pool->num_provisioned;
+        atomic_store(&pool->pf->fn->provisioned_environments, --pool->num_provisioned);
     }
     free(env);
     start_for_queue(pool);
@@ -612,7 +612,7 @@ static ef_process_env_t *spawn_env(ef_process_pool_t *pool, int provisioned, cha
     h2o_linklist_insert(&pool->envs, &env->link);
     ++pool->num_alive;
     if (provisioned)
-        ++pool->num_provisioned;
+        atomic_store(&pool->pf->fn->provisioned_environments, ++pool->num_provisioned);
     env_log(env, "INIT_START Runtime Version: %s\tEnvironment: %u (%s)",
             pool->pf->fn->conf->runtime == EF_CONF_RUNTIME_NODEJS   ? "nodejs"
             : pool->pf->fn->conf->runtime == EF_CONF_RUNTIME_PYTHON ? "python"

@@ -50,6 +50,7 @@ functions:
   hdr: { runtime: lua, code: hdr.lua }
   faulty: { runtime: lua, code: faulty.lua, timeout: 50ms, memory: 1MB }
   nfn: { runtime: nodejs, code: node/, memory: 256MB, concurrency: { reserved: 1 } }
+  prov: { runtime: nodejs, code: node/, concurrency: { reserved: 3, provisioned: 2 } }
 behaviors:
   - path: /lua/*
     origin: app
@@ -58,6 +59,9 @@ behaviors:
   - path: /node/*
     origin: app
     viewer-request: nfn
+  - path: /prov/*
+    origin: app
+    viewer-request: prov
   - path: /echo/*
     origin: app
     cache: { default-ttl: 60s }
@@ -227,3 +231,18 @@ $PYTHON $TOOLS/jsonl.py $TMP/access.log --where request_id=$id --check 'status =
 import json, sys
 print(json.load(sys.stdin)["functions"])'
 --- stdout ~ \Aviewer-request faulty ok timed\nviewer-response hdr ok timed\n\[\{'duration_ms': [0-9.]+, 'function': 'faulty', 'hook': 'viewer-request', 'outcome': 'runtime'\}\]\n\Z
+
+=== provisioned environments are a gauge per process function; a request to it is not a cold start
+--- run
+M="./metric --token s3cret-token"
+echo "provisioned $($M edgefn_function_provisioned_environments function=prov)"
+curl -sS -o /dev/null -w '%{http_code}\n' http://127.0.0.1:$PORT/prov/a
+echo "cold starts $($M edgefn_function_cold_starts_total function=prov hook=viewer-request)"
+echo "invocations $($M edgefn_function_invocations_total function=prov hook=viewer-request)"
+curl -sS -H 'Authorization: Bearer s3cret-token' http://127.0.0.1:$ADMIN_PORT/functions/prov | $PYTHON -c 'import json, sys; print("admin says", json.load(sys.stdin)["provisioned_environments"])'
+--- stdout
+provisioned 2
+404
+cold starts 0
+invocations 1
+admin says 2
