@@ -2568,6 +2568,35 @@ static int set_max_object_size(struct st_parser *p, const char *name, yaml_node_
     return 0;
 }
 
+/* a price in US dollars: a non-negative number */
+static int set_price(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    const char *s = scalar_of(node);
+    char *end, buf[QUOTED_SIZE];
+    double v = strtod(s, &end);
+
+    if (*s == '\0' || *end != '\0' || !(v >= 0) || v > 1e6) {
+        report(p, pos_of(node), "%s: expected a price in US dollars (a number such as 0.0000006), found %s", name,
+               describe(buf, node));
+        return -1;
+    }
+    *(double *)field = v;
+    return 0;
+}
+
+static const struct st_key pricing_keys[] = {
+    {"lambda-edge-request", YAML_SCALAR_NODE, set_price, offsetof(ef_conf_t, pricing.lambda_edge_request)},
+    {"lambda-edge-gb-second", YAML_SCALAR_NODE, set_price, offsetof(ef_conf_t, pricing.lambda_edge_gb_second)},
+    {"cloudfront-functions-invocation", YAML_SCALAR_NODE, set_price, offsetof(ef_conf_t, pricing.cloudfront_functions_invocation)},
+    {NULL}};
+static const struct st_section pricing_section = {"pricing.", pricing_keys};
+
+static int set_pricing(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    walk_mapping(p, node, &pricing_section, "in pricing", p->conf);
+    return 0;
+}
+
 static const struct st_key cache_keys[] = {
     {"memory", YAML_SCALAR_NODE, set_cache_memory, offsetof(ef_conf_t, cache.memory)},
     {"max-object-size", YAML_SCALAR_NODE, set_max_object_size, offsetof(ef_conf_t, cache.max_object_size)},
@@ -2617,6 +2646,7 @@ static const struct st_key top_keys[] = {
     {"drain-timeout", YAML_SCALAR_NODE, set_duration, offsetof(ef_conf_t, drain_timeout)},
     {"max-request-body", YAML_SCALAR_NODE, set_positive_size, offsetof(ef_conf_t, max_request_body)},
     {"cache", YAML_MAPPING_NODE, set_cache, offsetof(ef_conf_t, cache)},
+    {"pricing", YAML_MAPPING_NODE, set_pricing, offsetof(ef_conf_t, pricing)},
     {NULL}};
 static const struct st_section top_section = {"", top_keys};
 
@@ -2808,6 +2838,10 @@ static void init_conf(ef_conf_t *conf, const char *file, char *dir)
     conf->max_request_body = EF_CONF_DEFAULT_MAX_REQUEST_BODY;
     conf->cache.memory = DEFAULT_CACHE_MEMORY;
     conf->cache.max_object_size = DEFAULT_CACHE_MAX_OBJECT_SIZE;
+    /* AWS's list prices (us-east-1) */
+    conf->pricing.lambda_edge_request = 0.0000006;
+    conf->pricing.lambda_edge_gb_second = 0.00005001;
+    conf->pricing.cloudfront_functions_invocation = 0.0000001;
 }
 
 /* `path` made absolute against the working directory. */

@@ -182,6 +182,11 @@ typedef struct st_ef_conf_t {
         char *dir;               /* absolute; an existing directory */
         int json;                /* function-log-format: json (one JSON object a line); text by default */
     } function_logs;
+    struct {                                    /* `pricing:`, in US dollars, for GET /cost; AWS's list prices by default */
+        double lambda_edge_request;             /* per request: 0.0000006 */
+        double lambda_edge_gb_second;           /* per GB-second: 0.00005001 */
+        double cloudfront_functions_invocation; /* per invocation: 0.0000001 */
+    } pricing;
     struct {
         ef_conf_log_kind_t kind;
         char *path; /* absolute; kind == EF_CONF_LOG_FILE */

@@ -27,7 +27,7 @@ void ef_admin_send_error(h2o_req_t *req, const char *id, int status, const char 
 void ef_admin_send_method_not_allowed(h2o_req_t *req, const char *id, const char *allow);
 
 /**
- * GET /functions, /functions/NAME and /functions/NAME/logs (server/admin_functions.c).
+ * GET /functions, /functions/NAME, /functions/NAME/logs and /cost (server/admin_functions.c).
  * Returns 1 if the request's path is one of those (it is then answered), 0 otherwise.
  */
 int ef_admin_functions(ef_server_t *server, h2o_req_t *req, const char *id);

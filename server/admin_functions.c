@@ -5,6 +5,8 @@
  *   GET /functions/NAME             the same for one
  *   GET /functions/NAME/logs?request-id=ID&since=WHEN&limit=N
  *                                   the lines of its log stream (function-logs: DIR) that match
+ *   GET /cost                       the ledger: per function and version, invocations, GB-seconds, and what they
+ *                                   would cost at Lambda@Edge's and CloudFront Functions' prices (`pricing:`)
  *
  * The log files are read on the admin request's worker thread, at most MAX_LOG_READ bytes
  * of each day's file (its end), so an operator's search takes that thread for a moment.
@@ -236,10 +238,51 @@ static void on_logs(ef_server_t *server, h2o_req_t *req, const char *id, const e
     send_json_value(req, id, json_pack("{s:s, s:o, s:b}", "function", fn->conf->name, "lines", lines, "truncated", truncated));
 }
 
+/* GET /cost: since start, per function (all its hooks) */
+static void on_cost(ef_server_t *server, h2o_req_t *req, const char *id)
+{
+    const ef_conf_t *conf = server->conf;
+    json_t *functions = json_array();
+    double total_le = 0, total_cff = 0;
+
+    for (size_t f = 0; f != server->functions.size; ++f) {
+        const ef_function_t *fn = server->functions.entries + f;
+        uint64_t invocations = 0, mb_ms = 0;
+        for (int hook = 0; hook != EF_NUM_HOOKS; ++hook) {
+            ef_function_totals_t t;
+            ef_metrics_function_totals(server, f, hook, &t);
+            invocations += t.invocations;
+            mb_ms += t.mb_ms;
+        }
+        double gb_s = mb_ms / 1024000.0;
+        double le = invocations * conf->pricing.lambda_edge_request + gb_s * conf->pricing.lambda_edge_gb_second;
+        double cff = invocations * conf->pricing.cloudfront_functions_invocation;
+        total_le += le;
+        total_cff += cff;
+        json_array_append_new(functions,
+                              json_pack("{s:s, s:s, s:s, s:I, s:f, s:f, s:f}", "function", fn->conf->name, "version", "$LATEST",
+                                        "runtime", runtime_names[fn->conf->runtime], "invocations", (json_int_t)invocations,
+                                        "gb_seconds", gb_s, "lambda_edge_usd", le, "cloudfront_functions_usd", cff));
+    }
+    send_json_value(req, id,
+                    json_pack("{s:o, s:{s:f, s:f}, s:{s:f, s:f, s:f}}", "functions", functions, "total", "lambda_edge_usd",
+                              total_le, "cloudfront_functions_usd", total_cff, "prices", "lambda_edge_request",
+                              conf->pricing.lambda_edge_request, "lambda_edge_gb_second", conf->pricing.lambda_edge_gb_second,
+                              "cloudfront_functions_invocation", conf->pricing.cloudfront_functions_invocation));
+}
+
 int ef_admin_functions(ef_server_t *server, h2o_req_t *req, const char *id)
 {
     h2o_iovec_t path = req->path_normalized;
     char msg[300];
+
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/cost"))) {
+        if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")))
+            ef_admin_send_method_not_allowed(req, id, "GET");
+        else
+            on_cost(server, req, id);
+        return 1;
+    }
 
     if (!(h2o_memis(path.base, path.len, H2O_STRLIT("/functions")) || (path.len > 11 && memcmp(path.base, "/functions/", 11) == 0)))
         return 0;

@@ -140,3 +140,57 @@ print(sorted(line), line["function"], line["version"], line["hook"], line["messa
 --- stdout
 1 line
 ['function', 'hook', 'message', 'request_id', 'time', 'version'] boom $LATEST viewer-request boom.lua:1: boom
+
+=== GET /cost: per function, invocations, GB-seconds, and their price at Lambda@Edge and CloudFront Functions (pricing: in config)
+--- config
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+admin:
+  listen: "127.0.0.1:$ADMIN_PORT"
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+functions:
+  hdr: { runtime: lua, code: hdr.lua, memory: 1MB }
+behaviors:
+  - path: /*
+    origin: app
+    viewer-response: hdr
+pricing:
+  lambda-edge-request: 0.001
+  lambda-edge-gb-second: 1000
+  cloudfront-functions-invocation: 0.5
+function-logs: off
+--- run
+for i in 1 2 3 4; do curl -sS -o /dev/null http://127.0.0.1:$PORT/echo/$i; done
+curl -sS http://127.0.0.1:$ADMIN_PORT/cost | $PYTHON -c '
+import json, sys
+r = json.load(sys.stdin)
+f = r["functions"][0]
+gb_s = f["gb_seconds"]
+# each of 4 invocations of 1 MB billed at least 1 ms: at least 4 MB-ms
+print(f["function"], f["version"], f["runtime"], f["invocations"], gb_s >= 4 / 1024 / 1000)
+print(round(f["lambda_edge_usd"] - 4 * 0.001 - gb_s * 1000, 9), f["cloudfront_functions_usd"], r["total"]["cloudfront_functions_usd"])
+print(r["prices"])'
+--- stdout
+hdr $LATEST lua 4 True
+0.0 2.0 2.0
+{'lambda_edge_request': 0.001, 'lambda_edge_gb_second': 1000.0, 'cloudfront_functions_invocation': 0.5}
+
+=== a price that is not a number is an error at its value
+--- run
+cat > badprice.yaml <<'YAML'
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+behaviors:
+  - path: /*
+    origin: app
+pricing:
+  lambda-edge-request: cheap
+YAML
+$EDGEFN check -c badprice.yaml
+--- exit: 2
+--- stderr ~ (?m)^badprice\.yaml:10:24: pricing\.lambda-edge-request: expected a price in US dollars \(a number such as 0\.0000006\), found "cheap"$

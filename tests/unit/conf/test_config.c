@@ -854,7 +854,7 @@ static void test_unknown_key(void **state)
                   "edgefn.yaml:7:1: unknown key \"behaviours\" at the top level; did you mean \"behaviors\"?\n"
                   "edgefn.yaml:8:1: unknown key \"max_request_body\" at the top level; did you mean \"max-request-body\"?\n"
                   "edgefn.yaml:9:1: unknown key \"varnish\" at the top level (expected one of: threads, listen, origins, "
-                  "functions, behaviors, access-log, function-logs, function-log-format, admin, drain-timeout, max-request-body, cache)\n"
+                  "functions, behaviors, access-log, function-logs, function-log-format, admin, drain-timeout, max-request-body, cache, pricing)\n"
                   "edgefn.yaml:10:1: unknown key \"caches\" at the top level; did you mean \"cache\"?\n");
     assert_errors(LISTEN TAIL "admin: { tokenfile: x, lsiten: 1 }\n",
                   "edgefn.yaml:6:10: unknown key \"tokenfile\" in admin; did you mean \"token-file\"?\n"
