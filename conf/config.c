@@ -1107,7 +1107,7 @@ static const struct st_runtime *find_runtime(const char *name)
     return NULL;
 }
 
-static const char *runtime_name(ef_conf_runtime_t runtime)
+const char *ef_conf_runtime_name(ef_conf_runtime_t runtime)
 {
     const struct st_runtime *r;
 
@@ -2053,7 +2053,7 @@ static void resolve_lua_function(struct st_parser *p, ef_conf_function_t *fn, ya
 
 static void resolve_process_function(struct st_parser *p, ef_conf_function_t *fn, yaml_node_t *mapping, uint64_t seen)
 {
-    const char *runtime = runtime_name(fn->runtime);
+    const char *runtime = ef_conf_runtime_name(fn->runtime);
     yaml_node_t *include_body;
     char buf[QUOTED_SIZE];
 

@@ -90,6 +90,9 @@ typedef enum en_ef_conf_runtime_t {
     EF_CONF_RUNTIME_PROVIDED, /* the function's own `bootstrap` */
 } ef_conf_runtime_t;
 
+/* "lua", "nodejs", "python" or "provided": the name a config gives the runtime */
+const char *ef_conf_runtime_name(ef_conf_runtime_t runtime);
+
 static inline int ef_conf_runtime_is_process(ef_conf_runtime_t runtime)
 {
     return runtime != EF_CONF_RUNTIME_LUA;

@@ -57,14 +57,18 @@ static int today(void)
     return (int)(time(NULL) / 86400);
 }
 
-/* DIR/NAME-YYYY-MM-DD.log of `day` */
-static int open_log_file(const ef_function_t *fn, int day, char *path, size_t len)
+void ef_function_log_path(const ef_function_t *fn, int day, char *path, size_t len)
 {
     time_t t = (time_t)day * 86400;
     struct tm tm;
 
     gmtime_r(&t, &tm);
     snprintf(path, len, "%s/%s-%04d-%02d-%02d.log", fn->log_dir, fn->conf->name, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+static int open_log_file(const ef_function_t *fn, int day, char *path, size_t len)
+{
+    ef_function_log_path(fn, day, path, len);
     return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 }
 

@@ -42,6 +42,9 @@ int ef_functions_open_logs(ef_functions_t *fns, const ef_conf_t *conf, char *err
 
 void ef_functions_dispose(ef_functions_t *fns);
 
+/* The file of `fn`'s log stream on `day` (days since the epoch, UTC), when it logs to a directory: DIR/NAME-YYYY-MM-DD.log */
+void ef_function_log_path(const ef_function_t *fn, int day, char *path, size_t len);
+
 /**
  * What isolates execution environments on this machine, for the start-up log: how /tmp is made private and how
  * memory is limited. NULL when `fns` has no process function.

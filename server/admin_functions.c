@@ -19,14 +19,13 @@
 #include <time.h>
 #include <jansson.h>
 #include "conf/units.h"
+#include "functions/registry.h"
 #include "server/admin.h"
 #include "server/metrics.h"
 
 #define MAX_LOG_READ (64 << 20) /* bytes of a day's log file searched, from its end */
 #define DEFAULT_LOG_LIMIT 1000  /* lines answered when ?limit= is not given */
 #define MAX_LOG_LIMIT 10000
-
-static const char *const runtime_names[] = {"lua", "nodejs", "python", "provided"};
 
 static void send_json_value(h2o_req_t *req, const char *id, json_t *value)
 {
@@ -44,7 +43,7 @@ static json_t *describe(ef_server_t *server, size_t f)
     json_t *obj = json_object(), *bound = json_array(), *hooks = json_object();
 
     json_object_set_new(obj, "name", json_string(fc->name));
-    json_object_set_new(obj, "runtime", json_string(runtime_names[fc->runtime]));
+    json_object_set_new(obj, "runtime", json_string(ef_conf_runtime_name(fc->runtime)));
     json_object_set_new(obj, "code", json_string(fc->code));
     json_object_set_new(obj, "handler", fc->handler != NULL ? json_string(fc->handler) : json_null());
     json_object_set_new(obj, "memory", json_integer((json_int_t)fc->memory));
@@ -202,11 +201,7 @@ static void on_logs(ef_server_t *server, h2o_req_t *req, const char *id, const e
     size_t cap = 0;
     for (long day = start / 86400; day <= time(NULL) / 86400; ++day) {
         char path[4096];
-        time_t t = day * 86400;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        snprintf(path, sizeof(path), "%s/%s-%04d-%02d-%02d.log", fn->log_dir, fn->conf->name, tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday);
+        ef_function_log_path(fn, (int)day, path, sizeof(path));
         FILE *fp = fopen(path, "r");
         if (fp == NULL)
             continue;
@@ -261,7 +256,7 @@ static void on_cost(ef_server_t *server, h2o_req_t *req, const char *id)
         total_cff += cff;
         json_array_append_new(functions,
                               json_pack("{s:s, s:s, s:s, s:I, s:f, s:f, s:f}", "function", fn->conf->name, "version", "$LATEST",
-                                        "runtime", runtime_names[fn->conf->runtime], "invocations", (json_int_t)invocations,
+                                        "runtime", ef_conf_runtime_name(fn->conf->runtime), "invocations", (json_int_t)invocations,
                                         "gb_seconds", gb_s, "lambda_edge_usd", le, "cloudfront_functions_usd", cff));
     }
     send_json_value(req, id,

@@ -1,5 +1,6 @@
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "server/metrics.h"
@@ -103,14 +104,22 @@ static uint64_t load(ef_counter_t *c)
     return atomic_load_explicit(c, memory_order_relaxed);
 }
 
-/* One series of a histogram: `get(thread, arg)` finds it in each thread's counters, which are summed. */
+/* Where a series' counters are in a thread: `series(thread, index)` is its struct, `offset` the member's place in it. */
+typedef char *(*series_fn)(ef_thread_t *thread, size_t index);
+
+static ef_counter_t *counter_at(ef_thread_t *thread, series_fn series, size_t index, size_t offset)
+{
+    return (ef_counter_t *)(series(thread, index) + offset);
+}
+
+/* One series of a histogram, summed over the threads. */
 static void histogram(struct st_writer_t *w, ef_server_t *server, const char *name, const char *labels, const ef_buckets_t *buckets,
-                      ef_histogram_t *(*get)(ef_thread_t *thread, size_t arg), size_t arg)
+                      series_fn series, size_t index, size_t offset)
 {
     uint64_t counts[EF_METRICS_MAX_BUCKETS + 1] = {0}, sum = 0, cumulative = 0;
 
     for (size_t t = 0; t != server->num_threads; ++t) {
-        ef_histogram_t *h = get(server->threads + t, arg);
+        ef_histogram_t *h = (ef_histogram_t *)(series(server->threads + t, index) + offset);
         for (size_t i = 0; i <= buckets->size; ++i)
             counts[i] += load(&h->counts[i]);
         sum += load(&h->sum_e9);
@@ -124,12 +133,12 @@ static void histogram(struct st_writer_t *w, ef_server_t *server, const char *na
               name, labels, sum / 1e9, name, labels, cumulative);
 }
 
-/* A counter summed over the threads: `get(thread, arg)` finds it in each. */
-static uint64_t sum(ef_server_t *server, ef_counter_t *(*get)(ef_thread_t *thread, size_t arg), size_t arg)
+/* One counter of a series, summed over the threads. */
+static uint64_t sum(ef_server_t *server, series_fn series, size_t index, size_t offset)
 {
     uint64_t n = 0;
     for (size_t t = 0; t != server->num_threads; ++t)
-        n += load(get(server->threads + t, arg));
+        n += load(counter_at(server->threads + t, series, index, offset));
     return n;
 }
 
@@ -210,9 +219,9 @@ static void write_cache(struct st_writer_t *w, ef_server_t *server)
     printf_to(w, "edgefn_cache_refused_total %" PRIu64 "\n", st.refused);
 }
 
-static ef_histogram_t *origin_duration(ef_thread_t *thread, size_t o)
+static char *origin_series(ef_thread_t *thread, size_t o)
 {
-    return &thread->metrics.origins[o].duration;
+    return (char *)&thread->metrics.origins[o];
 }
 
 static void write_origins(struct st_writer_t *w, ef_server_t *server)
@@ -222,7 +231,8 @@ static void write_origins(struct st_writer_t *w, ef_server_t *server)
     header(w, "edgefn_origin_duration_seconds", "histogram", "Time from the start of an origin fetch to its response head.");
     for (size_t o = 0; o != server->num_origins; ++o) {
         snprintf(labels, sizeof(labels), "origin=\"%s\"", label(lb, sizeof(lb), server->origins[o].conf->name));
-        histogram(w, server, "edgefn_origin_duration_seconds", labels, &ef_metrics_duration_buckets, origin_duration, o);
+        histogram(w, server, "edgefn_origin_duration_seconds", labels, &ef_metrics_duration_buckets, origin_series, o,
+                  offsetof(ef_origin_metrics_t, duration));
     }
     header(w, "edgefn_origin_errors_total", "counter", "Origin fetches that failed before a response head, by kind.");
     for (size_t o = 0; o != server->num_origins; ++o) {
@@ -238,58 +248,25 @@ static void write_origins(struct st_writer_t *w, ef_server_t *server)
 
 /* functions: one series per function and hook it is bound to (by any behavior) */
 
-#define FN(thread, i) (&(thread)->metrics.functions[i])
-static ef_counter_t *fn_started(ef_thread_t *t, size_t i)
+static char *function_series(ef_thread_t *thread, size_t i)
 {
-    return &FN(t, i)->started;
+    return (char *)&thread->metrics.functions[i];
 }
-static ef_counter_t *fn_ended(ef_thread_t *t, size_t i)
-{
-    return &FN(t, i)->ended;
-}
-static ef_counter_t *fn_invocations(ef_thread_t *t, size_t i)
-{
-    return &FN(t, i)->invocations;
-}
-static ef_counter_t *fn_cold_starts(ef_thread_t *t, size_t i)
-{
-    return &FN(t, i)->cold_starts;
-}
-static ef_counter_t *fn_mb_ms(ef_thread_t *t, size_t i)
-{
-    return &FN(t, i)->mb_ms;
-}
-/* i: the series' index times EF_FUNCTION_NUM_ERRORS, plus the kind */
-static ef_counter_t *fn_error(ef_thread_t *t, size_t i)
-{
-    return &FN(t, i / EF_FUNCTION_NUM_ERRORS)->errors[i % EF_FUNCTION_NUM_ERRORS];
-}
-static ef_histogram_t *fn_duration(ef_thread_t *t, size_t i)
-{
-    return &FN(t, i)->duration;
-}
-static ef_histogram_t *fn_init_duration(ef_thread_t *t, size_t i)
-{
-    return &FN(t, i)->init_duration;
-}
-static ef_histogram_t *fn_budget_ratio(ef_thread_t *t, size_t i)
-{
-    return &FN(t, i)->budget_ratio;
-}
-#undef FN
+
+/* a member of ef_function_metrics_t, for sum() and histogram() */
+#define FM(member) function_series, i, offsetof(ef_function_metrics_t, member)
 
 void ef_metrics_function_totals(ef_server_t *server, size_t f, int hook, ef_function_totals_t *totals)
 {
     size_t i = f * EF_NUM_HOOKS + hook;
 
-    *totals = (ef_function_totals_t){.invocations = sum(server, fn_invocations, i),
-                                     .cold_starts = sum(server, fn_cold_starts, i),
-                                     .running = sum(server, fn_started, i) - sum(server, fn_ended, i),
-                                     .mb_ms = sum(server, fn_mb_ms, i)};
+    *totals = (ef_function_totals_t){.invocations = sum(server, FM(invocations)),
+                                     .cold_starts = sum(server, FM(cold_starts)),
+                                     .running = sum(server, FM(started)) - sum(server, FM(ended)),
+                                     .mb_ms = sum(server, FM(mb_ms))};
     for (size_t e = 0; e != EF_FUNCTION_NUM_ERRORS; ++e)
-        totals->errors[e] = sum(server, fn_error, i * EF_FUNCTION_NUM_ERRORS + e);
-    for (size_t t = 0; t != server->num_threads; ++t)
-        totals->duration_ns += load(&fn_duration(server->threads + t, i)->sum_e9);
+        totals->errors[e] = sum(server, FM(errors[e]));
+    totals->duration_ns = sum(server, FM(duration.sum_e9));
 }
 
 static int is_bound(const ef_conf_t *conf, const ef_conf_function_t *fn, int hook)
@@ -303,38 +280,37 @@ static int is_bound(const ef_conf_t *conf, const ef_conf_function_t *fn, int hoo
 enum { INVOCATIONS, ERRORS, DURATION, COLD_STARTS, INIT_DURATION, CONCURRENT, GB_SECONDS, BUDGET_RATIO, NUM_FUNCTION_FAMILIES };
 
 /* One family's series for the function at index f (of server->functions) at `hook`, labelled `labels`. */
-static void function_series(struct st_writer_t *w, ef_server_t *server, int family, const char *name, size_t f, int hook,
-                            const char *labels)
+static void write_function_series(struct st_writer_t *w, ef_server_t *server, int family, const char *name, size_t f, int hook,
+                                  const char *labels)
 {
     size_t i = f * EF_NUM_HOOKS + hook;
 
     switch (family) {
     case INVOCATIONS:
-        printf_to(w, "%s{%s} %" PRIu64 "\n", name, labels, sum(server, fn_invocations, i));
+        printf_to(w, "%s{%s} %" PRIu64 "\n", name, labels, sum(server, FM(invocations)));
         break;
     case ERRORS:
         for (size_t e = 0; e != EF_FUNCTION_NUM_ERRORS; ++e)
-            printf_to(w, "%s{%s,kind=\"%s\"} %" PRIu64 "\n", name, labels, ef_function_error_names[e],
-                      sum(server, fn_error, i * EF_FUNCTION_NUM_ERRORS + e));
+            printf_to(w, "%s{%s,kind=\"%s\"} %" PRIu64 "\n", name, labels, ef_function_error_names[e], sum(server, FM(errors[e])));
         break;
     case DURATION:
-        histogram(w, server, name, labels, &ef_metrics_duration_buckets, fn_duration, i);
+        histogram(w, server, name, labels, &ef_metrics_duration_buckets, FM(duration));
         break;
     case COLD_STARTS:
-        printf_to(w, "%s{%s} %" PRIu64 "\n", name, labels, sum(server, fn_cold_starts, i));
+        printf_to(w, "%s{%s} %" PRIu64 "\n", name, labels, sum(server, FM(cold_starts)));
         break;
     case INIT_DURATION:
-        histogram(w, server, name, labels, &ef_metrics_duration_buckets, fn_init_duration, i);
+        histogram(w, server, name, labels, &ef_metrics_duration_buckets, FM(init_duration));
         break;
     case CONCURRENT:
-        printf_to(w, "%s{%s} %" PRIu64 "\n", name, labels, sum(server, fn_started, i) - sum(server, fn_ended, i));
+        printf_to(w, "%s{%s} %" PRIu64 "\n", name, labels, sum(server, FM(started)) - sum(server, FM(ended)));
         break;
     case GB_SECONDS:
-        printf_to(w, "%s{%s} %.10g\n", name, labels, sum(server, fn_mb_ms, i) / 1024000.0);
+        printf_to(w, "%s{%s} %.10g\n", name, labels, sum(server, FM(mb_ms)) / 1024000.0);
         break;
     case BUDGET_RATIO:
         if (server->functions.entries[f].runtime == &ef_lua_runtime)
-            histogram(w, server, name, labels, &ef_metrics_ratio_buckets, fn_budget_ratio, i);
+            histogram(w, server, name, labels, &ef_metrics_ratio_buckets, FM(budget_ratio));
         break;
     }
 }
@@ -377,7 +353,7 @@ static void write_functions(struct st_writer_t *w, ef_server_t *server)
                     continue;
                 snprintf(labels, sizeof(labels), "function=\"%s\",version=\"$LATEST\",hook=\"%s\"",
                          label(fb, sizeof(fb), fn->conf->name), ef_hook_names[hook]);
-                function_series(w, server, family, families[family].name, f, hook, labels);
+                write_function_series(w, server, family, families[family].name, f, hook, labels);
             }
         }
     }

@@ -613,10 +613,7 @@ static ef_process_env_t *spawn_env(ef_process_pool_t *pool, int provisioned, cha
     ++pool->num_alive;
     if (provisioned)
         atomic_store(&pool->pf->fn->provisioned_environments, ++pool->num_provisioned);
-    env_log(env, "INIT_START Runtime Version: %s\tEnvironment: %u (%s)",
-            pool->pf->fn->conf->runtime == EF_CONF_RUNTIME_NODEJS   ? "nodejs"
-            : pool->pf->fn->conf->runtime == EF_CONF_RUNTIME_PYTHON ? "python"
-                                                                    : "provided",
+    env_log(env, "INIT_START Runtime Version: %s\tEnvironment: %u (%s)", ef_conf_runtime_name(pool->pf->fn->conf->runtime),
             env->number, provisioned ? "provisioned-concurrency" : "on-demand");
     link_timer(env, &env->init_timer, EF_PROCESS_INIT_TIMEOUT);
     link_timer(env, &env->memory_timer, EF_PROCESS_MEMORY_TICK);
@@ -786,9 +783,7 @@ ef_process_pool_t *ef_process_pool_create(ef_process_thread_t *thread, ef_proces
     ADD("AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/us-east-1.%s", conf->name);
     ADD("AWS_REGION=us-east-1");
     ADD("AWS_DEFAULT_REGION=us-east-1");
-    ADD("AWS_EXECUTION_ENV=AWS_Lambda_%s", conf->runtime == EF_CONF_RUNTIME_NODEJS   ? "nodejs"
-                                           : conf->runtime == EF_CONF_RUNTIME_PYTHON ? "python"
-                                                                                     : "provided");
+    ADD("AWS_EXECUTION_ENV=AWS_Lambda_%s", ef_conf_runtime_name(conf->runtime));
     /* the function's own TZ, LANG or PATH wins, as on Lambda */
     if (!sets_variable(conf, "TZ"))
         ADD("TZ=:UTC");
