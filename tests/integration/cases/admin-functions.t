@@ -75,7 +75,7 @@ print(r["lines"][0].split(" ", 3)[1:])' | sed "s/$id/ID/"
 hdr False 1
 ['hdr', 'viewer-response', 'ID adding x-a to /echo/r2']
 
-=== GET /functions/NAME/logs?since= takes a time or a duration; a bad one is a 400
+=== GET /functions/NAME/logs?since= takes a time or a duration, limit= a count; a bad one is a 400
 --- run
 sleep 1.1
 start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -83,8 +83,9 @@ curl -sS -o /dev/null http://127.0.0.1:$PORT/boom/late
 A='Authorization: Bearer s3cret-token'
 curl -sS -H "$A" "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?since=$start" | $PYTHON -c 'import json, sys; print(len(json.load(sys.stdin)["lines"]), "line since", "the start")'
 curl -sS -H "$A" "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?since=1h&limit=1" | $PYTHON -c 'import json, sys; r = json.load(sys.stdin); print(len(r["lines"]), "line with limit=1, truncated:", r["truncated"])'
+curl -sS -H "$A" "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?limit=0"; echo
 curl -sS -i -H "$A" "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?since=yesterday"
---- stdout ~ \A1 line since the start\n1 line with limit=1, truncated: True\n
+--- stdout ~ \A1 line since the start\n1 line with limit=1, truncated: True\n\{"error":"InvalidArgument","message":"limit=0 is not a number of lines from 1 to 10000"\}\n
 --- status: 400
 --- body ~ "error":"InvalidArgument".*since=yesterday is neither a time
 
