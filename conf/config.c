@@ -1656,6 +1656,61 @@ static int set_environment(struct st_parser *p, const char *name, yaml_node_t *n
     return ret;
 }
 
+/* a directory edgefn writes files in: it must exist and be writable */
+static int set_writable_directory(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE];
+
+    if (set_directory(p, name, node, field) != 0)
+        return -1;
+    if (access(*(char **)field, W_OK) != 0) {
+        report(p, pos_of(node), "%s: cannot write in %s: %s", name, quote(buf, *(char **)field), strerror(errno));
+        free(*(char **)field);
+        *(char **)field = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int set_async_retries(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    uint64_t n;
+
+    if (parse_integer(p, name, node, 0, 2, "", &n) != 0)
+        return -1;
+    *(unsigned *)field = (unsigned)n;
+    return 0;
+}
+
+static int set_max_event_age(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    char buf[QUOTED_SIZE];
+
+    if (parse_duration(p, name, node, 1, field) != 0)
+        return -1;
+    /* Lambda's range: 60 s to 6 h; a shorter one is allowed here, for tests */
+    if (*(uint64_t *)field > 6 * 3600 * 1000) {
+        report(p, pos_of(node), "%s: at most 6h (Lambda's most), found %s", name, quote(buf, scalar_of(node)));
+        return -1;
+    }
+    return 0;
+}
+
+#define FUNCTION_ASYNC_OFFSET(m) (offsetof(ef_conf_function_t, async.m) - offsetof(ef_conf_function_t, async))
+
+static const struct st_key function_async_keys[] = {
+    {"retries", YAML_SCALAR_NODE, set_async_retries, FUNCTION_ASYNC_OFFSET(retries)},
+    {"max-event-age", YAML_SCALAR_NODE, set_max_event_age, FUNCTION_ASYNC_OFFSET(max_event_age)},
+    {"on-failure", YAML_SCALAR_NODE, set_writable_directory, FUNCTION_ASYNC_OFFSET(on_failure)},
+    {NULL}};
+static const struct st_section function_async_section = {"async.", function_async_keys};
+
+static int set_function_async(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    walk_mapping(p, node, &function_async_section, "in async", field);
+    return 0;
+}
+
 /* an item of functions: */
 
 static const struct st_key function_keys[] = {
@@ -1671,6 +1726,7 @@ static const struct st_key function_keys[] = {
     {"environment", YAML_MAPPING_NODE, set_environment, offsetof(ef_conf_function_t, environment)},
     {"include-body", YAML_SCALAR_NODE, set_bool, offsetof(ef_conf_function_t, include_body)},
     {"body-limit", YAML_SCALAR_NODE, set_body_limit, offsetof(ef_conf_function_t, body_limit)},
+    {"async", YAML_MAPPING_NODE, set_function_async, offsetof(ef_conf_function_t, async)},
     {NULL}};
 static const struct st_section function_section = {"", function_keys};
 
@@ -1686,6 +1742,8 @@ static void init_function(ef_conf_function_t *fn, const char *name, ef_conf_pos_
     fn->runtime = EF_CONF_RUNTIME_LUA;
     /* memory, timeout and the process functions' settings stay 0 until resolve_function knows the runtime */
     fn->max_code_size = EF_CONF_DEFAULT_MAX_CODE_SIZE;
+    fn->async.retries = 2;
+    fn->async.max_event_age = 6 * 3600 * 1000;
 }
 
 /* Reports a name that cannot be a log file's name: 1-64 of A-Z, a-z, 0-9, '-' and '_'. */
@@ -2597,6 +2655,40 @@ static int set_pricing(struct st_parser *p, const char *name, yaml_node_t *node,
     return 0;
 }
 
+static int set_async_concurrency(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    uint64_t n;
+
+    if (parse_integer(p, name, node, 1, 1024, "", &n) != 0)
+        return -1;
+    *(unsigned *)field = (unsigned)n;
+    return 0;
+}
+
+static int set_max_queued(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    uint64_t n;
+
+    if (parse_integer(p, name, node, 1, 10000000, "", &n) != 0)
+        return -1;
+    *(unsigned *)field = (unsigned)n;
+    return 0;
+}
+
+static const struct st_key async_keys[] = {
+    {"queue-directory", YAML_SCALAR_NODE, set_writable_directory, offsetof(ef_conf_t, async.queue_directory)},
+    {"retry-delay", YAML_SCALAR_NODE, set_positive_duration, offsetof(ef_conf_t, async.retry_delay)},
+    {"concurrency", YAML_SCALAR_NODE, set_async_concurrency, offsetof(ef_conf_t, async.concurrency)},
+    {"max-queued", YAML_SCALAR_NODE, set_max_queued, offsetof(ef_conf_t, async.max_queued)},
+    {NULL}};
+static const struct st_section async_section = {"async.", async_keys};
+
+static int set_async(struct st_parser *p, const char *name, yaml_node_t *node, void *field)
+{
+    walk_mapping(p, node, &async_section, "in async", p->conf);
+    return 0;
+}
+
 static const struct st_key cache_keys[] = {
     {"memory", YAML_SCALAR_NODE, set_cache_memory, offsetof(ef_conf_t, cache.memory)},
     {"max-object-size", YAML_SCALAR_NODE, set_max_object_size, offsetof(ef_conf_t, cache.max_object_size)},
@@ -2647,6 +2739,7 @@ static const struct st_key top_keys[] = {
     {"max-request-body", YAML_SCALAR_NODE, set_positive_size, offsetof(ef_conf_t, max_request_body)},
     {"cache", YAML_MAPPING_NODE, set_cache, offsetof(ef_conf_t, cache)},
     {"pricing", YAML_MAPPING_NODE, set_pricing, offsetof(ef_conf_t, pricing)},
+    {"async", YAML_MAPPING_NODE, set_async, offsetof(ef_conf_t, async)},
     {NULL}};
 static const struct st_section top_section = {"", top_keys};
 
@@ -2842,6 +2935,9 @@ static void init_conf(ef_conf_t *conf, const char *file, char *dir)
     conf->pricing.lambda_edge_request = 0.0000006;
     conf->pricing.lambda_edge_gb_second = 0.00005001;
     conf->pricing.cloudfront_functions_invocation = 0.0000001;
+    conf->async.retry_delay = 60 * 1000;
+    conf->async.concurrency = 16;
+    conf->async.max_queued = 100000;
 }
 
 /* `path` made absolute against the working directory. */
@@ -2963,10 +3059,12 @@ void ef_conf_dispose(ef_conf_t *conf)
         free(conf->functions[i].module_file);
         free(conf->functions[i].handler);
         free_environment(conf->functions + i);
+        free(conf->functions[i].async.on_failure);
     }
     free(conf->functions);
     free(conf->function_logs.dir);
     free(conf->access_log.path);
+    free(conf->async.queue_directory);
     free(conf->admin.address);
     free(conf->admin.token_file);
     free(conf->file);

@@ -126,8 +126,13 @@ typedef struct st_ef_conf_function_t {
     uint64_t idle_timeout;          /* ms an idle on-demand environment is kept */
     ef_conf_env_var_t *environment; /* the function's `environment:`, in the order written */
     size_t num_environment;
-    int include_body;    /* the request body goes into the event (base64) */
-    uint64_t body_limit; /* bytes of body the event carries, then inputTruncated; 0 means the hook's default */
+    int include_body;     /* the request body goes into the event (base64) */
+    uint64_t body_limit;  /* bytes of body the event carries, then inputTruncated; 0 means the hook's default */
+    struct {              /* `async:`, for Event invocations (POST /functions/NAME/invocations), as Lambda's EventInvokeConfig */
+        unsigned retries; /* after a failed attempt, 0-2; 2 by default */
+        uint64_t max_event_age; /* ms an event may wait (throttled) before it is given up; 6h by default */
+        char *on_failure;       /* absolute: a directory that gets a JSON record of each event given up; NULL: none */
+    } async;
 } ef_conf_function_t;
 
 /* Which query parameters a cache key holds (CloudFront's query-string setting). */
@@ -190,6 +195,12 @@ typedef struct st_ef_conf_t {
         double lambda_edge_gb_second;           /* per GB-second: 0.00005001 */
         double cloudfront_functions_invocation; /* per invocation: 0.0000001 */
     } pricing;
+    struct {                   /* `async:`, the queue of Event invocations */
+        char *queue_directory; /* absolute: where queued events are kept, to be resumed after a restart; NULL: in memory */
+        uint64_t retry_delay;  /* ms before the first retry, doubled before the second; 1 minute by default (Lambda's) */
+        unsigned concurrency;  /* events run at once, per worker thread; 16 by default */
+        unsigned max_queued;   /* events waiting at most, in all; past it an Event invocation is refused (429) */
+    } async;
     struct {
         ef_conf_log_kind_t kind;
         char *path; /* absolute; kind == EF_CONF_LOG_FILE */

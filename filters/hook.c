@@ -137,46 +137,7 @@ static void record_run(ef_exchange_t *ex, const ef_invocation_t *inv, int outcom
 /* The counters of `fn` at `hook` on ex's thread. */
 static ef_function_metrics_t *function_metrics(ef_exchange_t *ex, const ef_function_t *fn, ef_hook_t hook)
 {
-    return &ex->thread->metrics.functions[(fn - ex->thread->server->functions.entries) * EF_NUM_HOOKS + hook];
-}
-
-static void count(ef_exchange_t *ex, const ef_invocation_t *inv)
-{
-    static const ef_function_error_t limits[] = {[EF_LIMIT_CRASH] = EF_FUNCTION_ERROR_CRASH,
-                                                 [EF_LIMIT_TIMEOUT] = EF_FUNCTION_ERROR_TIMEOUT,
-                                                 [EF_LIMIT_MEMORY] = EF_FUNCTION_ERROR_MEMORY,
-                                                 [EF_LIMIT_THROTTLE] = EF_FUNCTION_ERROR_THROTTLE};
-    ef_function_metrics_t *m = function_metrics(ex, inv->fn, ex->event.hook);
-    int outcome = EF_FUNCTION_NUM_ERRORS; /* ok */
-
-    ef_count(&m->ended, 1);
-    ef_count(&m->invocations, 1);
-    switch (inv->status) {
-    case EF_INVOKE_OK:
-        break;
-    case EF_INVOKE_FAILED:
-        outcome = EF_FUNCTION_ERROR_RUNTIME;
-        break;
-    case EF_INVOKE_INVALID:
-        outcome = EF_FUNCTION_ERROR_VALIDATION;
-        break;
-    case EF_INVOKE_LIMIT:
-        outcome = limits[inv->limit];
-        break;
-    }
-    if (outcome != EF_FUNCTION_NUM_ERRORS)
-        ef_count(&m->errors[outcome], 1);
-    record_run(ex, inv, outcome);
-    ef_histogram_observe(&m->duration, &ef_metrics_duration_buckets, inv->duration_ns);
-    if (inv->cold_start) {
-        ef_count(&m->cold_starts, 1);
-        ef_histogram_observe(&m->init_duration, &ef_metrics_duration_buckets, inv->init_ns);
-    }
-    /* as Lambda bills: the configured memory, times the duration rounded up to a millisecond */
-    ef_count(&m->mb_ms, (inv->fn->conf->memory >> 20) * ((inv->duration_ns + 999999) / 1000000));
-    if (inv->fn->runtime == &ef_lua_runtime && inv->budget_ns != 0)
-        ef_histogram_observe(&m->budget_ratio, &ef_metrics_ratio_buckets,
-                             (uint64_t)((double)inv->duration_ns / inv->budget_ns * 1e9));
+    return ef_metrics_function(&ex->thread->metrics, fn - ex->thread->server->functions.entries, hook);
 }
 
 static void on_complete(ef_invocation_t *inv)
@@ -186,7 +147,7 @@ static void on_complete(ef_invocation_t *inv)
     char cause[512];
 
     ex->invoking = 0;
-    count(ex, inv);
+    record_run(ex, inv, ef_metrics_count_invocation(function_metrics(ex, inv->fn, ex->event.hook), inv));
     switch (inv->status) {
     case EF_INVOKE_FAILED:
     case EF_INVOKE_LIMIT:

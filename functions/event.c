@@ -249,3 +249,56 @@ void ef_event_delete_headers(h2o_headers_t *headers, h2o_iovec_t name)
     while ((i = h2o_find_header_by_str(headers, name.base, name.len, -1)) != -1)
         h2o_delete_header(headers, i);
 }
+
+int ef_event_decode_base64(h2o_mem_pool_t *pool, h2o_iovec_t src, h2o_iovec_t *out)
+{
+    char *dst = h2o_mem_alloc_pool(pool, src.len / 4 * 3 + 3), *d = dst;
+    uint32_t acc = 0;
+    size_t n = 0, pad = 0;
+
+    for (size_t i = 0; i != src.len; ++i) {
+        unsigned char c = src.base[i];
+        int v;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '+' || c == '-')
+            v = 62;
+        else if (c == '/' || c == '_')
+            v = 63;
+        else if (c == '=') {
+            ++pad;
+            continue;
+        } else if (c == '\r' || c == '\n') {
+            continue;
+        } else {
+            return -1;
+        }
+        if (pad != 0)
+            return -1; /* data after padding */
+        acc = acc << 6 | v;
+        if (++n % 4 == 0) {
+            *d++ = acc >> 16;
+            *d++ = acc >> 8;
+            *d++ = acc;
+        }
+    }
+    switch (n % 4) {
+    case 1:
+        return -1;
+    case 2:
+        *d++ = acc >> 4;
+        break;
+    case 3:
+        *d++ = acc >> 10;
+        *d++ = acc >> 2;
+        break;
+    }
+    if (pad > 2 || (pad != 0 && (n + pad) % 4 != 0))
+        return -1;
+    *out = h2o_iovec_init(dst, d - dst);
+    return 0;
+}

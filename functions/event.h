@@ -123,4 +123,7 @@ void ef_event_parse_set_cookies(h2o_mem_pool_t *pool, const h2o_headers_t *heade
 /* The inverse of the first two: "a=1&b=2" with `sep` "&", "a=1; b=2" with "; ". Allocated in `pool`. */
 h2o_iovec_t ef_event_join_params(h2o_mem_pool_t *pool, const ef_event_params_t *params, const char *sep);
 
+/* Decodes base64 (standard or URL alphabet, padded or not, line breaks ignored) into `pool`; 0, or -1 when invalid. */
+int ef_event_decode_base64(h2o_mem_pool_t *pool, h2o_iovec_t src, h2o_iovec_t *out);
+
 #endif

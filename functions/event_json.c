@@ -74,8 +74,11 @@ static int read_entries(h2o_mem_pool_t *pool, const char *what, json_t *object, 
     {
         h2o_iovec_t n = h2o_strdup(pool, name, SIZE_MAX);
         ef_event_item_t item;
-        if (json_is_object(entry) && (multi = json_object_get(entry, "multiValue")) != NULL) {
-            if (!json_is_array(multi))
+        /* CloudFront Functions: {"value", "multiValue": [...]}; Lambda@Edge and the short form: an array of values */
+        if (json_is_array(entry) || (json_is_object(entry) && (multi = json_object_get(entry, "multiValue")) != NULL)) {
+            if (json_is_array(entry))
+                multi = entry;
+            else if (!json_is_array(multi))
                 return fail(err, errlen, "%s \"%s\": multiValue must be an array, not %s", what, name, type_name(multi));
             json_array_foreach(multi, i, v)
             {
@@ -117,6 +120,28 @@ static int read_headers(h2o_mem_pool_t *pool, json_t *object, h2o_headers_t *hea
     return 0;
 }
 
+/* A body: a string, or {"data": "...", "encoding": "text" | "base64"} (CloudFront Functions and Lambda@Edge) */
+static int read_body(h2o_mem_pool_t *pool, const char *what, json_t *v, h2o_iovec_t *body, char *err, size_t errlen)
+{
+    json_t *data = v, *encoding = NULL;
+
+    if (json_is_object(v)) {
+        data = json_object_get(v, "data");
+        encoding = json_object_get(v, "encoding");
+    }
+    if (!json_is_string(data))
+        return fail(err, errlen, "%s must be a string or {\"data\": \"...\", \"encoding\": \"text\" or \"base64\"}", what);
+    if (encoding == NULL || (json_is_string(encoding) && (strcmp(json_string_value(encoding), "text") == 0))) {
+        *body = dup_string(pool, data);
+        return 0;
+    }
+    if (!json_is_string(encoding) || strcmp(json_string_value(encoding), "base64") != 0)
+        return fail(err, errlen, "%s.encoding must be \"text\" or \"base64\"", what);
+    if (ef_event_decode_base64(pool, h2o_iovec_init(json_string_value(data), json_string_length(data)), body) != 0)
+        return fail(err, errlen, "%s.data is not base64", what);
+    return 0;
+}
+
 static int read_request(ef_event_t *ev, json_t *request, char *err, size_t errlen)
 {
     h2o_mem_pool_t *pool = ev->pool;
@@ -153,6 +178,8 @@ static int read_request(ef_event_t *ev, json_t *request, char *err, size_t errle
     if ((v = json_object_get(request, "headers")) != NULL &&
         read_headers(pool, v, ev->request.headers, H2O_TOKEN_COOKIE, err, errlen) != 0)
         return -1;
+    if ((v = json_object_get(request, "body")) != NULL && read_body(pool, "request.body", v, &ev->request.body, err, errlen) != 0)
+        return -1;
     if ((v = json_object_get(request, "cookies")) != NULL) {
         params = (ef_event_params_t){NULL};
         if (read_entries(pool, "cookie", v, &params, err, errlen) != 0)
@@ -173,7 +200,7 @@ static int read_response(ef_event_t *ev, json_t *response, char *err, size_t err
 
     if (!json_is_object(response))
         return fail(err, errlen, "response must be an object, not %s", type_name(response));
-    if ((v = json_object_get(response, "statusCode")) != NULL) {
+    if ((v = json_object_get(response, "statusCode")) != NULL || (v = json_object_get(response, "status")) != NULL) {
         /* Lambda@Edge writes the status as a string; take both */
         json_int_t status = json_is_integer(v)  ? json_integer_value(v)
                             : json_is_string(v) ? strtol(json_string_value(v), NULL, 10)
@@ -190,6 +217,11 @@ static int read_response(ef_event_t *ev, json_t *response, char *err, size_t err
     if ((v = json_object_get(response, "headers")) != NULL &&
         read_headers(pool, v, ev->response.headers, H2O_TOKEN_SET_COOKIE, err, errlen) != 0)
         return -1;
+    if ((v = json_object_get(response, "body")) != NULL) {
+        if (read_body(pool, "response.body", v, &ev->response.body, err, errlen) != 0)
+            return -1;
+        ev->response.has_body = 1;
+    }
     if ((v = json_object_get(response, "cookies")) != NULL) {
         ef_event_params_t params = {NULL};
         if (read_entries(pool, "cookie", v, &params, err, errlen) != 0)
@@ -207,22 +239,27 @@ static int read_response(ef_event_t *ev, json_t *response, char *err, size_t err
     return 0;
 }
 
+/* A hook's name, as "context.eventType" (`what`) has it, into `*hook` */
+static int read_hook(json_t *name, const char *what, ef_hook_t *hook, char *err, size_t errlen)
+{
+    for (int i = 0; i != EF_NUM_HOOKS; ++i) {
+        if (json_is_string(name) && strcmp(json_string_value(name), ef_hook_names[i]) == 0) {
+            *hook = i;
+            return 0;
+        }
+    }
+    return fail(err, errlen, "%s must be one of viewer-request, origin-request, origin-response, viewer-response", what);
+}
+
 int ef_event_read_cf_json(ef_event_t *ev, json_t *root, ef_hook_t *hook, char *err, size_t errlen)
 {
     json_t *v, *type;
 
     if (!json_is_object(root))
         return fail(err, errlen, "the event must be a JSON object, not %s", type_name(root));
-    if ((v = json_object_get(root, "context")) != NULL && (type = json_object_get(v, "eventType")) != NULL) {
-        int i;
-        for (i = 0; i != EF_NUM_HOOKS; ++i)
-            if (json_is_string(type) && strcmp(json_string_value(type), ef_hook_names[i]) == 0)
-                break;
-        if (i == EF_NUM_HOOKS)
-            return fail(err, errlen,
-                        "context.eventType must be one of viewer-request, origin-request, origin-response, viewer-response");
-        *hook = i;
-    }
+    if ((v = json_object_get(root, "context")) != NULL && (type = json_object_get(v, "eventType")) != NULL &&
+        read_hook(type, "context.eventType", hook, err, errlen) != 0)
+        return -1;
     if ((v = json_object_get(root, "viewer")) != NULL && (v = json_object_get(v, "ip")) != NULL) {
         if (!json_is_string(v))
             return fail(err, errlen, "viewer.ip must be a string, not %s", type_name(v));
@@ -233,6 +270,90 @@ int ef_event_read_cf_json(ef_event_t *ev, json_t *root, ef_hook_t *hook, char *e
     if ((v = json_object_get(root, "response")) != NULL && read_response(ev, v, err, errlen) != 0)
         return -1;
     return 0;
+}
+
+/* {"Records": [{"cf": {"config": {"eventType"}, "request": {"clientIp", ...}, "response": {"status", ...}}}]} */
+static int read_lambda(ef_event_t *ev, json_t *root, ef_hook_t *hook, char *err, size_t errlen)
+{
+    json_t *records = json_object_get(root, "Records"), *cf, *v;
+
+    if (!json_is_array(records) || json_array_size(records) != 1 ||
+        !json_is_object(cf = json_object_get(json_array_get(records, 0), "cf")))
+        return fail(err, errlen, "Records must be an array of one record, {\"cf\": {\"config\": ..., \"request\": ...}}");
+    if ((v = json_object_get(json_object_get(cf, "config"), "eventType")) != NULL &&
+        read_hook(v, "Records[0].cf.config.eventType", hook, err, errlen) != 0)
+        return -1;
+    if ((v = json_object_get(cf, "request")) != NULL) {
+        json_t *ip = json_object_get(v, "clientIp");
+        if (ip != NULL) {
+            if (!json_is_string(ip))
+                return fail(err, errlen, "request.clientIp must be a string, not %s", type_name(ip));
+            ev->client_ip = dup_string(ev->pool, ip);
+        }
+        if (read_request(ev, v, err, errlen) != 0)
+            return -1;
+    }
+    if ((v = json_object_get(cf, "response")) != NULL && read_response(ev, v, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* {"hook", "method", "uri": "/path?query", "headers": {"name": "value" or ["value", ...]}, "status", "responseHeaders"} */
+static int read_short(ef_event_t *ev, json_t *root, ef_hook_t *hook, char *err, size_t errlen)
+{
+    json_t *request = json_object(), *response = json_object(), *v;
+    int ret = -1;
+
+    if (read_hook(json_object_get(root, "hook"), "hook", hook, err, errlen) != 0)
+        goto Exit;
+    if ((v = json_object_get(root, "method")) != NULL)
+        json_object_set(request, "method", v);
+    if ((v = json_object_get(root, "uri")) != NULL) {
+        const char *q;
+        if (!json_is_string(v)) {
+            fail(err, errlen, "uri must be a string, not %s", type_name(v));
+            goto Exit;
+        }
+        if ((q = memchr(json_string_value(v), '?', json_string_length(v))) != NULL) {
+            json_object_set_new(request, "uri", json_stringn(json_string_value(v), q - json_string_value(v)));
+            json_object_set_new(request, "querystring", json_string(q + 1));
+        } else {
+            json_object_set(request, "uri", v);
+        }
+    }
+    if ((v = json_object_get(root, "headers")) != NULL)
+        json_object_set(request, "headers", v);
+    if ((v = json_object_get(root, "body")) != NULL)
+        json_object_set(request, "body", v);
+    if ((v = json_object_get(root, "status")) != NULL)
+        json_object_set(response, "statusCode", v);
+    if ((v = json_object_get(root, "responseHeaders")) != NULL)
+        json_object_set(response, "headers", v);
+    if ((v = json_object_get(root, "clientIp")) != NULL) {
+        if (!json_is_string(v)) {
+            fail(err, errlen, "clientIp must be a string, not %s", type_name(v));
+            goto Exit;
+        }
+        ev->client_ip = dup_string(ev->pool, v);
+    }
+    if (read_request(ev, request, err, errlen) != 0 || read_response(ev, response, err, errlen) != 0)
+        goto Exit;
+    ret = 0;
+Exit:
+    json_decref(request);
+    json_decref(response);
+    return ret;
+}
+
+int ef_event_read_json(ef_event_t *ev, json_t *root, ef_hook_t *hook, char *err, size_t errlen)
+{
+    if (!json_is_object(root))
+        return fail(err, errlen, "the event must be a JSON object, not %s", type_name(root));
+    if (json_object_get(root, "Records") != NULL)
+        return read_lambda(ev, root, hook, err, errlen);
+    if (json_object_get(root, "hook") != NULL)
+        return read_short(ev, root, hook, err, errlen);
+    return ef_event_read_cf_json(ev, root, hook, err, errlen);
 }
 
 /* ---- to JSON ---- */

@@ -29,6 +29,16 @@
  */
 int ef_event_read_cf_json(ef_event_t *ev, json_t *root, ef_hook_t *hook, char *err, size_t errlen);
 
+/**
+ * Reads an event in any of the three shapes a test may give (`edgefn test --event-file`, POST /functions/NAME/test):
+ * the CloudFront Functions shape above; Lambda@Edge's, {"Records": [{"cf": {"config": {"eventType": ...},
+ * "request": {"clientIp", "method", "uri", "querystring": "a=1", "headers": {"host": [{"key": "Host", "value":
+ * "..."}]}, "body": {"data", "encoding"}}, "response": {"status": "200", ...}}}]}; or the short form {"hook":
+ * "viewer-request", "method": "GET", "uri": "/path?a=1", "headers": {"accept": "text/html", "x-m": ["a", "b"]},
+ * "status": 404, "responseHeaders": {...}}. As ef_event_read_cf_json otherwise.
+ */
+int ef_event_read_json(ef_event_t *ev, json_t *root, ef_hook_t *hook, char *err, size_t errlen);
+
 /* The request of `ev` as a CloudFront Functions request object: method, uri, querystring, headers, cookies. */
 json_t *ef_event_request_to_cf_json(const ef_event_t *ev);
 

@@ -369,60 +369,6 @@ static int get_string(const ef_json_t *obj, const char *what, const char *key, i
     return 0;
 }
 
-/* Decodes base64 `src` into `out` (in `pool`): the standard or the URL alphabet, padding optional, line breaks skipped. */
-static int decode_base64(h2o_mem_pool_t *pool, h2o_iovec_t src, h2o_iovec_t *out)
-{
-    char *dst = h2o_mem_alloc_pool(pool, src.len / 4 * 3 + 3), *d = dst;
-    uint32_t acc = 0;
-    size_t n = 0, pad = 0;
-
-    for (size_t i = 0; i != src.len; ++i) {
-        unsigned char c = src.base[i];
-        int v;
-        if (c >= 'A' && c <= 'Z')
-            v = c - 'A';
-        else if (c >= 'a' && c <= 'z')
-            v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9')
-            v = c - '0' + 52;
-        else if (c == '+' || c == '-')
-            v = 62;
-        else if (c == '/' || c == '_')
-            v = 63;
-        else if (c == '=') {
-            ++pad;
-            continue;
-        } else if (c == '\r' || c == '\n') {
-            continue;
-        } else {
-            return -1;
-        }
-        if (pad != 0)
-            return -1; /* data after padding */
-        acc = acc << 6 | v;
-        if (++n % 4 == 0) {
-            *d++ = acc >> 16;
-            *d++ = acc >> 8;
-            *d++ = acc;
-        }
-    }
-    switch (n % 4) {
-    case 1:
-        return -1;
-    case 2:
-        *d++ = acc >> 4;
-        break;
-    case 3:
-        *d++ = acc >> 10;
-        *d++ = acc >> 2;
-        break;
-    }
-    if (pad > 2 || (pad != 0 && (n + pad) % 4 != 0))
-        return -1;
-    *out = h2o_iovec_init(dst, d - dst);
-    return 0;
-}
-
 static int decode_body(h2o_mem_pool_t *pool, const char *what, const ef_json_t *data, int base64, h2o_iovec_t *out, char *err,
                        size_t errlen)
 {
@@ -432,7 +378,7 @@ static int decode_body(h2o_mem_pool_t *pool, const char *what, const ef_json_t *
         *out = h2o_strdup(pool, v.base, v.len);
         return 0;
     }
-    if (decode_base64(pool, v, out) != 0)
+    if (ef_event_decode_base64(pool, v, out) != 0)
         INVALID("%s is not valid base64", what);
     return 0;
 }

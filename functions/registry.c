@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "functions/json.h"
 #include "functions/process/process.h"
 #include "functions/registry.h"
 
@@ -180,13 +181,24 @@ void ef_function_log(const ef_function_t *fn, ef_hook_t hook, const char *reques
     ef_function_log_as(fn, ef_hook_names[hook], request_id, msg, len);
 }
 
-/* `s` as the inside of a JSON string: quotes, backslashes and control characters escaped (other bytes as they are) */
+/* `s` as the inside of a JSON string: quotes, backslashes and control characters escaped, a byte that is not part of
+ * valid UTF-8 written as U+FFFD (so that the line stays JSON), other bytes as they are; at most 6 bytes per byte of `s` */
 static char *json_escape(char *p, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i != len; ++i) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
+        if (c >= 0x80) {
+            size_t n = ef_utf8_seq((const unsigned char *)s + i, (const unsigned char *)s + len);
+            if (n == 0) {
+                memcpy(p, "\\ufffd", 6);
+                p += 6;
+            } else {
+                memcpy(p, s + i, n);
+                p += n;
+                i += n - 1;
+            }
+        } else if (c == '"' || c == '\\') {
             *p++ = '\\';
             *p++ = c;
         } else if (c == '\n') {
@@ -263,5 +275,5 @@ Write:
 
 void ef_invocation_log(ef_invocation_t *inv, const char *msg, size_t len)
 {
-    ef_function_log(inv->fn, inv->event->hook, inv->event->request_id, msg, len);
+    ef_function_log_as(inv->fn, ef_invocation_hook_name(inv), inv->event->request_id, msg, len);
 }

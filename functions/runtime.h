@@ -46,6 +46,21 @@ struct st_ef_invocation_t {
     void *data; /* the caller's */
     /* lines the function logs go here; by default its log stream (ef_invocation_log) */
     void (*log)(ef_invocation_t *inv, const char *msg, size_t len);
+    /**
+     * When set, a process runtime also hands over, just before on_complete, the lines the invocation's environment
+     * wrote to the function's log stream meanwhile (what the function printed, START, END, REPORT): they are written
+     * on the thread that owns the environment, not through `log`. For a test's report and Invoke's log tail.
+     */
+    void (*logged)(ef_invocation_t *inv, const char *msg, size_t len);
+    /**
+     * A direct invocation (Lambda's Invoke, outside any request) when payload.base is set: the function is given the
+     * payload (JSON) as its event instead of `event`'s request, and what it returns is left as JSON in `result`
+     * (allocated in event->pool) instead of being read into the event; `event` still gives the request id and pool.
+     * When the function raised an error, `result` is the error as Lambda reports it ({"errorType", "errorMessage",
+     * "stackTrace"}) when the runtime has it; otherwise result.base is NULL.
+     */
+    h2o_iovec_t payload;
+    h2o_iovec_t result;
     /* set by the runtime before on_complete */
     ef_invoke_status_t status;
     char error[256];       /* why it failed, was stopped or was invalid, one line; the log stream has the rest */
@@ -118,5 +133,14 @@ void ef_function_log_as(const ef_function_t *fn, const char *hook, const char *r
 
 /* The default inv->log: ef_function_log for the invocation's function, hook and request. */
 void ef_invocation_log(ef_invocation_t *inv, const char *msg, size_t len);
+
+/* What the invocation's log lines and metrics name its hook: the event's, or "invoke" for a direct invocation. */
+static inline const char *ef_invocation_hook_name(const ef_invocation_t *inv)
+{
+    return inv->payload.base != NULL ? "invoke" : ef_hook_names[inv->event->hook];
+}
+
+/* The most a direct invocation's payload and result may be, as Lambda's synchronous Invoke (6 MB). */
+#define EF_INVOKE_MAX_PAYLOAD (6 * 1024 * 1024)
 
 #endif

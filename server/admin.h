@@ -27,10 +27,17 @@ void ef_admin_send_error(h2o_req_t *req, const char *id, int status, const char 
 void ef_admin_send_method_not_allowed(h2o_req_t *req, const char *id, const char *allow);
 
 /**
- * GET /functions, /functions/NAME, /functions/NAME/logs and /cost (server/admin_functions.c).
+ * GET /functions, /functions/NAME, /functions/NAME/logs and /cost (server/admin_functions.c), and the POST endpoints
+ * below.
  * Returns 1 if the request's path is one of those (it is then answered), 0 otherwise.
  */
 int ef_admin_functions(ef_server_t *server, h2o_req_t *req, const char *id);
+
+/**
+ * POST /functions/NAME/test (`is_test`) or POST /functions/NAME/invocations for the function at index `f` of
+ * server->functions (server/admin_invoke.c); other methods get 405.
+ */
+void ef_admin_run_function(ef_server_t *server, h2o_req_t *req, const char *id, size_t f, int is_test);
 
 /* Makes the admin API the handler of `pathconf`. */
 void ef_admin_register(h2o_pathconf_t *pathconf, ef_server_t *server);

@@ -5,6 +5,7 @@
  *   GET /functions/NAME             the same for one
  *   GET /functions/NAME/logs?request-id=ID&since=WHEN&limit=N
  *                                   the lines of its log stream (function-logs: DIR) that match
+ *   POST /functions/NAME/test, POST /functions/NAME/invocations   (server/admin_invoke.c)
  *   GET /cost                       the ledger: per function and version, invocations, GB-seconds, and what they
  *                                   would cost at Lambda@Edge's and CloudFront Functions' prices (`pricing:`)
  *
@@ -36,6 +37,22 @@ static void send_json_value(h2o_req_t *req, const char *id, json_t *value)
     ef_admin_send_json(req, id, 200, "OK", body.base);
 }
 
+/* A function's counters at a hook (or for its direct invocations), summed over the threads */
+static json_t *counters(ef_server_t *server, size_t f, int slot, ef_function_totals_t *totals)
+{
+    ef_function_totals_t t;
+    json_t *errors = json_object();
+
+    ef_metrics_function_totals(server, f, slot, &t);
+    for (size_t e = 0; e != EF_FUNCTION_NUM_ERRORS; ++e)
+        json_object_set_new(errors, ef_function_error_names[e], json_integer((json_int_t)t.errors[e]));
+    if (totals != NULL)
+        *totals = t;
+    return json_pack("{s:I, s:o, s:I, s:I, s:f, s:f}", "invocations", (json_int_t)t.invocations, "errors", errors, "cold_starts",
+                     (json_int_t)t.cold_starts, "concurrent_executions", (json_int_t)t.running, "duration_seconds",
+                     t.duration_ns / 1e9, "gb_seconds", t.mb_ms / 1024000.0);
+}
+
 static json_t *describe(ef_server_t *server, size_t f)
 {
     const ef_conf_t *conf = server->conf;
@@ -61,20 +78,16 @@ static json_t *describe(ef_server_t *server, size_t f)
             if (conf->behaviors[b].functions[hook] != fc)
                 continue;
             json_array_append_new(bound, json_pack("{s:s, s:s}", "behavior", conf->behaviors[b].path, "hook", ef_hook_names[hook]));
-            if (json_object_get(hooks, ef_hook_names[hook]) != NULL)
-                continue;
-            ef_function_totals_t t;
-            json_t *errors = json_object();
-            ef_metrics_function_totals(server, f, hook, &t);
-            for (size_t e = 0; e != EF_FUNCTION_NUM_ERRORS; ++e)
-                json_object_set_new(errors, ef_function_error_names[e], json_integer((json_int_t)t.errors[e]));
-            json_object_set_new(hooks, ef_hook_names[hook],
-                                json_pack("{s:I, s:o, s:I, s:I, s:f, s:f}", "invocations", (json_int_t)t.invocations, "errors",
-                                          errors, "cold_starts", (json_int_t)t.cold_starts, "concurrent_executions",
-                                          (json_int_t)t.running, "duration_seconds", t.duration_ns / 1e9, "gb_seconds",
-                                          t.mb_ms / 1024000.0));
+            if (json_object_get(hooks, ef_hook_names[hook]) == NULL)
+                json_object_set_new(hooks, ef_hook_names[hook], counters(server, f, hook, NULL));
         }
     }
+    ef_function_totals_t invoked;
+    json_t *direct = counters(server, f, EF_METRICS_INVOKE, &invoked);
+    if (invoked.invocations + invoked.running != 0)
+        json_object_set_new(hooks, ef_metrics_slot_name(EF_METRICS_INVOKE), direct);
+    else
+        json_decref(direct);
     json_object_set_new(obj, "bound", bound);
     json_object_set_new(obj, "hooks", hooks);
     return obj;
@@ -243,9 +256,9 @@ static void on_cost(ef_server_t *server, h2o_req_t *req, const char *id)
     for (size_t f = 0; f != server->functions.size; ++f) {
         const ef_function_t *fn = server->functions.entries + f;
         uint64_t invocations = 0, mb_ms = 0;
-        for (int hook = 0; hook != EF_NUM_HOOKS; ++hook) {
+        for (int slot = 0; slot != EF_METRICS_FUNCTION_SLOTS; ++slot) {
             ef_function_totals_t t;
-            ef_metrics_function_totals(server, f, hook, &t);
+            ef_metrics_function_totals(server, f, slot, &t);
             invocations += t.invocations;
             mb_ms += t.mb_ms;
         }
@@ -269,7 +282,7 @@ static void on_cost(ef_server_t *server, h2o_req_t *req, const char *id)
 int ef_admin_functions(ef_server_t *server, h2o_req_t *req, const char *id)
 {
     h2o_iovec_t path = req->path_normalized;
-    char msg[300];
+    char msg[400];
 
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/cost"))) {
         if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")))
@@ -281,11 +294,12 @@ int ef_admin_functions(ef_server_t *server, h2o_req_t *req, const char *id)
 
     if (!(h2o_memis(path.base, path.len, H2O_STRLIT("/functions")) || (path.len > 11 && memcmp(path.base, "/functions/", 11) == 0)))
         return 0;
-    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"))) {
-        ef_admin_send_method_not_allowed(req, id, "GET");
-        return 1;
-    }
+    int is_get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"));
     if (path.len <= 11) {
+        if (!is_get) {
+            ef_admin_send_method_not_allowed(req, id, "GET");
+            return 1;
+        }
         json_t *all = json_array();
         for (size_t f = 0; f != server->functions.size; ++f)
             json_array_append_new(all, describe(server, f));
@@ -302,12 +316,19 @@ int ef_admin_functions(ef_server_t *server, h2o_req_t *req, const char *id)
         const ef_function_t *fn = server->functions.entries + f;
         if (!h2o_memis(name.base, name.len, fn->conf->name, strlen(fn->conf->name)))
             continue;
-        if (rest.base == NULL || h2o_memis(rest.base, rest.len, H2O_STRLIT("/"))) {
+        if (h2o_memis(rest.base, rest.len, H2O_STRLIT("/test")) || h2o_memis(rest.base, rest.len, H2O_STRLIT("/invocations"))) {
+            ef_admin_run_function(server, req, id, f, rest.len == 5);
+        } else if (!is_get && (rest.base == NULL || h2o_memis(rest.base, rest.len, H2O_STRLIT("/")) ||
+                               h2o_memis(rest.base, rest.len, H2O_STRLIT("/logs")))) {
+            ef_admin_send_method_not_allowed(req, id, "GET");
+        } else if (rest.base == NULL || h2o_memis(rest.base, rest.len, H2O_STRLIT("/"))) {
             send_json_value(req, id, describe(server, f));
         } else if (h2o_memis(rest.base, rest.len, H2O_STRLIT("/logs"))) {
             on_logs(server, req, id, fn);
         } else {
-            snprintf(msg, sizeof(msg), "no admin endpoint %.200s: a function has /functions/NAME and /functions/NAME/logs",
+            snprintf(msg, sizeof(msg),
+                     "no admin endpoint %.200s: a function has /functions/NAME, /functions/NAME/logs, /functions/NAME/test and "
+                     "/functions/NAME/invocations",
                      h2o_strdup(&req->pool, path.base, path.len).base);
             ef_admin_send_error(req, id, 404, "Not Found", "NotFound", msg);
         }

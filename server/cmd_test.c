@@ -5,8 +5,8 @@
 #include <sys/random.h>
 #include <jansson.h>
 #include "conf/config.h"
-#include "functions/event_json.h"
 #include "functions/registry.h"
+#include "functions/test_run.h"
 #include "server/cmd_test.h"
 #include "server/server.h"
 
@@ -20,12 +20,6 @@ struct st_options {
     const char *event_file;
     const char **headers; /* "name: value", as given */
     size_t num_headers;
-};
-
-struct st_run {
-    ef_invocation_t inv;
-    json_t *logs;
-    int done;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -125,58 +119,39 @@ static void apply_headers(ef_event_t *ev, const struct st_options *opts)
     }
 }
 
-static int build_event(ef_event_t *ev, struct st_options *opts)
+static int build_event(ef_test_run_t *run, struct st_options *opts)
 {
     char err[512];
-
-    ev->request.method = h2o_iovec_init(H2O_STRLIT("GET"));
-    ev->request.path = h2o_iovec_init(H2O_STRLIT("/"));
-    h2o_add_header(ev->pool, ev->request.headers, H2O_TOKEN_HOST, NULL, H2O_STRLIT("localhost"));
-    ev->client_ip = h2o_iovec_init(H2O_STRLIT("127.0.0.1"));
-    ev->response.status = 200;
-    ev->response.reason = h2o_iovec_init(H2O_STRLIT("OK"));
 
     if (opts->event_file != NULL) {
         json_error_t jerr;
         json_t *root = json_load_file(opts->event_file, 0, &jerr);
-        ef_hook_t hook = EF_NUM_HOOKS;
         if (root == NULL) {
             fprintf(stderr, "edgefn test: %s:%d:%d: %s\n", opts->event_file, jerr.line, jerr.column, jerr.text);
             return EXIT_USAGE;
         }
-        int ret = ef_event_read_cf_json(ev, root, &hook, err, sizeof(err));
+        int ret = ef_test_run_read_event(run, root, err, sizeof(err));
         json_decref(root);
         if (ret != 0) {
             fprintf(stderr, "edgefn test: %s: %s\n", opts->event_file, err);
             return EXIT_USAGE;
         }
-        if (opts->hook == -1 && hook != EF_NUM_HOOKS)
-            opts->hook = hook;
     }
-    if (opts->hook == -1)
-        return usage_error("%s", "--event is required (or context.eventType in --event-file)");
-    ev->hook = opts->hook;
-    if (opts->request != NULL && apply_request_line(ev, opts->request) != EXIT_OK)
+    if (opts->hook != -1)
+        run->event.hook = opts->hook;
+    if (run->event.hook == EF_NUM_HOOKS)
+        return usage_error(
+            "%s", "--event is required (or the event file's hook: context.eventType, Records[0].cf.config.eventType or hook)");
+    if (opts->request != NULL && apply_request_line(&run->event, opts->request) != EXIT_OK)
         return EXIT_USAGE;
-    apply_headers(ev, opts);
+    apply_headers(&run->event, opts);
     return EXIT_OK;
 }
 
-static void on_log(ef_invocation_t *inv, const char *msg, size_t len)
-{
-    struct st_run *run = inv->data;
-    json_t *line = json_stringn(msg, len);
-
-    /* a function may log bytes that are not UTF-8: keep what can be kept */
-    json_array_append_new(run->logs, line != NULL ? line : json_string("(a line that is not UTF-8)"));
-}
-
-/* what an execution environment prints, and its START, END and REPORT lines */
+/* every line of the function's (its own here): what an environment prints, its START, END and REPORT lines */
 static void on_function_log(const ef_function_t *fn, const char *msg, size_t len)
 {
-    struct st_run *run = fn->log_data;
-    json_t *line = json_stringn(msg, len);
-    json_array_append_new(run->logs, line != NULL ? line : json_string("(a line that is not UTF-8)"));
+    ef_test_run_log(fn->log_data, msg, len);
 }
 
 /* An event loop for a process runtime: its environments and the Runtime API they are served. */
@@ -207,88 +182,47 @@ static void dispose_loop(struct st_loop *loop)
     h2o_config_dispose(&loop->globalconf);
 }
 
-static void on_complete(ef_invocation_t *inv)
+static void on_done(ef_test_run_t *run)
 {
-    ((struct st_run *)inv->data)->done = 1;
-}
-
-static json_t *report(const ef_function_t *fn, const ef_event_t *ev, const struct st_run *run)
-{
-    const ef_invocation_t *inv = &run->inv;
-    json_t *out = json_object();
-    double utilization = inv->budget_ns != 0 ? 100.0 * inv->duration_ns / inv->budget_ns : 0;
-
-    json_object_set_new(out, "function", json_string(fn->conf->name));
-    json_object_set_new(out, "eventType", json_string(ef_hook_names[ev->hook]));
-    json_object_set_new(out, "requestId", json_string(ev->request_id));
-    switch (inv->status) {
-    case EF_INVOKE_OK:
-        if (ef_hook_is_response(ev->hook) || ev->outcome == EF_EVENT_RESPOND) {
-            json_object_set_new(out, "outcome", json_string("response"));
-            json_object_set_new(out, "response", ef_event_response_to_cf_json(ev));
-        } else {
-            json_object_set_new(out, "outcome", json_string("request"));
-            json_object_set_new(out, "request", ef_event_request_to_cf_json(ev));
-        }
-        break;
-    case EF_INVOKE_FAILED:
-    case EF_INVOKE_LIMIT:
-    case EF_INVOKE_INVALID:
-        json_object_set_new(out, "outcome", json_string(inv->status == EF_INVOKE_INVALID ? "invalid" : "error"));
-        json_object_set_new(out, "status", json_integer(inv->status == EF_INVOKE_INVALID ? 502 : 503));
-        json_object_set_new(out, "error", json_string(inv->error));
-        break;
-    }
-    json_object_set_new(out, "logs", json_incref(run->logs));
-    json_object_set_new(out, "durationMs", json_real(inv->duration_ns / 1e6));
-    /* as CloudFront's ComputeUtilization: the share of the time budget used, in percent */
-    json_object_set_new(out, "computeUtilization", json_integer(utilization < 100 ? (json_int_t)(utilization + 0.5) : 100));
-    json_object_set_new(out, "memoryUsedBytes", json_integer(inv->memory_bytes));
-    json_object_set_new(out, "memoryLimitBytes", json_integer(fn->conf->memory));
-    return out;
+    *(int *)run->data = 1;
 }
 
 static int run_function(ef_conf_function_t *conf, struct st_options *opts)
 {
     ef_function_t fn, *fns[1] = {&fn};
     h2o_mem_pool_t pool;
-    h2o_headers_t request_headers = {NULL}, response_headers = {NULL};
     char id[EF_REQUEST_ID_LEN + 1], err[1024];
     uint8_t rnd[EF_REQUEST_ID_LEN / 2];
-    struct st_run run = {.logs = json_array()};
-    int ret;
+    ef_test_run_t run;
+    int done = 0, ret;
 
     if (ef_function_init(&fn, conf, err, sizeof(err)) != 0) {
         fprintf(stderr, "edgefn test: %s: function \"%s\": %s\n", opts->config, conf->name, err);
         ef_function_dispose(&fn);
-        json_decref(run.logs);
         return EXIT_USAGE;
     }
-    fn.log_fd = -1; /* the lines go to the report */
-    fn.log_cb = on_function_log;
-    fn.log_data = &run;
     if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
         memset(rnd, 0, sizeof(rnd));
     for (size_t i = 0; i != sizeof(rnd); ++i)
         sprintf(id + i * 2, "%02x", rnd[i]);
-
     h2o_mem_init_pool(&pool);
-    ef_event_t ev = {.request_id = id, .pool = &pool};
-    ev.request.headers = &request_headers;
-    ev.response.headers = &response_headers;
-    if ((ret = build_event(&ev, opts)) == EXIT_OK) {
+    ef_test_run_init(&run, &pool, id);
+    run.data = &done;
+    fn.log_fd = -1; /* the lines go to the report */
+    fn.log_cb = on_function_log;
+    fn.log_data = &run;
+
+    if ((ret = build_event(&run, opts)) == EXIT_OK) {
         struct st_loop loop;
         /* an environment that ends mid-write (it is killed once the report is out) must not take us with it */
         signal(SIGPIPE, SIG_IGN);
         init_loop(&loop);
         void *state = fn.runtime->thread_init(fns, 1, &(ef_runtime_thread_t){&loop.ctx, loop.api_hosts, 0, 1});
-        run.inv = (ef_invocation_t){
-            .fn = &fn, .event = &ev, .thread_state = state, .on_complete = on_complete, .data = &run, .log = on_log};
-        fn.runtime->invoke(&run.inv);
+        ef_test_run_start(&run, &fn, state, on_done);
         /* the Lua runtime completes within invoke; a process runtime starts an environment and completes from the loop */
-        while (!run.done)
+        while (!done)
             h2o_evloop_run(loop.ctx.loop, INT32_MAX);
-        json_t *out = report(&fn, &ev, &run);
+        json_t *out = ef_test_run_report(&run);
         json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
         fputc('\n', stdout);
         json_decref(out);
@@ -299,8 +233,8 @@ static int run_function(ef_conf_function_t *conf, struct st_options *opts)
         dispose_loop(&loop);
         ret = run.inv.status == EF_INVOKE_OK ? EXIT_OK : EXIT_FAILED;
     }
+    ef_test_run_dispose(&run);
     h2o_mem_clear_pool(&pool);
-    json_decref(run.logs);
     ef_function_dispose(&fn);
     return ret;
 }

@@ -37,9 +37,47 @@ void ef_metrics_thread_init(ef_metrics_thread_t *m, const ef_server_t *server)
     memset(m->behaviors, 0, sizeof(m->behaviors[0]) * (nb + 1));
     m->origins = h2o_mem_alloc(sizeof(m->origins[0]) * (no + 1));
     memset(m->origins, 0, sizeof(m->origins[0]) * (no + 1));
-    size_t nf = server->functions.size * EF_NUM_HOOKS;
+    size_t nf = server->functions.size * EF_METRICS_FUNCTION_SLOTS;
     m->functions = h2o_mem_alloc(sizeof(m->functions[0]) * (nf + 1));
     memset(m->functions, 0, sizeof(m->functions[0]) * (nf + 1));
+}
+
+int ef_metrics_count_invocation(ef_function_metrics_t *m, const ef_invocation_t *inv)
+{
+    static const ef_function_error_t limits[] = {[EF_LIMIT_CRASH] = EF_FUNCTION_ERROR_CRASH,
+                                                 [EF_LIMIT_TIMEOUT] = EF_FUNCTION_ERROR_TIMEOUT,
+                                                 [EF_LIMIT_MEMORY] = EF_FUNCTION_ERROR_MEMORY,
+                                                 [EF_LIMIT_THROTTLE] = EF_FUNCTION_ERROR_THROTTLE};
+    int outcome = EF_FUNCTION_NUM_ERRORS; /* ok */
+
+    ef_count(&m->ended, 1);
+    ef_count(&m->invocations, 1);
+    switch (inv->status) {
+    case EF_INVOKE_OK:
+        break;
+    case EF_INVOKE_FAILED:
+        outcome = EF_FUNCTION_ERROR_RUNTIME;
+        break;
+    case EF_INVOKE_INVALID:
+        outcome = EF_FUNCTION_ERROR_VALIDATION;
+        break;
+    case EF_INVOKE_LIMIT:
+        outcome = limits[inv->limit];
+        break;
+    }
+    if (outcome != EF_FUNCTION_NUM_ERRORS)
+        ef_count(&m->errors[outcome], 1);
+    ef_histogram_observe(&m->duration, &ef_metrics_duration_buckets, inv->duration_ns);
+    if (inv->cold_start) {
+        ef_count(&m->cold_starts, 1);
+        ef_histogram_observe(&m->init_duration, &ef_metrics_duration_buckets, inv->init_ns);
+    }
+    /* as Lambda bills: the configured memory, times the duration rounded up to a millisecond */
+    ef_count(&m->mb_ms, (inv->fn->conf->memory >> 20) * ((inv->duration_ns + 999999) / 1000000));
+    if (inv->fn->runtime == &ef_lua_runtime && inv->budget_ns != 0)
+        ef_histogram_observe(&m->budget_ratio, &ef_metrics_ratio_buckets,
+                             (uint64_t)((double)inv->duration_ns / inv->budget_ns * 1e9));
+    return outcome;
 }
 
 void ef_metrics_thread_dispose(ef_metrics_thread_t *m)
@@ -246,7 +284,7 @@ static void write_origins(struct st_writer_t *w, ef_server_t *server)
     }
 }
 
-/* functions: one series per function and hook it is bound to (by any behavior) */
+/* functions: one series per function and hook it is bound to (by any behavior), and for its direct invocations */
 
 static char *function_series(ef_thread_t *thread, size_t i)
 {
@@ -256,9 +294,9 @@ static char *function_series(ef_thread_t *thread, size_t i)
 /* a member of ef_function_metrics_t, for sum() and histogram() */
 #define FM(member) function_series, i, offsetof(ef_function_metrics_t, member)
 
-void ef_metrics_function_totals(ef_server_t *server, size_t f, int hook, ef_function_totals_t *totals)
+void ef_metrics_function_totals(ef_server_t *server, size_t f, int slot, ef_function_totals_t *totals)
 {
-    size_t i = f * EF_NUM_HOOKS + hook;
+    size_t i = f * EF_METRICS_FUNCTION_SLOTS + slot;
 
     *totals = (ef_function_totals_t){.invocations = sum(server, FM(invocations)),
                                      .cold_starts = sum(server, FM(cold_starts)),
@@ -269,10 +307,17 @@ void ef_metrics_function_totals(ef_server_t *server, size_t f, int hook, ef_func
     totals->duration_ns = sum(server, FM(duration.sum_e9));
 }
 
-static int is_bound(const ef_conf_t *conf, const ef_conf_function_t *fn, int hook)
+/* Whether a function has series at a slot: at a hook when a behavior binds it there; for direct invocations once it had one */
+static int has_series(ef_server_t *server, size_t f, int slot)
 {
+    const ef_conf_t *conf = server->conf;
+    const ef_conf_function_t *fn = server->functions.entries[f].conf;
+    size_t i = f * EF_METRICS_FUNCTION_SLOTS + slot;
+
+    if (slot == EF_METRICS_INVOKE)
+        return sum(server, FM(started)) != 0;
     for (size_t b = 0; b != conf->num_behaviors; ++b)
-        if (conf->behaviors[b].functions[hook] == fn)
+        if (conf->behaviors[b].functions[slot] == fn)
             return 1;
     return 0;
 }
@@ -280,10 +325,10 @@ static int is_bound(const ef_conf_t *conf, const ef_conf_function_t *fn, int hoo
 enum { INVOCATIONS, ERRORS, DURATION, COLD_STARTS, INIT_DURATION, CONCURRENT, GB_SECONDS, BUDGET_RATIO, NUM_FUNCTION_FAMILIES };
 
 /* One family's series for the function at index f (of server->functions) at `hook`, labelled `labels`. */
-static void write_function_series(struct st_writer_t *w, ef_server_t *server, int family, const char *name, size_t f, int hook,
+static void write_function_series(struct st_writer_t *w, ef_server_t *server, int family, const char *name, size_t f, int slot,
                                   const char *labels)
 {
-    size_t i = f * EF_NUM_HOOKS + hook;
+    size_t i = f * EF_METRICS_FUNCTION_SLOTS + slot;
 
     switch (family) {
     case INVOCATIONS:
@@ -348,12 +393,12 @@ static void write_functions(struct st_writer_t *w, ef_server_t *server)
         header(w, families[family].name, families[family].type, families[family].help);
         for (size_t f = 0; f != server->functions.size; ++f) {
             const ef_function_t *fn = server->functions.entries + f;
-            for (int hook = 0; hook != EF_NUM_HOOKS; ++hook) {
-                if (!is_bound(server->conf, fn->conf, hook))
+            for (int slot = 0; slot != EF_METRICS_FUNCTION_SLOTS; ++slot) {
+                if (!has_series(server, f, slot))
                     continue;
                 snprintf(labels, sizeof(labels), "function=\"%s\",version=\"$LATEST\",hook=\"%s\"",
-                         label(fb, sizeof(fb), fn->conf->name), ef_hook_names[hook]);
-                write_function_series(w, server, family, families[family].name, f, hook, labels);
+                         label(fb, sizeof(fb), fn->conf->name), ef_metrics_slot_name(slot));
+                write_function_series(w, server, family, families[family].name, f, slot, labels);
             }
         }
     }

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <h2o.h>
+#include "functions/runtime.h"
 #include "server/origin.h"
 
 typedef struct st_ef_server_t ef_server_t;
@@ -84,14 +85,36 @@ typedef struct st_ef_function_metrics_t {
     ef_histogram_t budget_ratio; /* Lua: the share of its CPU budget an invocation used */
 } ef_function_metrics_t;
 
+/* A function's counters are kept per hook, and for direct invocations (POST /functions/NAME/invocations) in one more. */
+#define EF_METRICS_INVOKE EF_NUM_HOOKS
+#define EF_METRICS_FUNCTION_SLOTS (EF_NUM_HOOKS + 1)
+
+/* The label of a slot: a hook's name, or "invoke". */
+static inline const char *ef_metrics_slot_name(int slot)
+{
+    return slot == EF_METRICS_INVOKE ? "invoke" : ef_hook_names[slot];
+}
+
 /* One thread's counters. */
 typedef struct st_ef_metrics_thread_t {
     ef_behavior_metrics_t *behaviors; /* indexed like conf->behaviors */
     ef_origin_metrics_t *origins;     /* indexed like conf->origins */
-    ef_function_metrics_t *functions; /* [function (as conf->functions) * EF_NUM_HOOKS + hook] */
+    ef_function_metrics_t *functions; /* [function (as conf->functions) * EF_METRICS_FUNCTION_SLOTS + hook or EF_METRICS_INVOKE] */
     ef_counter_t requests;            /* requests begun (the pipeline's; admin and Runtime API requests not counted) */
     ef_counter_t requests_done;       /* requests ended: begun - done is what is in flight */
 } ef_metrics_thread_t;
+
+/* The counters of the function at index `f` (of server->functions) at a hook, or EF_METRICS_INVOKE, in `m`. */
+static inline ef_function_metrics_t *ef_metrics_function(ef_metrics_thread_t *m, size_t f, int slot)
+{
+    return &m->functions[f * EF_METRICS_FUNCTION_SLOTS + slot];
+}
+
+/**
+ * Counts a completed invocation into `m` (whose `started` was counted when it began): its outcome, duration, cold
+ * start, GB-seconds and budget. Returns the error's kind (ef_function_error_t), or EF_FUNCTION_NUM_ERRORS when it ran.
+ */
+int ef_metrics_count_invocation(ef_function_metrics_t *m, const ef_invocation_t *inv);
 
 /* Allocates a thread's counters for `server`'s config (before the thread runs); free with ef_metrics_thread_dispose. */
 void ef_metrics_thread_init(ef_metrics_thread_t *m, const ef_server_t *server);
@@ -102,8 +125,8 @@ typedef struct st_ef_function_totals_t {
     uint64_t invocations, errors[EF_FUNCTION_NUM_ERRORS], cold_starts, running, mb_ms, duration_ns;
 } ef_function_totals_t;
 
-/* Sums the counters of the function at index `f` (of server->functions) at `hook`. */
-void ef_metrics_function_totals(ef_server_t *server, size_t f, int hook, ef_function_totals_t *totals);
+/* Sums the counters of the function at index `f` (of server->functions) at a hook, or EF_METRICS_INVOKE. */
+void ef_metrics_function_totals(ef_server_t *server, size_t f, int slot, ef_function_totals_t *totals);
 
 /* Writes every metric of `server`, summed over its threads, in the text format, into a buffer of `pool`. */
 h2o_iovec_t ef_metrics_scrape(ef_server_t *server, h2o_mem_pool_t *pool);

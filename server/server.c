@@ -441,6 +441,7 @@ static void *thread_main(void *arg)
     h2o_context_init(&thread->api_ctx, thread->ctx.loop, &server->api_globalconf);
     ef_functions_thread_init(&server->functions, &thread->functions,
                              &(ef_runtime_thread_t){&thread->api_ctx, server->api_hosts, thread->index, server->num_threads});
+    ef_async_thread_init(&thread->async, thread);
 
     thread->listeners = h2o_mem_alloc(sizeof(thread->listeners[0]) * server->num_listeners);
     actx = alloca(sizeof(*actx) * server->num_listeners);
@@ -457,6 +458,7 @@ static void *thread_main(void *arg)
     while (!(thread->draining && thread->num_connections == 0) && !thread->drain_expired)
         h2o_evloop_run(thread->ctx.loop, INT32_MAX);
 
+    ef_async_thread_stop(&thread->async);
     /* once no thread takes requests, what the functions still run is for requests that are gone: it is stopped, and
      * this thread waits until it is (a job it handed to another thread comes back, its environments are reaped) */
     atomic_fetch_sub(&threads_serving, 1);

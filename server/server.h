@@ -6,11 +6,13 @@
 #define EF_SERVER_SERVER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <h2o.h>
 #include <openssl/ssl.h>
 #include "conf/config.h"
 #include "functions/registry.h"
 #include "server/accesslog.h"
+#include "server/async.h"
 #include "server/cache.h"
 #include "server/collapse.h"
 #include "server/metrics.h"
@@ -45,6 +47,7 @@ struct st_ef_thread_t {
     ef_functions_thread_t functions;
     ef_accesslog_buffer_t accesslog;
     ef_metrics_thread_t metrics;
+    ef_async_thread_t async; /* Event invocations accepted on this thread */
     struct {
         uint64_t prefix; /* random, per thread */
         uint64_t counter;
@@ -78,6 +81,7 @@ struct st_ef_server_t {
     h2o_iovec_t admin_token; /* empty when no token is required */
     size_t num_threads;
     ef_thread_t *threads;
+    atomic_size_t async_queued; /* Event invocations in the queues of all threads */
     pthread_barrier_t ready; /* threads and main meet here once every thread can take messages */
     pthread_mutex_t lock;    /* orders a thread's end against messages sent to it */
 };

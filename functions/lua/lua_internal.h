@@ -132,6 +132,23 @@ static inline ef_lua_thread_t *ef_lua_thread(lua_State *L)
  */
 int ef_lua_next_hidden(lua_State *L);
 
+/* Pushes the backing table of the frozen table at `idx` and returns 1; for another value pushes nil and returns 0. [-0, +1] */
+int ef_lua_push_backing(lua_State *L, int idx);
+
+/**
+ * Lambda's Invoke for Lua: pushes a JSON value (ef_json_t) as Lua values (an object as a table, an array as a
+ * sequence, null as nil). Raises memory errors only. [-0, +1]
+ */
+struct st_ef_json_t;
+void ef_lua_push_json(lua_State *L, const struct st_ef_json_t *v);
+
+/**
+ * Writes the value at `idx` as JSON into `*buf` (a table with the keys 1..n is an array, any other table an object,
+ * nil is null). Returns 0, or -1 with why it cannot be JSON in `why` (a function, a cycle, a string that is not
+ * UTF-8, a number that is not finite, more than EF_INVOKE_MAX_PAYLOAD bytes). [-0, +0]
+ */
+int ef_lua_to_json(lua_State *L, int idx, h2o_buffer_t **buf, char *why, size_t whylen);
+
 /* Makes the sandbox's next, rawget and rawlen see through frozen tables, and notes the sandbox's C functions. */
 void ef_lua_module_open(ef_lua_thread_t *t, int sandbox);
 

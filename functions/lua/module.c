@@ -22,8 +22,7 @@
 
 #define MAX_DEPTH 100 /* tables and functions nested deeper than this are not walked: the module runs afresh instead */
 
-/* the frozen table's backing table, the value of the thread's frozen map for it; pushes nil for other values [-0, +1] */
-static int push_backing(lua_State *L, int idx)
+int ef_lua_push_backing(lua_State *L, int idx)
 {
     ef_lua_thread_t *t = ef_lua_thread(L);
 
@@ -47,7 +46,7 @@ static int on_frozen_newindex(lua_State *L)
 
 static int on_frozen_len(lua_State *L) /* [-1, +1] */
 {
-    push_backing(L, 1);
+    ef_lua_push_backing(L, 1);
     lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
     return 1;
 }
@@ -64,7 +63,7 @@ int ef_lua_next_hidden(lua_State *L)
 
 static int on_frozen_pairs(lua_State *L) /* [-1, +3] */
 {
-    push_backing(L, 1);
+    ef_lua_push_backing(L, 1);
     lua_pushcclosure(L, ef_lua_next_hidden, 1);
     lua_pushvalue(L, 1);
     lua_pushnil(L);
@@ -74,7 +73,7 @@ static int on_frozen_pairs(lua_State *L) /* [-1, +3] */
 /* next, rawget and rawlen of the sandbox: the base library's (upvalue 1), on the backing table of a frozen one */
 static int through_frozen(lua_State *L) /* [-n, +m] */
 {
-    if (lua_type(L, 1) == LUA_TTABLE && push_backing(L, 1))
+    if (lua_type(L, 1) == LUA_TTABLE && ef_lua_push_backing(L, 1))
         lua_replace(L, 1);
     else
         lua_pop(L, 1);
@@ -89,7 +88,7 @@ void ef_lua_module_push_metatable(lua_State *L, int idx)
     ef_lua_thread_t *t = ef_lua_thread(L);
 
     idx = lua_absindex(L, idx);
-    if (!push_backing(L, idx)) {
+    if (!ef_lua_push_backing(L, idx)) {
         lua_pop(L, 1);
         lua_pushvalue(L, idx);
         return;
@@ -189,7 +188,7 @@ static int walk(struct st_walk_t *w, int idx, int depth);
 /* Pushes t[key], raw, where t is the table at `idx` or, when that is frozen, its backing table. [-0, +1] */
 static int rawget_through(lua_State *L, int idx, const char *key)
 {
-    int from = push_backing(L, idx) ? lua_gettop(L) : lua_absindex(L, idx);
+    int from = ef_lua_push_backing(L, idx) ? lua_gettop(L) : lua_absindex(L, idx);
 
     lua_pushstring(L, key);
     int type = lua_rawget(L, from);
@@ -230,7 +229,7 @@ static void freeze_table(struct st_walk_t *w, int idx)
     if (lua_getmetatable(L, idx)) {
         int old = lua_gettop(L), fields = old;
         /* a metatable frozen before (one class, many instances) has its fields in its backing table */
-        if (push_backing(L, old))
+        if (ef_lua_push_backing(L, old))
             fields = lua_gettop(L);
         lua_pushnil(L);
         while (lua_next(L, fields) != 0) {
@@ -304,7 +303,7 @@ static int walk_table(struct st_walk_t *w, int idx, int depth)
     freeze_table(w, idx);
     if (!lua_isnil(L, old) && walk(w, old, depth + 1) != 0)
         return -1;
-    push_backing(L, idx);
+    ef_lua_push_backing(L, idx);
     backing = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, backing) != 0) {

@@ -30,8 +30,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <jansson.h>
 #include <lualib.h>
 #include "conf/units.h"
+#include "functions/json.h"
 #include "functions/lua/helpers.h"
 #include "functions/lua/lua_internal.h"
 #include "functions/lua/pattern.h"
@@ -970,6 +972,29 @@ static void push_handler(lua_State *L, ef_lua_thread_t *t)
     lua_remove(L, -2);
 }
 
+/* Lambda's Invoke: the handler (on the stack) is given the payload, and what it returns is the result, as JSON. [-1, +1] */
+static void run_direct(ef_lua_thread_t *t)
+{
+    lua_State *L = t->L;
+    ef_invocation_t *inv = t->current;
+    const ef_json_t *payload = ef_json_parse(inv->event->pool, inv->payload.base, inv->payload.len, NULL);
+    h2o_buffer_t *buf;
+
+    if (payload == NULL) { /* the admin API has checked it */
+        snprintf(t->why, sizeof(t->why), "the payload is not JSON");
+        t->invalid = t->why;
+        return;
+    }
+    ef_lua_push_json(L, payload);
+    lua_call(L, 1, 1);
+    h2o_buffer_init(&buf, &h2o_socket_buffer_prototype);
+    if (ef_lua_to_json(L, -1, &buf, t->why, sizeof(t->why)) != 0)
+        t->invalid = t->why;
+    else
+        inv->result = h2o_strdup(inv->event->pool, buf->bytes, buf->size);
+    h2o_buffer_dispose(&buf);
+}
+
 /* Runs the invocation in protected mode. [-0, +0] */
 static int run(lua_State *L)
 {
@@ -979,6 +1004,10 @@ static int run(lua_State *L)
         lua_rawgeti(L, LUA_REGISTRYINDEX, t->slot->handler);
     else
         push_handler(L, t);
+    if (t->current->payload.base != NULL) {
+        run_direct(t);
+        return 0;
+    }
     ef_lua_push_event(t);
     lua_call(L, 1, 1);
     if (ef_lua_apply_result(t, -1, t->why, sizeof(t->why)) != 0)
@@ -1012,6 +1041,40 @@ static void clear_invocation(ef_lua_thread_t *t)
         t->loaded = LUA_NOREF;
     }
     t->invalid = NULL;
+}
+
+/* `n` bytes of an error message as a JSON string (a message of bytes that are not UTF-8 is replaced: it is in the log) */
+static json_t *message_string(const char *msg, size_t n)
+{
+    json_t *s = json_stringn(msg, n);
+    return s != NULL ? s : json_string("(a message that is not UTF-8: the function's log has it)");
+}
+
+/* {"errorType": "LuaError", "errorMessage": the error's first line, "stackTrace": the traceback's lines}, as Lambda
+ * reports a function's error to its invoker */
+static h2o_iovec_t error_result(h2o_mem_pool_t *pool, const char *msg, size_t len)
+{
+    json_t *out = json_object(), *trace = json_array();
+    const char *end = msg + len, *nl = memchr(msg, '\n', len), *p;
+    h2o_iovec_t result;
+
+    json_object_set_new(out, "errorType", json_string("LuaError"));
+    json_object_set_new(out, "errorMessage", message_string(msg, nl != NULL ? (size_t)(nl - msg) : len));
+    for (p = nl; p != NULL && p < end; p = nl) {
+        const char *line = p + 1;
+        while (line < end && *line == '\t')
+            ++line;
+        nl = memchr(line, '\n', end - line);
+        size_t n = (nl != NULL ? nl : end) - line;
+        if (n != 0 && !(n == 16 && memcmp(line, "stack traceback:", 16) == 0))
+            json_array_append_new(trace, message_string(line, n));
+    }
+    json_object_set_new(out, "stackTrace", trace);
+    char *s = json_dumps(out, JSON_COMPACT | JSON_ENSURE_ASCII);
+    result = h2o_strdup(pool, s, strlen(s));
+    free(s);
+    json_decref(out);
+    return result;
 }
 
 static void invoke(ef_invocation_t *inv)
@@ -1066,6 +1129,8 @@ static void invoke(ef_invocation_t *inv)
             if (len >= 11 && memcmp(msg + len - 11, "\n\t[C]: in ?", 11) == 0)
                 len -= 11;
             inv->log(inv, msg, len);
+            if (inv->payload.base != NULL)
+                inv->result = error_result(inv->event->pool, msg, len);
         }
         if (t->killed != EF_LUA_ALIVE || status == LUA_ERRMEM) {
             /* how long it ran, and where it was when it was stopped (the traceback, without the error's own line) */

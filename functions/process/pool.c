@@ -101,18 +101,44 @@ static uint64_t now_ns(void)
 
 static void env_log(ef_process_env_t *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A line of the function's log, attributed to the job the environment runs (if it runs one). */
+/* Keeps a copy of a line for the job's invoker, when it asked for them (ef_invocation_t.logged): a length, then the bytes. */
+static void capture(ef_process_job_t *job, const char *msg, size_t len)
+{
+    uint32_t n = (uint32_t)len;
+
+    if (job == NULL || job->captured == NULL)
+        return;
+    if (job->captured->size + sizeof(n) + len > EF_PROCESS_MAX_CAPTURE) {
+        job->captured_dropped += 1;
+        return;
+    }
+    char *dst = h2o_buffer_reserve(&job->captured, sizeof(n) + len).base;
+    memcpy(dst, &n, sizeof(n));
+    memcpy(dst + sizeof(n), msg, len);
+    job->captured->size += sizeof(n) + len;
+}
+
+/* A line of the function's log for `job` (which its environment may not have been given yet). */
+static void job_log(ef_process_pool_t *pool, ef_process_job_t *job, const char *msg, size_t len)
+{
+    ef_function_log_as(pool->pf->fn, job->hook_name, job->request_id, msg, len);
+    capture(job, msg, len);
+}
+
+/* A line of the function's log, attributed to the job the environment runs (if it runs one); a job that waits for its
+ * environment to start gets a copy too (what the function prints while it initializes, as Lambda's log tail has). */
 static void env_log_line(ef_process_env_t *env, const char *msg, size_t len)
 {
     ef_process_job_t *job = env->job_delivered ? env->job : NULL;
     ef_function_log_as(env->pool->pf->fn, job != NULL ? job->hook_name : "-", job != NULL ? job->request_id : "-", msg, len);
+    capture(env->job, msg, len);
 }
 
 /* Whether the function's log goes anywhere: when it does not, lines are not even formatted. */
 static int env_logs(ef_process_env_t *env)
 {
     const ef_function_t *fn = env->pool->pf->fn;
-    return fn->log_fd != -1 || fn->log_cb != NULL;
+    return fn->log_fd != -1 || fn->log_cb != NULL || (env->job != NULL && env->job->captured != NULL);
 }
 
 static void env_log(ef_process_env_t *env, const char *fmt, ...)
@@ -335,7 +361,7 @@ static void on_job_timeout(h2o_timeout_entry_t *entry)
     if (env_logs(env)) { /* the job's, delivered or not */
         char msg[64];
         int n = snprintf(msg, sizeof(msg), "Task timed out after %" PRIu64 " ms", job->timeout_ms);
-        ef_function_log_as(env->pool->pf->fn, job->hook_name, job->request_id, msg, n);
+        job_log(env->pool, job, msg, n);
     }
     kill_env(env, "it ran past its timeout of %" PRIu64 " ms", job->timeout_ms);
     job->limit = EF_LIMIT_TIMEOUT;
@@ -534,8 +560,9 @@ static int listen_loopback(uint16_t *port)
     return fd;
 }
 
-static ef_process_env_t *spawn_env(ef_process_pool_t *pool, int provisioned, char *err, size_t errlen)
+static ef_process_env_t *spawn_env(ef_process_pool_t *pool, ef_process_job_t *job, char *err, size_t errlen)
 {
+    int provisioned = job == NULL;
     ef_process_function_t *pf = pool->pf;
     ef_process_env_t *env = h2o_mem_alloc(sizeof(*env));
     int lfd = -1, out[2] = {-1, -1}, pidfd = -1, private_tmp = ef_spawn_private_tmp();
@@ -613,6 +640,10 @@ static ef_process_env_t *spawn_env(ef_process_pool_t *pool, int provisioned, cha
     ++pool->num_alive;
     if (provisioned)
         atomic_store(&pool->pf->fn->provisioned_environments, ++pool->num_provisioned);
+    if (job != NULL) { /* it runs once the environment asks for it */
+        env->job = job;
+        job->env = env;
+    }
     env_log(env, "INIT_START Runtime Version: %s\tEnvironment: %u (%s)", ef_conf_runtime_name(pool->pf->fn->conf->runtime),
             env->number, provisioned ? "provisioned-concurrency" : "on-demand");
     link_timer(env, &env->init_timer, EF_PROCESS_INIT_TIMEOUT);
@@ -636,7 +667,7 @@ static void spawn_provisioned(ef_process_pool_t *pool)
     char err[512];
 
     while (!pool->shutting_down && pool->num_provisioned < pool->conf->concurrency.provisioned) {
-        if (spawn_env(pool, 1, err, sizeof(err)) == NULL) {
+        if (spawn_env(pool, NULL, err, sizeof(err)) == NULL) {
             ef_function_log_as(pool->pf->fn, "-", "-", err, strlen(err));
             break;
         }
@@ -696,6 +727,14 @@ static void describe_error(h2o_iovec_t body, h2o_iovec_t type_header, char *buf,
     json_decref(root);
 }
 
+static void keep_result(ef_process_job_t *job, h2o_iovec_t body)
+{
+    job->result.base = h2o_mem_alloc(body.len + 1);
+    memcpy(job->result.base, body.base, body.len);
+    job->result.base[body.len] = '\0';
+    job->result.len = body.len;
+}
+
 int ef_process_env_on_answer(ef_process_env_t *env, const char *id, size_t id_len, int is_error, h2o_iovec_t body,
                              h2o_iovec_t error_type, const char **why)
 {
@@ -713,12 +752,10 @@ int ef_process_env_on_answer(ef_process_env_t *env, const char *id, size_t id_le
         /* edgefn's runtimes print a handler's error themselves, as AWS's do; a bootstrap of the function's own may not */
         if (env->pool->conf->runtime == EF_CONF_RUNTIME_PROVIDED)
             env_log(env, "Invoke Error: %s", desc);
+        keep_result(job, body); /* the error as the function reported it, for a direct invocation */
         finish_job(env, EF_INVOKE_FAILED, "%s", desc);
     } else {
-        job->result.base = h2o_mem_alloc(body.len + 1);
-        memcpy(job->result.base, body.base, body.len);
-        job->result.base[body.len] = '\0';
-        job->result.len = body.len;
+        keep_result(job, body);
         finish_job(env, EF_INVOKE_OK, NULL);
     }
     return status;
@@ -835,16 +872,13 @@ void ef_process_pool_submit(ef_process_pool_t *pool, ef_process_job_t *job)
         }
     }
     if (pool->num_alive < pool->conf->concurrency.reserved) {
-        ef_process_env_t *env = spawn_env(pool, 0, err, sizeof(err));
-        if (env == NULL) {
-            ef_function_log_as(pool->pf->fn, job->hook_name, job->request_id, err, strlen(err));
+        if (spawn_env(pool, job, err, sizeof(err)) == NULL) {
+            job_log(pool, job, err, strlen(err));
             job->status = EF_INVOKE_LIMIT;
             snprintf(job->error, sizeof(job->error), "cannot start an environment: %.200s", err);
             ef_process_job_done(job);
             return;
         }
-        env->job = job; /* it runs once the environment asks for it */
-        job->env = env;
         return;
     }
     if (pool->conf->queue_timeout == 0) {

@@ -28,6 +28,7 @@
 #include "functions/runtime.h"
 
 #define EF_PROCESS_MAX_PAYLOAD 6291556 /* bytes of a response a runtime may post: Lambda's 6 MB */
+#define EF_PROCESS_MAX_CAPTURE (256 * 1024) /* bytes of an invocation's log lines kept for its invoker (a test, a log tail) */
 #define EF_PROCESS_INIT_TIMEOUT 10000  /* ms an environment may take to ask for its first event (Lambda's 10 s) */
 #define EF_PROCESS_MEMORY_TICK 10      /* ms between two looks at a busy environment's memory */
 #define EF_PROCESS_ID_SIZE 64
@@ -70,7 +71,9 @@ typedef struct st_ef_process_job_t {
     /* the result, for the origin */
     ef_invoke_status_t status;
     char error[256];
-    h2o_iovec_t result; /* malloc'ed: the JSON the function returned */
+    h2o_iovec_t result; /* malloc'ed: the JSON the function returned, or the error it posted */
+    h2o_buffer_t *captured; /* when the invoker wants the job's log lines: each a uint32_t length and the bytes */
+    size_t captured_dropped; /* lines past EF_PROCESS_MAX_CAPTURE */
     uint64_t duration_ns;
     uint64_t memory_bytes;
     ef_limit_t limit; /* with EF_INVOKE_LIMIT */

@@ -164,8 +164,27 @@ h2o_timeout_t *ef_process_timeout(ef_process_thread_t *thread, uint64_t ms)
 static void free_job(ef_process_job_t *job)
 {
     h2o_buffer_dispose(&job->payload);
+    if (job->captured != NULL)
+        h2o_buffer_dispose(&job->captured);
     free(job->result.base);
     free(job);
+}
+
+/* The lines the environment logged for the job, to inv->logged. */
+static void hand_over_lines(ef_invocation_t *inv, ef_process_job_t *job)
+{
+    for (size_t off = 0; off + sizeof(uint32_t) <= job->captured->size;) {
+        uint32_t n;
+        memcpy(&n, job->captured->bytes + off, sizeof(n));
+        inv->logged(inv, job->captured->bytes + off + sizeof(n), n);
+        off += sizeof(n) + n;
+    }
+    if (job->captured_dropped != 0) {
+        char line[128];
+        int n = snprintf(line, sizeof(line), "(%zu more lines, past the %d KB kept for the invoker: the log stream has them)",
+                         job->captured_dropped, EF_PROCESS_MAX_CAPTURE / 1024);
+        inv->logged(inv, line, n);
+    }
 }
 
 /* on the invoking thread: the job is back */
@@ -188,8 +207,13 @@ static void complete(ef_process_job_t *job)
     inv->cold_start = job->cold_start;
     inv->init_ns = job->init_ns;
     snprintf(inv->error, sizeof(inv->error), "%s", job->error);
-    if (job->status == EF_INVOKE_OK &&
-        ef_event_from_lambda_json(inv->event, &job->options, job->result.base, job->result.len, why, sizeof(why)) != 0) {
+    if (job->captured != NULL)
+        hand_over_lines(inv, job);
+    if (inv->payload.base != NULL) {
+        if (job->result.base != NULL)
+            inv->result = h2o_strdup(inv->event->pool, job->result.base, job->result.len);
+    } else if (job->status == EF_INVOKE_OK &&
+               ef_event_from_lambda_json(inv->event, &job->options, job->result.base, job->result.len, why, sizeof(why)) != 0) {
         char line[320];
         int n = snprintf(line, sizeof(line), "Invalid result: %s", why);
         inv->log(inv, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
@@ -242,20 +266,31 @@ static void invoke(ef_invocation_t *inv)
     const ef_conf_function_t *conf = pf->fn->conf;
     ef_event_t *ev = inv->event;
     ef_process_job_t *job = h2o_mem_alloc(sizeof(*job));
-    int viewer = ev->hook == EF_HOOK_VIEWER_REQUEST || ev->hook == EF_HOOK_VIEWER_RESPONSE;
+    int viewer = inv->payload.base == NULL && (ev->hook == EF_HOOK_VIEWER_REQUEST || ev->hook == EF_HOOK_VIEWER_RESPONSE);
 
-    *job = (ef_process_job_t){.origin = thread, .pf = pf, .inv = inv, .hook_name = ef_hook_names[ev->hook]};
+    *job = (ef_process_job_t){.origin = thread, .pf = pf, .inv = inv, .hook_name = ef_invocation_hook_name(inv)};
     atomic_init(&job->cancelled, 0);
     snprintf(job->id, sizeof(job->id), "%s-%s", ev->request_id, job->hook_name);
     snprintf(job->request_id, sizeof(job->request_id), "%s", ev->request_id);
-    job->timeout_ms = conf->timeout != 0 ? conf->timeout : viewer ? EF_CONF_DEFAULT_VIEWER_TIMEOUT : EF_CONF_DEFAULT_ORIGIN_TIMEOUT;
-    job->options = pf->options;
-    job->options.body_limit = conf->body_limit != 0                ? conf->body_limit
-                              : ev->hook == EF_HOOK_VIEWER_REQUEST ? EF_CONF_DEFAULT_VIEWER_BODY_LIMIT
-                                                                   : EF_CONF_DEFAULT_ORIGIN_BODY_LIMIT;
-    job->options.distribution_domain = host_of(ev);
     h2o_buffer_init(&job->payload, &h2o_socket_buffer_prototype);
-    ef_event_to_lambda_json(&job->payload, ev, &job->options);
+    if (inv->logged != NULL)
+        h2o_buffer_init(&job->captured, &h2o_socket_buffer_prototype);
+    if (inv->payload.base != NULL) {
+        /* Lambda's Invoke: the payload as it is, with the timeout of a function at no viewer hook */
+        job->timeout_ms = conf->timeout != 0 ? conf->timeout : EF_CONF_DEFAULT_ORIGIN_TIMEOUT;
+        memcpy(h2o_buffer_reserve(&job->payload, inv->payload.len).base, inv->payload.base, inv->payload.len);
+        job->payload->size += inv->payload.len;
+    } else {
+        job->timeout_ms = conf->timeout != 0 ? conf->timeout
+                          : viewer           ? EF_CONF_DEFAULT_VIEWER_TIMEOUT
+                                             : EF_CONF_DEFAULT_ORIGIN_TIMEOUT;
+        job->options = pf->options;
+        job->options.body_limit = conf->body_limit != 0                ? conf->body_limit
+                                  : ev->hook == EF_HOOK_VIEWER_REQUEST ? EF_CONF_DEFAULT_VIEWER_BODY_LIMIT
+                                                                       : EF_CONF_DEFAULT_ORIGIN_BODY_LIMIT;
+        job->options.distribution_domain = host_of(ev);
+        ef_event_to_lambda_json(&job->payload, ev, &job->options);
+    }
     inv->runtime_data = job;
     atomic_fetch_add(&jobs_in_flight, 1);
 

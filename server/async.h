@@ -1,0 +1,60 @@
+/*
+ * Direct invocations (Lambda's Invoke, POST /functions/NAME/invocations on the admin
+ * listener), and the queue of the asynchronous ones (InvocationType: Event).
+ *
+ * An Event invocation is queued on the worker thread that accepted it and run there,
+ * at most async.concurrency at a time per thread. A failed attempt is retried after
+ * async.retry-delay, then twice that (the function's async.retries, 2 by default, as
+ * Lambda); a throttled one is retried without counting, until the event is older than
+ * the function's async.max-event-age. An event given up is written to the function's
+ * async.on-failure directory as Lambda's destination record, or reported in the error
+ * log. With async.queue-directory, each event is a file there from the moment it is
+ * accepted until it is done, and the first worker thread resumes what it finds there at
+ * start-up: the queue survives a restart (at least once, as Lambda's: an event that was
+ * running when edgefn stopped runs again).
+ */
+#ifndef EF_SERVER_ASYNC_H
+#define EF_SERVER_ASYNC_H
+
+#include <h2o.h>
+#include "functions/runtime.h"
+
+typedef struct st_ef_thread_t ef_thread_t;
+
+/* A worker thread's queue. */
+typedef struct st_ef_async_thread_t {
+    ef_thread_t *thread;
+    h2o_linklist_t ready;  /* events to run as soon as there is room, oldest first */
+    h2o_linklist_t events; /* every event of the thread's: ready, running or waiting for a retry */
+    size_t running;
+    int kicking;
+    int stopping;
+    h2o_timeout_entry_t kick_timer; /* the next turn of the loop runs more */
+} ef_async_thread_t;
+
+#define EF_ASYNC_MAX_PAYLOAD (256 * 1024) /* bytes of an Event invocation's payload, as Lambda's */
+
+/* Sets up the thread's queue; the first thread resumes the events of async.queue-directory. */
+void ef_async_thread_init(ef_async_thread_t *async, ef_thread_t *thread);
+
+/**
+ * Once the thread takes no more requests: stops what runs (a persisted event stays in the queue directory for the next
+ * start) and frees the queue, saying in the log what was kept or lost.
+ */
+void ef_async_thread_stop(ef_async_thread_t *async);
+
+/**
+ * Queues an Event invocation of the function at index `f` (of server->functions) with `payload` (JSON, copied), under
+ * the request id `id`. Returns 0; or -1 with why in `err` (the queue is full, its file cannot be written), when the
+ * invoker must be told the event was not accepted.
+ */
+int ef_async_enqueue(ef_async_thread_t *async, size_t f, h2o_iovec_t payload, const char *id, char *err, size_t errlen);
+
+/**
+ * The error of a failed direct invocation, as Lambda reports it to the invoker: what the function raised (its
+ * errorType, errorMessage and stackTrace), or edgefn's account of the limit that stopped it ({"errorType":
+ * "Sandbox.Timedout", "errorMessage": ...}). Allocated in `pool`.
+ */
+h2o_iovec_t ef_invoke_error_body(const ef_invocation_t *inv, h2o_mem_pool_t *pool);
+
+#endif
