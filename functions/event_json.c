@@ -248,6 +248,9 @@ static int read_hook(json_t *name, const char *what, ef_hook_t *hook, char *err,
             return 0;
         }
     }
+    if (json_is_string(name))
+        return fail(err, errlen, "%s: \"%.64s\" is not a hook (viewer-request, origin-request, origin-response, viewer-response)",
+                    what, json_string_value(name));
     return fail(err, errlen, "%s must be one of viewer-request, origin-request, origin-response, viewer-response", what);
 }
 
@@ -336,8 +339,13 @@ static int read_short(ef_event_t *ev, json_t *root, ef_hook_t *hook, char *err, 
         }
         ev->client_ip = dup_string(ev->pool, v);
     }
+    /* headers given replace the defaults', but a request always has a Host: the default's unless they give one */
+    ssize_t host = h2o_find_header(ev->request.headers, H2O_TOKEN_HOST, -1);
+    h2o_iovec_t default_host = host != -1 ? ev->request.headers->entries[host].value : h2o_iovec_init(NULL, 0);
     if (read_request(ev, request, err, errlen) != 0 || read_response(ev, response, err, errlen) != 0)
         goto Exit;
+    if (default_host.base != NULL && h2o_find_header(ev->request.headers, H2O_TOKEN_HOST, -1) == -1)
+        h2o_add_header(ev->pool, ev->request.headers, H2O_TOKEN_HOST, NULL, default_host.base, default_host.len);
     ret = 0;
 Exit:
     json_decref(request);

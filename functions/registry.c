@@ -245,7 +245,7 @@ void ef_function_log_as(const ef_function_t *fn, const char *hook, const char *r
         p += sprintf(p, "\"}\n");
         goto Write;
     }
-    p = line + sprintf(line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s %s ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+    p = line + sprintf(line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s:$LATEST %s %s ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                        tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, fn->conf->name, hook, request_id);
     /* one call, one line: line breaks in the message are written as \n */
     for (size_t i = 0; i != len; ++i) {

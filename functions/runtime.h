@@ -123,7 +123,8 @@ extern const ef_runtime_t ef_process_runtime; /* nodejs, python and provided */
 
 /**
  * Writes one line of `fn`'s log stream for an invocation at `hook` for request
- * `request_id`: "2026-11-26T21:02:34.123Z security-headers viewer-response <id> msg".
+ * `request_id`: "2026-11-26T21:02:34.123Z security-headers:$LATEST viewer-response <id> msg"
+ * (the function and its version, as a qualified name).
  * One write(2) per line, so lines of different threads never interleave.
  */
 void ef_function_log(const ef_function_t *fn, ef_hook_t hook, const char *request_id, const char *msg, size_t len);

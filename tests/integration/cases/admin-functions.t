@@ -73,7 +73,7 @@ print(r["function"], r["truncated"], len(r["lines"]))
 print(r["lines"][0].split(" ", 3)[1:])' | sed "s/$id/ID/"
 --- stdout
 hdr False 1
-['hdr', 'viewer-response', 'ID adding x-a to /echo/r2']
+['hdr:$LATEST', 'viewer-response', 'ID adding x-a to /echo/r2']
 
 === GET /functions/NAME/logs?since= takes a time or a duration, limit= a count; a bad one is a 400
 --- run

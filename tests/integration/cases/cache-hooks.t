@@ -189,7 +189,7 @@ curl -sS -i "http://127.0.0.1:$PORT$U"
 --- stdout ~ \A200 Miss age=\S+ x-viewer-response=ran /cacheable/hooks/b #1\n200 Hit age=0 x-viewer-response=ran /cacheable/hooks/b #1\n
 --- header: x-cache: Hit
 --- header: x-viewer-response: ran
---- log[flogs/mark-$TODAY.log] ~ ^\S+ mark viewer-response ${header:x-edgefn-request-id} viewer-response /cacheable/hooks/b$
+--- log[flogs/mark-$TODAY.log] ~ ^\S+ mark:\$LATEST viewer-response ${header:x-edgefn-request-id} viewer-response /cacheable/hooks/b$
 
 === a revalidation runs origin-request, but origin-response does not run on the origin's 304
 --- run

@@ -174,7 +174,7 @@ curl -sS -i 'http://127.0.0.1:$PORT/err/boom'
 --- status: 503
 --- header: content-type: text/plain; charset=utf-8
 --- body ~ \A503 Service Unavailable: function "boom" \(viewer-request\) [^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/boom-$TODAY.log] ~ ^\S+ boom viewer-request ${header:x-edgefn-request-id} .*boom\.lua:2: kaboom at /err/boom.*stack traceback
+--- log[flogs/boom-$TODAY.log] ~ ^\S+ boom:\$LATEST viewer-request ${header:x-edgefn-request-id} .*boom\.lua:2: kaboom at /err/boom.*stack traceback
 --- log ~ \[warn\] [^\n]*${header:x-edgefn-request-id}[^\n]*503[^\n]*function "boom"
 
 === the traceback goes to the function's log, not to the client
@@ -189,7 +189,7 @@ curl -sS -i 'http://127.0.0.1:$PORT/err/boom/secret-path'
 curl -sS -i 'http://127.0.0.1:$PORT/err/boom?table=1'
 --- status: 503
 --- body ~ \A503 Service Unavailable: function "boom" \(viewer-request\) [^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/boom-$TODAY.log] ~ ^\S+ boom viewer-request ${header:x-edgefn-request-id} .*table value
+--- log[flogs/boom-$TODAY.log] ~ ^\S+ boom:\$LATEST viewer-request ${header:x-edgefn-request-id} .*table value
 
 === endless recursion is a 503
 --- run
@@ -211,14 +211,14 @@ curl -sS -i 'http://127.0.0.1:$PORT/echo/vres-boom'
 --- status: 503
 --- body ~ \A503 Service Unavailable: function "boom" \(viewer-response\) [^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
 --- no-header: x-echo-path
---- log[flogs/boom-$TODAY.log] ~ ^\S+ boom viewer-response ${header:x-edgefn-request-id} .*kaboom at /echo/vres-boom
+--- log[flogs/boom-$TODAY.log] ~ ^\S+ boom:\$LATEST viewer-response ${header:x-edgefn-request-id} .*kaboom at /echo/vres-boom
 
 === an infinite loop is a 503 naming the CPU budget
 --- run
 curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/err/spin'
 --- status: 503
 --- body ~ \A503 Service Unavailable: function "spin" \(viewer-request\) [^\n]*CPU budget[^\n]*50ms[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/spin-$TODAY.log] ~ ^\S+ spin viewer-request ${header:x-edgefn-request-id} .*CPU budget of 50ms exceeded
+--- log[flogs/spin-$TODAY.log] ~ ^\S+ spin:\$LATEST viewer-request ${header:x-edgefn-request-id} .*CPU budget of 50ms exceeded
 --- log ~ \[warn\] [^\n]*${header:x-edgefn-request-id}[^\n]*503[^\n]*CPU budget
 
 === pcall cannot catch the end of the CPU budget
@@ -247,7 +247,7 @@ curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/err/spin?ok=1'
 curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/err/hog?rep=1'
 --- status: 503
 --- body ~ \A503 Service Unavailable: function "hog" \(viewer-request\) [^\n]*memory limit[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/hog-$TODAY.log] ~ ^\S+ hog viewer-request ${header:x-edgefn-request-id} .*memory limit of 2048 KB exceeded
+--- log[flogs/hog-$TODAY.log] ~ ^\S+ hog:\$LATEST viewer-request ${header:x-edgefn-request-id} .*memory limit of 2048 KB exceeded
 
 === a table that grows without end is a 503 naming the memory limit
 --- run
@@ -276,7 +276,7 @@ curl -sS -i 'http://127.0.0.1:$PORT/bad/status'
 --- status: 502
 --- header: content-type: text/plain; charset=utf-8
 --- body ~ \A502 Bad Gateway: function "invalid" \(viewer-request\) [^\n]*\b99\b[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/invalid-$TODAY.log] ~ ^\S+ invalid viewer-request ${header:x-edgefn-request-id} .*\b99\b
+--- log[flogs/invalid-$TODAY.log] ~ ^\S+ invalid:\$LATEST viewer-request ${header:x-edgefn-request-id} .*\b99\b
 --- log ~ \[warn\] [^\n]*${header:x-edgefn-request-id}[^\n]*502[^\n]*function "invalid"
 
 === a status above 599 is a 502
@@ -291,7 +291,7 @@ curl -sS -i 'http://127.0.0.1:$PORT/bad/status-high'
 curl -sS -i 'http://127.0.0.1:$PORT/bad/transfer-encoding'
 --- status: 502
 --- body ~ \A502 Bad Gateway: function "invalid" \(viewer-request\) [^\n]*transfer-encoding[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/invalid-$TODAY.log] ~ ^\S+ invalid viewer-request ${header:x-edgefn-request-id} .*transfer-encoding
+--- log[flogs/invalid-$TODAY.log] ~ ^\S+ invalid:\$LATEST viewer-request ${header:x-edgefn-request-id} .*transfer-encoding
 
 === a generated response with connection is a 502
 --- run
@@ -317,14 +317,14 @@ curl -sS -i 'http://127.0.0.1:$PORT/bad/own-header'
 curl -sS -i 'http://127.0.0.1:$PORT/bad/body-on-204'
 --- status: 502
 --- body ~ \A502 Bad Gateway: function "invalid" \(viewer-request\) [^\n]*204[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/invalid-$TODAY.log] ~ ^\S+ invalid viewer-request ${header:x-edgefn-request-id} .*204
+--- log[flogs/invalid-$TODAY.log] ~ ^\S+ invalid:\$LATEST viewer-request ${header:x-edgefn-request-id} .*204
 
 === changing the method is a 502
 --- run
 curl -sS -i 'http://127.0.0.1:$PORT/bad/method'
 --- status: 502
 --- body ~ \A502 Bad Gateway: function "invalid" \(viewer-request\) [^\n]*method[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/invalid-$TODAY.log] ~ ^\S+ invalid viewer-request ${header:x-edgefn-request-id} .*method
+--- log[flogs/invalid-$TODAY.log] ~ ^\S+ invalid:\$LATEST viewer-request ${header:x-edgefn-request-id} .*method
 
 === returning nothing is a 502
 --- run
@@ -351,7 +351,7 @@ curl -sS -i 'http://127.0.0.1:$PORT/bad/fine'
 curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/bytes/2000000'
 --- status: 502
 --- body ~ \A502 Bad Gateway: function "bad-ores" \(origin-response\) [^\n]*upgrade[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/bad-ores-$TODAY.log] ~ ^\S+ bad-ores origin-response ${header:x-edgefn-request-id} .*upgrade
+--- log[flogs/bad-ores-$TODAY.log] ~ ^\S+ bad-ores:\$LATEST origin-response ${header:x-edgefn-request-id} .*upgrade
 
 === viewer-response does not run on the 502 of a failed origin-response function, but runs otherwise
 --- run

@@ -720,8 +720,8 @@ curl -sS -i --http2-prior-knowledge 'http://127.0.0.1:$PORT/headers'
 curl -sS -i 'http://127.0.0.1:$PORT/log/one'
 --- status: 200
 --- body ~ "path": "/echo/log/one"
---- log ~ ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z logger viewer-request ${header:x-edgefn-request-id} hello from logger$
---- log ~ ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z logger viewer-request ${header:x-edgefn-request-id} uri\s+/log/one$
+--- log ~ ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z logger:\$LATEST viewer-request ${header:x-edgefn-request-id} hello from logger$
+--- log ~ ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z logger:\$LATEST viewer-request ${header:x-edgefn-request-id} uri\s+/log/one$
 
 === with function-logs: DIR the lines go to DIR/NAME-YYYY-MM-DD.log, not to stderr
 --- setup
@@ -743,6 +743,6 @@ behaviors:
 --- run
 curl -sS -i 'http://127.0.0.1:$PORT/log/two'
 --- status: 200
---- log[flogs/logger-$TODAY.log] ~ ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z logger viewer-request ${header:x-edgefn-request-id} hello from logger$
---- log[flogs/logger-$TODAY.log] ~ ^\S+ logger viewer-request ${header:x-edgefn-request-id} uri\s+/log/two$
+--- log[flogs/logger-$TODAY.log] ~ ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z logger:\$LATEST viewer-request ${header:x-edgefn-request-id} hello from logger$
+--- log[flogs/logger-$TODAY.log] ~ ^\S+ logger:\$LATEST viewer-request ${header:x-edgefn-request-id} uri\s+/log/two$
 --- log !~ hello from logger

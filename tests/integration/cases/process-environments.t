@@ -420,7 +420,7 @@ curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/prov/first'
 --- stdout ~ \Abefore any request:\n2\n0\n
 --- status: 200
 --- body ~ \Apid \d+ provisioned-concurrency loaded (\d{4,}|[5-9]\d\d) ms ago\n\Z
---- log[flogs/prov-$TODAY.log] ~ ^\S+ prov viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB$
+--- log[flogs/prov-$TODAY.log] ~ ^\S+ prov:\$LATEST viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB$
 --- log[flogs/prov-$TODAY.log] !~ INIT_START[^\n]*on-demand|Init Duration
 
 === provisioned: two requests at once are served by the two provisioned environments, none started on demand
@@ -473,12 +473,12 @@ curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/bash/hello'
 --- header: x-bash: bash
 --- body
 hello from bash for /bash/hello
---- log[flogs/bash-$TODAY.log] ~ ^\S+ bash - - bash bootstrap ready, handler function\.handler$
---- log[flogs/bash-$TODAY.log] ~ ^\S+ bash - - SigBlk: 0000000000000000$
---- log[flogs/bash-$TODAY.log] ~ ^\S+ bash - - SigIgn: 0000000000000000$
---- log[flogs/bash-$TODAY.log] ~ ^\S+ bash - - session leader: 1, stdin: /dev/null$
---- log[flogs/bash-$TODAY.log] ~ ^\S+ bash viewer-request ${header:x-edgefn-request-id} bash handler got /bash/hello$
---- log[flogs/bash-$TODAY.log] ~ ^\S+ bash viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\t[^\n]*\tInit Duration: [\d.]+ ms$
+--- log[flogs/bash-$TODAY.log] ~ ^\S+ bash:\$LATEST - - bash bootstrap ready, handler function\.handler$
+--- log[flogs/bash-$TODAY.log] ~ ^\S+ bash:\$LATEST - - SigBlk: 0000000000000000$
+--- log[flogs/bash-$TODAY.log] ~ ^\S+ bash:\$LATEST - - SigIgn: 0000000000000000$
+--- log[flogs/bash-$TODAY.log] ~ ^\S+ bash:\$LATEST - - session leader: 1, stdin: /dev/null$
+--- log[flogs/bash-$TODAY.log] ~ ^\S+ bash:\$LATEST viewer-request ${header:x-edgefn-request-id} bash handler got /bash/hello$
+--- log[flogs/bash-$TODAY.log] ~ ^\S+ bash:\$LATEST viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\t[^\n]*\tInit Duration: [\d.]+ ms$
 
 === provided: the bash environment is reused for the next request
 --- run
@@ -486,7 +486,7 @@ curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/bash/again'
 --- status: 200
 --- body
 hello from bash for /bash/again
---- log[flogs/bash-$TODAY.log] ~ ^\S+ bash viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB$
+--- log[flogs/bash-$TODAY.log] ~ ^\S+ bash:\$LATEST viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB$
 --- log[flogs/bash-$TODAY.log] !~ INIT_START
 
 === provided: a python bootstrap gets the event and the Lambda headers, and its request goes on to the origin
@@ -496,8 +496,8 @@ curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/pyprov/page?x=1'
 --- header: x-echo-path: /echo/pyprov/page?x=1
 --- body ~ "x-provided": "python bootstrap"
 --- body ~ "x-runtime-info": "id=ok arn=arn:aws:lambda:us-east-1:000000000000:function:pyprov deadline=future trace=yes"
---- log[flogs/pyprov-$TODAY.log] ~ ^\S+ pyprov - - python bootstrap ready, initialization on-demand$
---- log[flogs/pyprov-$TODAY.log] ~ ^\S+ pyprov viewer-request ${header:x-edgefn-request-id} python handler got /pyprov/page$
+--- log[flogs/pyprov-$TODAY.log] ~ ^\S+ pyprov:\$LATEST - - python bootstrap ready, initialization on-demand$
+--- log[flogs/pyprov-$TODAY.log] ~ ^\S+ pyprov:\$LATEST viewer-request ${header:x-edgefn-request-id} python handler got /pyprov/page$
 --- log[flogs/pyprov-$TODAY.log] ~ posted the response: 202 \{"status":"OK"\}$
 
 # ---- timeouts
@@ -509,8 +509,8 @@ curl -sS -i --max-time 10 -w '%{stderr}took %{time_total}\n' 'http://127.0.0.1:$
 --- status: 503
 --- header: content-type: text/plain; charset=utf-8
 --- body ~ \A503 Service Unavailable: function "slow" \(viewer-request\) failed: [^\n]*timed out after 300 ms[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/slow-$TODAY.log] ~ ^\S+ slow viewer-request ${header:x-edgefn-request-id} Task timed out after 300 ms$
---- log[flogs/slow-$TODAY.log] ~ ^\S+ slow viewer-request ${header:x-edgefn-request-id} END RequestId: ${header:x-edgefn-request-id}-viewer-request\n\S+ slow viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\tDuration: (29\d|3\d\d)\.\d\d ms
+--- log[flogs/slow-$TODAY.log] ~ ^\S+ slow:\$LATEST viewer-request ${header:x-edgefn-request-id} Task timed out after 300 ms$
+--- log[flogs/slow-$TODAY.log] ~ ^\S+ slow:\$LATEST viewer-request ${header:x-edgefn-request-id} END RequestId: ${header:x-edgefn-request-id}-viewer-request\n\S+ slow:\$LATEST viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\tDuration: (29\d|3\d\d)\.\d\d ms
 --- log ~ \[warn\] [^\n]*${header:x-edgefn-request-id}[^\n]*503[^\n]*function "slow"
 
 === timeout: the next request works, in a new environment (a cold start)
@@ -519,14 +519,14 @@ curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/slow?ms=10'
 --- status: 200
 --- body
 slept 10
---- log[flogs/slow-$TODAY.log] ~ ^\S+ slow viewer-request ${header:x-edgefn-request-id} REPORT RequestId: [^\n]*\tInit Duration: [\d.]+ ms$
+--- log[flogs/slow-$TODAY.log] ~ ^\S+ slow:\$LATEST viewer-request ${header:x-edgefn-request-id} REPORT RequestId: [^\n]*\tInit Duration: [\d.]+ ms$
 
 === timeout: a python function that sleeps past its 300ms is a 503 too
 --- run
 curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/p-slow'
 --- status: 503
 --- body ~ \A503 Service Unavailable: function "p-slow" \(viewer-request\) failed: [^\n]*timed out after 300 ms[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/p-slow-$TODAY.log] ~ ^\S+ p-slow viewer-request ${header:x-edgefn-request-id} Task timed out after 300 ms$
+--- log[flogs/p-slow-$TODAY.log] ~ ^\S+ p-slow:\$LATEST viewer-request ${header:x-edgefn-request-id} Task timed out after 300 ms$
 
 # ---- crashes
 
@@ -537,9 +537,9 @@ curl -sS -i --max-time 15 -w '%{stderr}took %{time_total}\n' 'http://127.0.0.1:$
 --- stderr ~ took [01]\.
 --- status: 503
 --- body ~ \A503 Service Unavailable: function "crash" \(viewer-request\) failed: [^\n]*exit[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/crash-$TODAY.log] ~ ^\S+ crash viewer-request ${header:x-edgefn-request-id} about to exit$
---- log[flogs/crash-$TODAY.log] ~ ^\S+ crash viewer-request ${header:x-edgefn-request-id} Runtime exited with error: exit status 1 \(Runtime\.ExitError\)$
---- log[flogs/crash-$TODAY.log] ~ ^\S+ crash viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\t
+--- log[flogs/crash-$TODAY.log] ~ ^\S+ crash:\$LATEST viewer-request ${header:x-edgefn-request-id} about to exit$
+--- log[flogs/crash-$TODAY.log] ~ ^\S+ crash:\$LATEST viewer-request ${header:x-edgefn-request-id} Runtime exited with error: exit status 1 \(Runtime\.ExitError\)$
+--- log[flogs/crash-$TODAY.log] ~ ^\S+ crash:\$LATEST viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\t
 
 === crash: the environment is replaced: the next request works, in another process
 --- run
@@ -561,7 +561,7 @@ curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/throw/secret-path'
 --- status: 503
 --- body ~ \A503 Service Unavailable: function "thrower" \(viewer-request\) failed: [^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
 --- body !~ kaboom|secret-path
---- log[flogs/thrower-$TODAY.log] ~ ^\S+ thrower viewer-request ${header:x-edgefn-request-id} .*kaboom at /throw/secret-path
+--- log[flogs/thrower-$TODAY.log] ~ ^\S+ thrower:\$LATEST viewer-request ${header:x-edgefn-request-id} .*kaboom at /throw/secret-path
 --- log ~ \[warn\] [^\n]*${header:x-edgefn-request-id}[^\n]*503[^\n]*function "thrower"
 
 === after a function error the same environment answers the next request
@@ -578,7 +578,7 @@ curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/p-throw/x'
 --- status: 503
 --- body ~ \A503 Service Unavailable: function "p-thrower" \(origin-request\) failed: [^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
 --- body !~ kaboom
---- log[flogs/p-thrower-$TODAY.log] ~ ^\S+ p-thrower origin-request ${header:x-edgefn-request-id} .*python kaboom at /p-throw/x
+--- log[flogs/p-thrower-$TODAY.log] ~ ^\S+ p-thrower:\$LATEST origin-request ${header:x-edgefn-request-id} .*python kaboom at /p-throw/x
 
 # ---- init errors
 
@@ -624,8 +624,8 @@ for i in 1 2 3; do curl -sS -o /dev/null -w '%{http_code}\n' --max-time 10 'http
 curl -sS -i --max-time 15 'http://127.0.0.1:$PORT/hog'
 --- status: 503
 --- body ~ \A503 Service Unavailable: function "hog" \(viewer-request\) failed: [^\n]*out of memory[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/hog-$TODAY.log] ~ ^\S+ hog viewer-request ${header:x-edgefn-request-id} Runtime killed: out of memory: \d+ MB used of 128 MB$
---- log[flogs/hog-$TODAY.log] ~ ^\S+ hog viewer-request ${header:x-edgefn-request-id} REPORT RequestId: [^\n]*Memory Size: 128 MB\tMax Memory Used: (129|1[3-9]\d|[2-9]\d\d) MB
+--- log[flogs/hog-$TODAY.log] ~ ^\S+ hog:\$LATEST viewer-request ${header:x-edgefn-request-id} Runtime killed: out of memory: \d+ MB used of 128 MB$
+--- log[flogs/hog-$TODAY.log] ~ ^\S+ hog:\$LATEST viewer-request ${header:x-edgefn-request-id} REPORT RequestId: [^\n]*Memory Size: 128 MB\tMax Memory Used: (129|1[3-9]\d|[2-9]\d\d) MB
 
 === memory: after the kill the function answers its next request
 --- run

@@ -744,7 +744,7 @@ curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/ninvalid?method'
 --- status: 502
 --- header: content-type: text/plain; charset=utf-8
 --- body ~ \A502 Bad Gateway: function "n-invalid" \(viewer-request\) [^\n]*method[^\n]*\nrequest id: ${header:x-edgefn-request-id}\n\Z
---- log[flogs/n-invalid-$TODAY.log] ~ ^\S+ n-invalid viewer-request ${header:x-edgefn-request-id} .*method
+--- log[flogs/n-invalid-$TODAY.log] ~ ^\S+ n-invalid:\$LATEST viewer-request ${header:x-edgefn-request-id} .*method
 --- log ~ \[warn\] [^\n]*${header:x-edgefn-request-id}[^\n]*502[^\n]*function "n-invalid"
 
 === node returning the whole event is a 502 that says what to return instead
@@ -772,22 +772,22 @@ curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/pinvalid'
 curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/nlog/page'
 --- status: 200
 --- header: x-echo-path: /echo/logged
---- log[flogs/n-logger-$TODAY.log] ~ ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z n-logger viewer-request ${header:x-edgefn-request-id} START RequestId: ${header:x-edgefn-request-id}-viewer-request Version: \$LATEST\n\S+ n-logger viewer-request ${header:x-edgefn-request-id} [^\n]*node says hello to /nlog/page\n
---- log[flogs/n-logger-$TODAY.log] ~ ^\S+ n-logger viewer-request ${header:x-edgefn-request-id} [^\n]*and to stderr$
---- log[flogs/n-logger-$TODAY.log] ~ ^\S+ n-logger viewer-request ${header:x-edgefn-request-id} END RequestId: ${header:x-edgefn-request-id}-viewer-request\n\S+ n-logger viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms$
+--- log[flogs/n-logger-$TODAY.log] ~ ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z n-logger:\$LATEST viewer-request ${header:x-edgefn-request-id} START RequestId: ${header:x-edgefn-request-id}-viewer-request Version: \$LATEST\n\S+ n-logger:\$LATEST viewer-request ${header:x-edgefn-request-id} [^\n]*node says hello to /nlog/page\n
+--- log[flogs/n-logger-$TODAY.log] ~ ^\S+ n-logger:\$LATEST viewer-request ${header:x-edgefn-request-id} [^\n]*and to stderr$
+--- log[flogs/n-logger-$TODAY.log] ~ ^\S+ n-logger:\$LATEST viewer-request ${header:x-edgefn-request-id} END RequestId: ${header:x-edgefn-request-id}-viewer-request\n\S+ n-logger:\$LATEST viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms$
 
 === a warm invocation's REPORT has no Init Duration
 --- run
 curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/nlog/again'
 --- status: 200
---- log[flogs/n-logger-$TODAY.log] ~ ^\S+ n-logger viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB$
+--- log[flogs/n-logger-$TODAY.log] ~ ^\S+ n-logger:\$LATEST viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB$
 
 === a python function's log lines: START, its print, END, REPORT
 --- run
 curl -sS -i --max-time 10 'http://127.0.0.1:$PORT/pvr/logged'
 --- status: 200
---- log[flogs/p-hooks-$TODAY.log] ~ ^\S+ p-hooks viewer-request ${header:x-edgefn-request-id} START RequestId: ${header:x-edgefn-request-id}-viewer-request Version: \$LATEST\n\S+ p-hooks viewer-request ${header:x-edgefn-request-id} python hook viewer-request /pvr/logged\n\S+ p-hooks viewer-request ${header:x-edgefn-request-id} END RequestId: ${header:x-edgefn-request-id}-viewer-request\n
---- log[flogs/p-hooks-$TODAY.log] ~ ^\S+ p-hooks viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\tDuration: [^\n]*Memory Size: 128 MB
+--- log[flogs/p-hooks-$TODAY.log] ~ ^\S+ p-hooks:\$LATEST viewer-request ${header:x-edgefn-request-id} START RequestId: ${header:x-edgefn-request-id}-viewer-request Version: \$LATEST\n\S+ p-hooks:\$LATEST viewer-request ${header:x-edgefn-request-id} python hook viewer-request /pvr/logged\n\S+ p-hooks:\$LATEST viewer-request ${header:x-edgefn-request-id} END RequestId: ${header:x-edgefn-request-id}-viewer-request\n
+--- log[flogs/p-hooks-$TODAY.log] ~ ^\S+ p-hooks:\$LATEST viewer-request ${header:x-edgefn-request-id} REPORT RequestId: ${header:x-edgefn-request-id}-viewer-request\tDuration: [^\n]*Memory Size: 128 MB
 
 # ---- several threads
 

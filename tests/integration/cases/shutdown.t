@@ -120,5 +120,5 @@ test -n "$node" && ! kill -0 $node 2>/dev/null && echo "environment gone" >&2
 --- status: 200
 --- body ~ "x-slow": "done"
 --- stderr ~ environment gone
---- log ~ slow - - Environment 1 ended: the server is shutting down
+--- log ~ slow:\$LATEST - - Environment 1 ended: the server is shutting down
 --- edgefn-exit: 0

@@ -854,29 +854,31 @@ static void test_unknown_key(void **state)
                   "edgefn.yaml:7:1: unknown key \"behaviours\" at the top level; did you mean \"behaviors\"?\n"
                   "edgefn.yaml:8:1: unknown key \"max_request_body\" at the top level; did you mean \"max-request-body\"?\n"
                   "edgefn.yaml:9:1: unknown key \"varnish\" at the top level (expected one of: threads, listen, origins, "
-                  "functions, behaviors, access-log, function-logs, function-log-format, admin, drain-timeout, max-request-body, cache, pricing)\n"
+                  "functions, behaviors, access-log, function-logs, function-log-format, admin, drain-timeout, max-request-body, "
+                  "cache, pricing, async)\n"
                   "edgefn.yaml:10:1: unknown key \"caches\" at the top level; did you mean \"cache\"?\n");
     assert_errors(LISTEN TAIL "admin: { tokenfile: x, lsiten: 1 }\n",
                   "edgefn.yaml:6:10: unknown key \"tokenfile\" in admin; did you mean \"token-file\"?\n"
                   "edgefn.yaml:6:24: unknown key \"lsiten\" in admin; did you mean \"listen\"?\n");
-    assert_errors(LISTEN "origins: { app: { url: \"http://a\" } }\n"
-                         "functions:\n"
-                         "  f:\n"
-                         "    runtime: lua\n"
-                         "    code: functions/security-headers.lua\n"
-                         "    memroy: 2MB\n"
-                         "    handle: main\n"
-                         "    env: { A: b }\n"
-                         "behaviors:\n"
-                         "  - { path: /*, origin: app, viewer_request: f, origin-reponse: f }\n"
-                         "function_logs: off\n",
-                  "edgefn.yaml:7:5: unknown key \"memroy\" in function \"f\"; did you mean \"memory\"?\n"
-                  "edgefn.yaml:8:5: unknown key \"handle\" in function \"f\"; did you mean \"handler\"?\n"
-                  "edgefn.yaml:9:5: unknown key \"env\" in function \"f\" (expected one of: runtime, code, handler, memory, "
-                  "timeout, max-code-size, concurrency, queue-timeout, idle-timeout, environment, include-body, body-limit)\n"
-                  "edgefn.yaml:11:30: unknown key \"viewer_request\" in behavior \"/*\"; did you mean \"viewer-request\"?\n"
-                  "edgefn.yaml:11:49: unknown key \"origin-reponse\" in behavior \"/*\"; did you mean \"origin-response\"?\n"
-                  "edgefn.yaml:12:1: unknown key \"function_logs\" at the top level; did you mean \"function-logs\"?\n");
+    assert_errors(
+        LISTEN "origins: { app: { url: \"http://a\" } }\n"
+               "functions:\n"
+               "  f:\n"
+               "    runtime: lua\n"
+               "    code: functions/security-headers.lua\n"
+               "    memroy: 2MB\n"
+               "    handle: main\n"
+               "    env: { A: b }\n"
+               "behaviors:\n"
+               "  - { path: /*, origin: app, viewer_request: f, origin-reponse: f }\n"
+               "function_logs: off\n",
+        "edgefn.yaml:7:5: unknown key \"memroy\" in function \"f\"; did you mean \"memory\"?\n"
+        "edgefn.yaml:8:5: unknown key \"handle\" in function \"f\"; did you mean \"handler\"?\n"
+        "edgefn.yaml:9:5: unknown key \"env\" in function \"f\" (expected one of: runtime, code, handler, memory, "
+        "timeout, max-code-size, concurrency, queue-timeout, idle-timeout, environment, include-body, body-limit, async)\n"
+        "edgefn.yaml:11:30: unknown key \"viewer_request\" in behavior \"/*\"; did you mean \"viewer-request\"?\n"
+        "edgefn.yaml:11:49: unknown key \"origin-reponse\" in behavior \"/*\"; did you mean \"origin-response\"?\n"
+        "edgefn.yaml:12:1: unknown key \"function_logs\" at the top level; did you mean \"function-logs\"?\n");
 }
 
 static void test_wrong_node_type(void **state)
@@ -2231,6 +2233,53 @@ static void test_cache_errors_in_several_behaviors(void **state)
                   "edgefn.yaml:7:18: cache.memory: must be 1MB-64GB, found \"1KB\"\n");
 }
 
+static void test_async(void **state)
+{
+    ef_conf_t conf;
+
+    /* the defaults: Lambda's */
+    parse_valid(&conf, LISTEN TAIL "functions: { f: { runtime: lua, code: functions/security-headers.lua } }\n");
+    assert_null(conf.async.queue_directory);
+    assert_int_equal(conf.async.retry_delay, 60 * 1000);
+    assert_int_equal(conf.async.concurrency, 16);
+    assert_int_equal(conf.async.max_queued, 100000);
+    assert_int_equal(conf.functions[0].async.retries, 2);
+    assert_int_equal(conf.functions[0].async.max_event_age, 6 * 3600 * 1000);
+    assert_null(conf.functions[0].async.on_failure);
+    ef_conf_dispose(&conf);
+
+    parse_valid(&conf, LISTEN TAIL "async: { queue-directory: function-logs, retry-delay: 250ms, concurrency: 4, max-queued: 10 }\n"
+                                   "functions:\n"
+                                   "  f:\n"
+                                   "    runtime: lua\n"
+                                   "    code: functions/security-headers.lua\n"
+                                   "    async: { retries: 0, max-event-age: 90s, on-failure: function-logs/ }\n");
+    assert_string_equal(conf.async.queue_directory, DATA "/function-logs");
+    assert_int_equal(conf.async.retry_delay, 250);
+    assert_int_equal(conf.async.concurrency, 4);
+    assert_int_equal(conf.async.max_queued, 10);
+    assert_int_equal(conf.functions[0].async.retries, 0);
+    assert_int_equal(conf.functions[0].async.max_event_age, 90 * 1000);
+    assert_string_equal(conf.functions[0].async.on_failure, DATA "/function-logs");
+    ef_conf_dispose(&conf);
+
+    assert_errors(LISTEN TAIL "async: { queue-directory: nowhere, retry-delay: 0, concurrency: 0, max-queued: -1, retries: 2 }\n",
+                  "edgefn.yaml:6:27: async.queue-directory: cannot read \"" DATA "/nowhere\": No such file or directory\n"
+                  "edgefn.yaml:6:49: async.retry-delay: must be greater than 0, found \"0\"\n"
+                  "edgefn.yaml:6:65: async.concurrency: 0 is out of range (1-1024)\n"
+                  "edgefn.yaml:6:80: async.max-queued: expected an integer 1-10000000, found \"-1\"\n"
+                  "edgefn.yaml:6:84: unknown key \"retries\" in async (expected one of: queue-directory, retry-delay, "
+                  "concurrency, max-queued)\n");
+    assert_errors(LISTEN TAIL "functions:\n"
+                              "  f:\n"
+                              "    runtime: lua\n"
+                              "    code: functions/security-headers.lua\n"
+                              "    async: { retries: 3, max-event-age: 7h, on-failure: nowhere }\n",
+                  "edgefn.yaml:10:23: async.retries: 3 is out of range (0-2)\n"
+                  "edgefn.yaml:10:41: async.max-event-age: at most 6h (Lambda's most), found \"7h\"\n"
+                  "edgefn.yaml:10:57: async.on-failure: cannot read \"" DATA "/nowhere\": No such file or directory\n");
+}
+
 static void test_dispose(void **state)
 {
     ef_conf_t conf;
@@ -2363,6 +2412,7 @@ int main(void)
         cmocka_unit_test(test_bad_cache_key),
         cmocka_unit_test(test_bad_cache_key_names),
         cmocka_unit_test(test_cache_errors_in_several_behaviors),
+        cmocka_unit_test(test_async),
         cmocka_unit_test(test_dispose),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
