@@ -243,8 +243,14 @@ static void on_invocations(ef_server_t *server, h2o_req_t *req, const char *id, 
     }
     if (is_event) {
         char err[PATH_MAX + 128];
-        if (ef_async_enqueue(&thread->async, f, payload, id, err, sizeof(err)) != 0) {
+        switch (ef_async_enqueue(&thread->async, f, payload, id, err, sizeof(err))) {
+        case EF_ASYNC_QUEUED:
+            break;
+        case EF_ASYNC_FULL:
             ef_admin_send_error(req, id, 429, "Too Many Requests", "TooManyRequestsException", err);
+            return;
+        default:
+            ef_admin_send_error(req, id, 500, "Internal Server Error", "ServiceException", err);
             return;
         }
         send_empty(req, id, 202, "Accepted");

@@ -305,12 +305,13 @@ int ef_async_enqueue(ef_async_thread_t *async, size_t f, h2o_iovec_t payload, co
 
     if (queued >= server->conf->async.max_queued) {
         snprintf(err, errlen, "the queue of Event invocations is full (async.max-queued: %u)", server->conf->async.max_queued);
-        return -1;
+        return EF_ASYNC_FULL;
     }
     ef_async_event_t *ev = new_event(async, f, payload, id);
     if (persist(ev, err, errlen) != 0) {
+        ef_log(EF_LOG_ERROR, "async: function \"%s\": event %s refused: %s", conf_of(ev)->name, id, err);
         free_event(ev);
-        return -1;
+        return EF_ASYNC_NOT_SAVED;
     }
     h2o_linklist_insert(&async->ready, &ev->ready);
     kick(async);

@@ -43,10 +43,12 @@ void ef_async_thread_init(ef_async_thread_t *async, ef_thread_t *thread);
  */
 void ef_async_thread_stop(ef_async_thread_t *async);
 
+enum { EF_ASYNC_QUEUED = 0, EF_ASYNC_FULL = -1, EF_ASYNC_NOT_SAVED = -2 };
+
 /**
  * Queues an Event invocation of the function at index `f` (of server->functions) with `payload` (JSON, copied), under
- * the request id `id`. Returns 0; or -1 with why in `err` (the queue is full, its file cannot be written), when the
- * invoker must be told the event was not accepted.
+ * the request id `id`. Returns EF_ASYNC_QUEUED; or, with why in `err`, EF_ASYNC_FULL (async.max-queued events wait) or
+ * EF_ASYNC_NOT_SAVED (its file in async.queue-directory cannot be written), when the event is not accepted.
  */
 int ef_async_enqueue(ef_async_thread_t *async, size_t f, h2o_iovec_t payload, const char *id, char *err, size_t errlen);
 

@@ -241,6 +241,7 @@ functions:
   n-slow: { runtime: nodejs, code: nfail/, handler: slow.handler, timeout: 300ms }
   n-log: { runtime: nodejs, code: nlog/ }
   n-mark: { runtime: nodejs, code: nmark/ }
+  n-busy: { runtime: nodejs, code: nmark/, concurrency: { reserved: 1 } }
   n-always: { runtime: nodejs, code: nasync/, handler: index.always, async: { retries: 2, on-failure: failed/ } }
   n-once-only: { runtime: nodejs, code: nasync/, handler: index.always, async: { retries: 0, on-failure: failed0/ } }
   n-drop: { runtime: nodejs, code: nasync/, handler: index.always, async: { retries: 0 } }
@@ -596,6 +597,21 @@ cat res.txt
 --- status: 204
 --- body ~ \A\Z
 
+=== reserved concurrency full (reserved: 1, no queue-timeout): a second RequestResponse is a 429 TooManyRequestsException
+--- run
+. ./lib.sh
+curl -sS --max-time 10 -o first.txt -w '%{http_code}' -H 'Authorization: Bearer s3cret-token' -X POST \
+  --data-binary '{"file": "busy-1", "delayMs": 1000}' http://127.0.0.1:$ADMIN_PORT/functions/n-busy/invocations > first.code &
+sleep 0.5
+invoke n-busy --data-binary '{"file": "busy-2"}' > res.txt
+wait
+echo "the first: $(cat first.code) $(cat first.txt)"
+echo "ran: $(lines nmark/busy-1) $(lines nmark/busy-2)"
+cat res.txt
+--- stdout ~ \Athe first: 200 "marked"\nran: 1 0\n
+--- status: 429
+--- body ~ "error": ?"TooManyRequestsException"
+
 # ---- errors
 
 === an unknown function is a 404 NoSuchFunction
@@ -727,4 +743,29 @@ echo "queued $(ls queue | wc -l)"
 done on attempt 2
 attempts 2
 queued 0
---- log ~ \[info\][^\n]*\b1\b[^\n]*(?i:queue|resum)|\[info\][^\n]*(?i:queue|resum)[^\n]*\b1\b
+--- log ~ (?i)\[info\][^\n]*resum[^\n]*\b1\b
+
+=== queue-directory: the resumed event kept its schedule: its retry came retry-delay (2s) after the failed attempt, not at once
+--- config
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+admin:
+  listen: "127.0.0.1:$ADMIN_PORT"
+  token-file: admin.token
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+behaviors:
+  - path: /*
+    origin: app
+function-logs: flogs
+async: { queue-directory: queue/, retry-delay: 2s }
+functions:
+  n-persist: { runtime: nodejs, code: nasync/, handler: index.once }
+--- run
+. ./lib.sh
+cat nasync/attempts-persist >&2
+gap=$(( $(sed -n 2p nasync/attempts-persist | cut -d' ' -f4) - $(sed -n 1p nasync/attempts-persist | cut -d' ' -f4) ))
+echo "the retry came $gap ms after the first attempt"
+test "$gap" -ge 1900 && echo "at least the retry-delay"
+--- stdout ~ (?m)^at least the retry-delay$

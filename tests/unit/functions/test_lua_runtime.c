@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "functions/lua/lua_internal.h"
 #include "functions/runtime.h"
 
@@ -2265,6 +2266,690 @@ static void test_module_returning_handler(void **unused)
                    "from the table");
 }
 
+/* ---- 6. direct invocations (Lambda's Invoke: POST /functions/NAME/invocations) ---- */
+
+/* A direct invocation's event, as server/admin_invoke.c builds one: a request id and a pool, and empty headers. */
+static void direct_init(call_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    h2o_mem_init_pool(&c->pool);
+    c->ev = (ef_event_t){.request_id = "req-direct", .pool = &c->pool};
+    c->ev.request.headers = &c->req_headers;
+    c->ev.response.headers = &c->res_headers;
+}
+
+/* Invokes function `fn_index` with `payload` (JSON text, copied into the pool as the admin API reads a body); no cmocka
+ * assertions, as this also runs in guarded children. */
+static void direct_invoke(runner_t *r, size_t fn_index, call_t *c, const char *payload)
+{
+    c->completed = 0;
+    c->inv = (ef_invocation_t){.fn = &r->fns[fn_index].fn,
+                               .event = &c->ev,
+                               .thread_state = r->state,
+                               .on_complete = on_complete,
+                               .data = c,
+                               .log = on_log,
+                               .payload = h2o_strdup(&c->pool, payload, strlen(payload))};
+    ef_lua_runtime.invoke(&c->inv);
+}
+
+static ef_invoke_status_t direct_run(runner_t *r, size_t fn_index, call_t *c, const char *payload)
+{
+    direct_invoke(r, fn_index, c, payload);
+    assert_int_equal(c->completed, 1);
+    return c->inv.status;
+}
+
+/* inv.result as a C string, or NULL when there is none */
+static const char *result_of(call_t *c)
+{
+    return c->inv.result.base != NULL ? str(c, c->inv.result) : NULL;
+}
+
+/* Runs `code` (a whole module) directly on `payload`: it must succeed, with a result of exactly `expected`. */
+static void assert_direct_returns(const char *code, const char *payload, const char *expected)
+{
+    runner_t *r = start_one(code);
+    call_t c;
+    direct_init(&c);
+    direct_run(r, 0, &c, payload);
+    assert_status(&c, EF_INVOKE_OK);
+    if (c.inv.result.base == NULL || strcmp(result_of(&c), expected) != 0)
+        fail_msg("%s-> on %s: result %.200s, expected %s", code, payload, c.inv.result.base != NULL ? result_of(&c) : "(none)",
+                 expected);
+    call_dispose(&c);
+    dispose_runner(r);
+}
+
+/* Parses a result that must be JSON (with jansson, which checks UTF-8 and the grammar). The caller decrefs it. */
+static json_t *parse_result(call_t *c)
+{
+    json_error_t jerr;
+    assert_non_null(c->inv.result.base);
+    json_t *v = json_loadb(c->inv.result.base, c->inv.result.len, JSON_DECODE_ANY, &jerr);
+    if (v == NULL)
+        fail_msg("the result is not JSON (%s): %s", jerr.text, result_of(c));
+    return v;
+}
+
+/* The same for a result whose object keys come in no set order: compared as JSON values with `expected`. */
+static void assert_direct_returns_json(const char *code, const char *payload, const char *expected)
+{
+    runner_t *r = start_one(code);
+    call_t c;
+    direct_init(&c);
+    direct_run(r, 0, &c, payload);
+    assert_status(&c, EF_INVOKE_OK);
+    json_t *got = parse_result(&c), *want = json_loads(expected, JSON_DECODE_ANY, NULL);
+    assert_non_null(want);
+    if (!json_equal(got, want))
+        fail_msg("%s-> result %s, expected %s", code, result_of(&c), expected);
+    json_decref(got);
+    json_decref(want);
+    call_dispose(&c);
+    dispose_runner(r);
+}
+
+/* Runs `code` directly on {}: what it returns cannot be JSON, so the invocation is invalid (502) with `error`. */
+static void assert_direct_invalid_with(const char *code, uint64_t memory, const char *error)
+{
+    runner_t *r = new_runner();
+    add_fn_limits(r, "fn", code, memory, CALM_TIMEOUT_MS);
+    start(r);
+    call_t c;
+    direct_init(&c);
+    direct_run(r, 0, &c, "{}");
+    if (c.inv.status != EF_INVOKE_INVALID || !has_substring(c.inv.error, error))
+        fail_msg("%s-> status %d, error \"%s\", result %.200s; expected invalid with \"%s\"", code, (int)c.inv.status, c.inv.error,
+                 c.inv.result.base != NULL ? result_of(&c) : "(none)", error);
+    /* no half-written JSON is left behind: the API answers Runtime.MarshalError itself */
+    assert_null(c.inv.result.base);
+    /* and the function's log says what was wrong */
+    char line[300];
+    snprintf(line, sizeof(line), "invalid return value: %s", c.inv.error);
+    assert_logged(&c, line);
+    call_dispose(&c);
+    dispose_runner(r);
+}
+
+static void assert_direct_invalid(const char *code, const char *error)
+{
+    assert_direct_invalid_with(code, 2 * MB, error);
+}
+
+static void test_direct_payload_to_lua(void **unused)
+{
+    /* the handler is given the payload as Lua values, and answers with what it made of them */
+    static const char code[] =
+        "function handler(e)\n"
+        "  local keys = {}\n"
+        "  for k in pairs(e) do keys[#keys + 1] = k end\n"
+        "  table.sort(keys)\n"
+        "  return table.concat({\n"
+        "    table.concat(keys, ','),\n"
+        "    e.name, #e.name, utf8.len(e.name),\n"
+        "    math.type(e.n), e.n + 1, math.type(e.neg), e.neg,\n"
+        "    math.type(e.f), e.f * 2, math.type(e.whole), math.type(e.exp), e.exp, math.type(e.max), e.max,\n"
+        "    math.type(e.huge),\n"
+        "    tostring(e.ok), tostring(e.no), tostring(e.gone), tostring(rawget(e, 'gone')),\n"
+        "    #e.list, e.list[1], e.list[2], e.list[3].three, e.list[4][1],\n"
+        "    tostring(e.nested.deep.x[1]), tostring(next(e.nested.empty)), tostring(next(e.nested.nothing)),\n"
+        "    e.esc, #e.nul,\n"
+        "  }, '|')\n"
+        "end\n";
+    static const char payload[] =
+        "{\"name\": \"caf\\u00e9 \\ud83d\\ude00\", \"n\": 42, \"neg\": -7, \"f\": 1.5, \"whole\": 2.0, \"exp\": 1e2,\n"
+        " \"max\": 9223372036854775807, \"huge\": 9223372036854775808,\n"
+        " \"ok\": true, \"no\": false, \"gone\": null,\n"
+        " \"list\": [1, \"two\", {\"three\": 3, \"dropped\": null}, [4]],\n"
+        " \"nested\": {\"deep\": {\"x\": [true]}, \"empty\": {}, \"nothing\": []},\n"
+        " \"esc\": \"a\\\"b\\\\c\\nd\\t/\", \"nul\": \"a\\u0000b\"}";
+    runner_t *r = start_one(code);
+    call_t c;
+    direct_init(&c);
+    direct_run(r, 0, &c, payload);
+    assert_status(&c, EF_INVOKE_OK);
+    json_t *got = parse_result(&c);
+    assert_true(json_is_string(got));
+    assert_string_equal(json_string_value(got), "esc,exp,f,huge,list,max,n,name,neg,nested,no,nul,ok,whole"
+                                                "|caf\xc3\xa9 \xf0\x9f\x98\x80|10|6"
+                                                "|integer|43|integer|-7"
+                                                "|float|3.0|float|float|100.0|integer|9223372036854775807"
+                                                "|float"
+                                                "|true|false|nil|nil"
+                                                "|4|1|two|3|4"
+                                                "|true|nil|nil"
+                                                "|a\"b\\c\nd\t/|3");
+    json_decref(got);
+    call_dispose(&c);
+
+    /* a null in an array is a hole; and what is not an object arrives as it is */
+    static const struct {
+        const char *payload, *expected;
+    } cases[] = {
+        {"[1, null, 3]", "\"table 1 nil 3\""}, {"\"text\"", "\"string text\""}, {"7", "\"number 7\""},
+        {"-0.25", "\"number -0.25\""},         {"true", "\"boolean true\""},    {"null", "\"nil nil\""},
+    };
+    dispose_runner(r);
+    r = start_one("function handler(e)\n"
+                  "  if type(e) == 'table' then return 'table ' .. e[1] .. ' ' .. tostring(e[2]) .. ' ' .. e[3] end\n"
+                  "  return type(e) .. ' ' .. tostring(e)\n"
+                  "end\n");
+    for (size_t i = 0; i != sizeof(cases) / sizeof(cases[0]); ++i) {
+        direct_init(&c);
+        direct_run(r, 0, &c, cases[i].payload);
+        assert_status(&c, EF_INVOKE_OK);
+        if (strcmp(result_of(&c), cases[i].expected) != 0)
+            fail_msg("payload %s: result %s, expected %s", cases[i].payload, result_of(&c), cases[i].expected);
+        call_dispose(&c);
+    }
+    dispose_runner(r);
+}
+
+static void test_direct_payload_round_trip(void **unused)
+{
+    /* what the handler is given and gives back unchanged comes back as the same JSON */
+    static const char *const payloads[] = {
+        "{\"a\":1,\"b\":[true,false,\"x\"],\"c\":{\"d\":{\"e\":[1,[2,[3]]]}},\"s\":\"caf\\u00e9\"}",
+        "[1,2,3]",
+        "[{\"k\":\"v\"},[],{}]",
+        "\"\\u0001 \\\"quoted\\\"\"",
+        "-12",
+        "0.5",
+    };
+    runner_t *r = start_one("function handler(e) return e end\n");
+    for (size_t i = 0; i != sizeof(payloads) / sizeof(payloads[0]); ++i) {
+        call_t c;
+        direct_init(&c);
+        direct_run(r, 0, &c, payloads[i]);
+        assert_status(&c, EF_INVOKE_OK);
+        json_t *got = parse_result(&c), *want = json_loads(payloads[i], JSON_DECODE_ANY, NULL);
+        assert_non_null(want);
+        /* an empty array is an empty table, which is {} (as cjson and dkjson write it) */
+        if (i == 2) {
+            json_decref(want);
+            want = json_loads("[{\"k\":\"v\"},{},{}]", 0, NULL);
+        }
+        if (!json_equal(got, want))
+            fail_msg("payload %s came back as %s", payloads[i], result_of(&c));
+        json_decref(got);
+        json_decref(want);
+        call_dispose(&c);
+    }
+    dispose_runner(r);
+}
+
+static void test_direct_result_json(void **unused)
+{
+    static const struct {
+        const char *ret, *expected;
+    } cases[] = {
+        /* arrays: the keys 1..n exactly */
+        {"{1, 2, 3}", "[1,2,3]"},
+        {"{'x', {true, false}, {k = 'v'}, {{}}}", "[\"x\",[true,false],{\"k\":\"v\"},[{}]]"},
+        {"{[1] = 'a', [2] = 'b'}", "[\"a\",\"b\"]"},
+        /* an empty table, nil */
+        {"{}", "{}"},
+        {"{a = {}}", "{\"a\":{}}"},
+        {"nil", "null"},
+        {"{nil}", "{}"},
+        /* objects: number keys as strings */
+        {"{[10] = true}", "{\"10\":true}"},
+        {"{[0] = 'z'}", "{\"0\":\"z\"}"},
+        {"{[-1] = 'n'}", "{\"-1\":\"n\"}"},
+        {"{[1.5] = 'x'}", "{\"1.5\":\"x\"}"},
+        {"{[2] = 'only'}", "{\"2\":\"only\"}"},
+        {"{key = 'v'}", "{\"key\":\"v\"}"},
+        /* numbers: integers as integers, floats as floats */
+        {"42", "42"},
+        {"-7", "-7"},
+        {"0", "0"},
+        {"math.maxinteger", "9223372036854775807"},
+        {"math.mininteger", "-9223372036854775808"},
+        {"1.5", "1.5"},
+        {"-0.25", "-0.25"},
+        {"2^53", "9007199254740992"},
+        {"{7 // 2, 7 / 2}", "[3,3.5]"},
+        /* booleans, the first of several values */
+        {"true", "true"},
+        {"false", "false"},
+        {"1, 2", "1"},
+        /* strings: quotes, backslashes and control characters escaped, UTF-8 and DEL as they are */
+        {"'say \"hi\" \\\\ / \\n\\r\\t\\0\\1\\31\\127 caf\\u{e9} \\u{1F600}'",
+         "\"say \\\"hi\\\" \\\\ / \\n\\r\\t\\u0000\\u0001\\u001f\x7f caf\xc3\xa9 \xf0\x9f\x98\x80\""},
+        {"''", "\"\""},
+        {"{['a\"b\\n'] = 1}", "{\"a\\\"b\\n\":1}"},
+    };
+    char code[512];
+    for (size_t i = 0; i != sizeof(cases) / sizeof(cases[0]); ++i) {
+        snprintf(code, sizeof(code), "function handler(e) return %s end\n", cases[i].ret);
+        assert_direct_returns(code, "{}", cases[i].expected);
+    }
+    /* a handler that returns nothing at all */
+    assert_direct_returns("function handler(e) end\n", "{}", "null");
+    /* tables that are not 1..n are objects, keys in no set order */
+    assert_direct_returns_json("function handler(e) return {[1] = 'a', [2] = 'b', [4] = 'd'} end\n", "{}",
+                               "{\"1\":\"a\",\"2\":\"b\",\"4\":\"d\"}");
+    assert_direct_returns_json("function handler(e) return {1, 2, x = 3} end\n", "{}", "{\"1\":1,\"2\":2,\"x\":3}");
+    assert_direct_returns_json("function handler(e) local t = {1, 2, 3} t[2] = nil return t end\n", "{}", "{\"1\":1,\"3\":3}");
+    assert_direct_returns_json("function handler(e)\n"
+                               "  return {status = 'ok', count = #e.items, items = e.items, first = e.items[1].id,\n"
+                               "          total = e.items[1].price + e.items[2].price}\n"
+                               "end\n",
+                               "{\"items\": [{\"id\": \"a\", \"price\": 2}, {\"id\": \"b\", \"price\": 3.5}]}",
+                               "{\"status\":\"ok\",\"count\":2,\"items\":[{\"id\":\"a\",\"price\":2},{\"id\":\"b\",\"price\":3.5}],"
+                               "\"first\":\"a\",\"total\":5.5}");
+    /* 64 tables deep is as deep as JSON goes here, and is fine */
+    char expected[200];
+    memset(expected, '[', 63);
+    memcpy(expected + 63, "{}", 2);
+    memset(expected + 65, ']', 63);
+    expected[128] = '\0';
+    assert_direct_returns("function handler(e)\n"
+                          "  local t = {} local cur = t\n"
+                          "  for i = 1, 63 do cur[1] = {} cur = cur[1] end\n"
+                          "  return t\n"
+                          "end\n",
+                          "{}", expected);
+}
+
+/* Floats are written as JavaScript and Python write them (and cjson, dkjson, which print %.14g): the shortest text that
+ * reads back as the same number, not 17 digits of binary noise. */
+static void test_direct_result_float_shortest(void **unused)
+{
+    static const struct {
+        const char *ret, *expected;
+    } cases[] = {
+        {"0.1", "0.1"},
+        {"{price = 19.99}", "{\"price\":19.99}"},
+        {"0.1 + 0.2", "0.30000000000000004"}, /* not 0.3: it is not that number */
+        {"1e300", "1e+300"},
+        {"3.14", "3.14"},
+    };
+    char code[256], wrong[1024] = "";
+    for (size_t i = 0; i != sizeof(cases) / sizeof(cases[0]); ++i) {
+        snprintf(code, sizeof(code), "function handler(e) return %s end\n", cases[i].ret);
+        runner_t *r = start_one(code);
+        call_t c;
+        direct_init(&c);
+        direct_run(r, 0, &c, "{}");
+        assert_status(&c, EF_INVOKE_OK);
+        if (strcmp(result_of(&c), cases[i].expected) != 0)
+            snprintf(wrong + strlen(wrong), sizeof(wrong) - strlen(wrong), "\n  return %s: %s, expected %s", cases[i].ret,
+                     result_of(&c), cases[i].expected);
+        call_dispose(&c);
+        dispose_runner(r);
+    }
+    if (wrong[0] != '\0')
+        fail_msg("floats written with more digits than they need:%s", wrong);
+}
+
+static void test_direct_result_invalid(void **unused)
+{
+    /* what JSON cannot hold, and where it is */
+    assert_direct_invalid("function handler(e) return function() end end\n", "a function (JSON cannot hold one)");
+    assert_direct_invalid("function handler(e) return {f = print} end\n", "a function (JSON cannot hold one) at f");
+    assert_direct_invalid("function handler(e) return {list = {1, 2, print}} end\n",
+                          "a function (JSON cannot hold one) at list[3]");
+    assert_direct_invalid("function handler(e) return {a = {b = {c = string.gmatch('x', 'x')}}} end\n", "at a.b.c");
+    /* tables that hold themselves */
+    assert_direct_invalid("function handler(e) local t = {} t.self = t return t end\n", "tables nested more than 64 deep");
+    assert_direct_invalid("function handler(e) local t = {} t[1] = t return t end\n", "tables nested more than 64 deep");
+    assert_direct_invalid("function handler(e) local a, b = {}, {} a.b = b b.a = a return {a} end\n",
+                          "tables nested more than 64 deep");
+    /* 65 deep, without a cycle */
+    assert_direct_invalid("function handler(e)\n"
+                          "  local t = {} local cur = t\n"
+                          "  for i = 1, 64 do cur[1] = {} cur = cur[1] end\n"
+                          "  return t\n"
+                          "end\n",
+                          "tables nested more than 64 deep");
+    /* strings and keys that are not UTF-8: a stray byte, a cut sequence, an overlong form, a surrogate */
+    assert_direct_invalid("function handler(e) return {s = 'ab\\255'} end\n", "a string that is not UTF-8 at s");
+    assert_direct_invalid("function handler(e) return 'caf\\xc3' end\n", "a string that is not UTF-8");
+    assert_direct_invalid("function handler(e) return {'\\xc0\\x80'} end\n", "a string that is not UTF-8 at [1]");
+    assert_direct_invalid("function handler(e) return {x = '\\xed\\xa0\\x80'} end\n", "a string that is not UTF-8 at x");
+    assert_direct_invalid("function handler(e) return {['\\255'] = 1} end\n", "a key that is not UTF-8");
+    /* numbers JSON has no word for */
+    assert_direct_invalid("function handler(e) return 0/0 end\n", "a number that is not finite");
+    assert_direct_invalid("function handler(e) return {x = 0/0} end\n",
+                          "a number that is not finite (JSON has no NaN or infinity) at x");
+    assert_direct_invalid("function handler(e) return {math.huge} end\n",
+                          "a number that is not finite (JSON has no NaN or infinity) at [1]");
+    assert_direct_invalid("function handler(e) return {n = -math.huge} end\n", "a number that is not finite");
+    /* keys that are neither strings nor numbers */
+    assert_direct_invalid("function handler(e) return {[true] = 1} end\n", "a table key that is not a string or a number");
+    assert_direct_invalid("function handler(e) return {x = {[{}] = 1}} end\n", "a table key that is not a string or a number at x");
+    /* a result larger than Lambda's 6 MB, from a table of 1 MB strings */
+    assert_direct_invalid_with("function handler(e)\n"
+                               "  local s = string.rep('x', 1024 * 1024)\n"
+                               "  return {s, s, s, s, s, s, s}\n"
+                               "end\n",
+                               16 * MB, "a result of more than 6 MB");
+}
+
+/* The 6 MB limit holds for any result, not only for one that is a table. */
+static void test_direct_result_too_large_string(void **unused)
+{
+    assert_direct_invalid_with("function handler(e) return string.rep('x', 7 * 1024 * 1024) end\n", 32 * MB,
+                               "a result of more than 6 MB");
+}
+
+static void test_direct_frozen_module_table(void **unused)
+{
+    /* what the module's top level built is shared and read-only (module.c moves a frozen table's fields elsewhere): returned
+     * as it is, or inside a table of the invocation's, it encodes with its contents, each time */
+    runner_t *r = start_one("local Point = {}\n"
+                            "Point.__index = Point\n"
+                            "function Point.new(x, y) return setmetatable({x = x, y = y}, Point) end\n"
+                            "local CONFIG = {name = 'cfg', list = {'a', 'b'}, nested = {deep = {value = 7}}, empty = {},\n"
+                            "                origin = Point.new(0, 1)}\n"
+                            "local LIST = {10, 20, 30}\n"
+                            "local EMPTY = {}\n"
+                            "function handler(e)\n"
+                            "  if e.what == 'config' then return CONFIG end\n"
+                            "  if e.what == 'list' then return LIST end\n"
+                            "  if e.what == 'empty' then return EMPTY end\n"
+                            "  if e.what == 'frozen' then return {pcall(function() CONFIG.name = 'y' end)} end\n"
+                            "  return {config = CONFIG.nested, list = LIST, n = #LIST}\n"
+                            "end\n");
+    static const struct {
+        const char *payload, *expected;
+    } cases[] = {
+        {"{\"what\":\"config\"}", "{\"name\":\"cfg\",\"list\":[\"a\",\"b\"],\"nested\":{\"deep\":{\"value\":7}},\"empty\":{},"
+                                  "\"origin\":{\"x\":0,\"y\":1}}"},
+        {"{\"what\":\"list\"}", "[10,20,30]"},
+        {"{\"what\":\"empty\"}", "{}"},
+        {"{\"what\":\"mixed\"}", "{\"config\":{\"deep\":{\"value\":7}},\"list\":[10,20,30],\"n\":3}"},
+        {"{\"what\":\"config\"}", NULL}, /* again, the same */
+    };
+    for (size_t i = 0; i != sizeof(cases) / sizeof(cases[0]); ++i) {
+        call_t c;
+        direct_init(&c);
+        direct_run(r, 0, &c, cases[i].payload);
+        assert_status(&c, EF_INVOKE_OK);
+        json_t *got = parse_result(&c),
+               *want = json_loads(cases[i].expected != NULL ? cases[i].expected : cases[0].expected, JSON_DECODE_ANY, NULL);
+        assert_non_null(want);
+        if (!json_equal(got, want))
+            fail_msg("%s: result %s", cases[i].payload, result_of(&c));
+        json_decref(got);
+        json_decref(want);
+        call_dispose(&c);
+    }
+    /* the module was shared indeed: its table is read-only */
+    call_t c;
+    direct_init(&c);
+    direct_run(r, 0, &c, "{\"what\":\"frozen\"}");
+    assert_status(&c, EF_INVOKE_OK);
+    assert_memory_equal(result_of(&c), "[false,\"", 8);
+    assert_contains(result_of(&c), "read-only");
+    call_dispose(&c);
+    dispose_runner(r);
+}
+
+static void test_direct_module_not_shared(void **unused)
+{
+    /* a module that cannot be shared runs afresh for each invocation: direct ones too */
+    runner_t *r = start_one("local words = string.gmatch('a b c', '%a')\n"
+                            "local seen = {}\n"
+                            "function handler(e)\n"
+                            "  seen[#seen + 1] = words() .. e.n\n"
+                            "  return seen\n"
+                            "end\n");
+    for (int i = 0; i != 2; ++i) {
+        call_t c;
+        direct_init(&c);
+        direct_run(r, 0, &c, i == 0 ? "{\"n\":1}" : "{\"n\":2}");
+        assert_status(&c, EF_INVOKE_OK);
+        assert_string_equal(result_of(&c), i == 0 ? "[\"a1\"]" : "[\"a2\"]");
+        call_dispose(&c);
+    }
+    dispose_runner(r);
+}
+
+static void test_direct_error(void **unused)
+{
+    runner_t *r = start_one("local function helper(x)\n"
+                            "  error('boom: ' .. x)\n"
+                            "end\n"
+                            "function handler(e)\n"
+                            "  print('before')\n"
+                            "  helper(e.what)\n"
+                            "  return 'not reached'\n"
+                            "end\n");
+    call_t c;
+    direct_init(&c);
+    direct_run(r, 0, &c, "{\"what\": \"y\"}");
+    assert_status(&c, EF_INVOKE_FAILED);
+    assert_string_equal(c.inv.error, "fn.lua:2: boom: y");
+    /* the error as Lambda reports it to the invoker */
+    json_t *res = parse_result(&c), *trace;
+    assert_true(json_is_object(res));
+    assert_int_equal(json_object_size(res), 3);
+    assert_string_equal(json_string_value(json_object_get(res, "errorType")), "LuaError");
+    assert_string_equal(json_string_value(json_object_get(res, "errorMessage")), "fn.lua:2: boom: y");
+    trace = json_object_get(res, "stackTrace");
+    assert_true(json_is_array(trace));
+    /* the traceback's lines, one an entry, without the header, the tabs, or edgefn's own last frame */
+    size_t i, helper_at = SIZE_MAX, handler_at = SIZE_MAX;
+    json_t *line;
+    json_array_foreach(trace, i, line)
+    {
+        const char *s = json_string_value(line);
+        assert_non_null(s);
+        if (s[0] == '\t' || s[0] == '\0' || strchr(s, '\n') != NULL || strcmp(s, "stack traceback:") == 0 ||
+            strcmp(s, "[C]: in ?") == 0)
+            fail_msg("stackTrace[%zu] is \"%s\": %s", i, s, result_of(&c));
+        if (strstr(s, "fn.lua:2: in ") != NULL && strstr(s, "helper") != NULL)
+            helper_at = i;
+        if (strstr(s, "fn.lua:6: in ") != NULL)
+            handler_at = i;
+    }
+    if (helper_at == SIZE_MAX || handler_at == SIZE_MAX || helper_at > handler_at)
+        fail_msg("the stack trace lacks the helper's or the handler's frame, innermost first: %s", result_of(&c));
+    json_decref(res);
+    /* the log has the line before it and the traceback */
+    assert_int_equal(c.num_lines, 2);
+    assert_string_equal(c.lines[0], "before");
+    static const char head[] = "fn.lua:2: boom: y\nstack traceback:\n";
+    assert_true(strncmp(c.lines[1], head, strlen(head)) == 0);
+    call_dispose(&c);
+    dispose_runner(r);
+
+    /* errors that are not strings, and messages that are not UTF-8 or hold characters JSON escapes */
+    static const struct {
+        const char *raise, *message;
+    } cases[] = {
+        {"error({code = 1})", "(error object is a table value)"},
+        {"error(nil)", "(error object is a nil value)"},
+        {"error(42)", "42"},
+        {"error('say \"no\"\\tnow', 0)", "say \"no\"\tnow"},
+        {"error('bad \\255 byte', 0)", "(a message that is not UTF-8: the function's log has it)"},
+        {"local x = nil; x.y = 1", "fn.lua:1: attempt to index a nil value (local 'x')"},
+    };
+    char code[256];
+    for (size_t k = 0; k != sizeof(cases) / sizeof(cases[0]); ++k) {
+        snprintf(code, sizeof(code), "function handler(e) %s end\n", cases[k].raise);
+        r = start_one(code);
+        direct_init(&c);
+        direct_run(r, 0, &c, "{}");
+        assert_status(&c, EF_INVOKE_FAILED);
+        res = parse_result(&c);
+        assert_string_equal(json_string_value(json_object_get(res, "errorType")), "LuaError");
+        if (!json_is_string(json_object_get(res, "errorMessage")) ||
+            strcmp(json_string_value(json_object_get(res, "errorMessage")), cases[k].message) != 0)
+            fail_msg("%s: result %s, expected the message \"%s\"", cases[k].raise, result_of(&c), cases[k].message);
+        assert_true(json_is_array(json_object_get(res, "stackTrace")));
+        json_decref(res);
+        call_dispose(&c);
+        dispose_runner(r);
+    }
+}
+
+/* What a guarded child saw of direct invocations; shared with the parent. */
+struct st_direct_result_t {
+    int completed[3];
+    ef_invoke_status_t status[3];
+    ef_limit_t limit[3];
+    char error[3][256];
+    char result[3][64]; /* "(none)" when result.base is NULL */
+    size_t num_lines[3];
+    char log[4096]; /* the first one's log lines */
+};
+
+/**
+ * Runs `code` directly three times, on payloads[0..2], in a child killed after WATCHDOG_SECONDS (a limit that is not
+ * enforced fails the test instead of hanging it), and returns what it saw (munmap it).
+ */
+static struct st_direct_result_t *run_direct_guarded(const char *code, uint64_t memory, uint64_t timeout_ms,
+                                                     const char *const payloads[3])
+{
+    runner_t *r = new_runner();
+    add_fn_limits(r, "fn", code, memory, timeout_ms);
+    start(r);
+    struct st_direct_result_t *res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(res != MAP_FAILED);
+    memset(res, 0, sizeof(*res));
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(WATCHDOG_SECONDS);
+        for (int i = 0; i != 3; ++i) {
+            call_t c;
+            direct_init(&c);
+            direct_invoke(r, 0, &c, payloads[i]);
+            res->completed[i] = c.completed;
+            res->status[i] = c.inv.status;
+            res->limit[i] = c.inv.limit;
+            memcpy(res->error[i], c.inv.error, sizeof(res->error[i]));
+            snprintf(res->result[i], sizeof(res->result[i]), "%.*s", c.inv.result.base != NULL ? (int)c.inv.result.len : 6,
+                     c.inv.result.base != NULL ? c.inv.result.base : "(none)");
+            res->num_lines[i] = c.num_lines;
+            for (size_t j = 0; i == 0 && j != c.num_lines; ++j)
+                snprintf(res->log + strlen(res->log), sizeof(res->log) - strlen(res->log), "%s%s", j != 0 ? " | " : "", c.lines[j]);
+            call_dispose(&c);
+        }
+        _exit(0);
+    }
+    int wstatus;
+    assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+    if (WIFSIGNALED(wstatus))
+        fail_msg("%s: %s (signal %d)", code,
+                 WTERMSIG(wstatus) == SIGALRM ? "the invocations did not end within " TOSTRING(WATCHDOG_SECONDS) " s"
+                                              : "the process crashed",
+                 WTERMSIG(wstatus));
+    assert_true(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+    dispose_runner(r);
+    return res;
+}
+
+/* The first invocation is stopped by a limit with `error`, and leaves no result; the two after it work. */
+static void assert_direct_limit(const char *code, uint64_t memory, uint64_t timeout_ms, const char *first_payload, ef_limit_t limit,
+                                const char *error)
+{
+    const char *const payloads[3] = {first_payload, "{\"n\": 1}", "{\"n\": 2}"};
+    struct st_direct_result_t *res = run_direct_guarded(code, memory, timeout_ms, payloads);
+    assert_int_equal(res->completed[0], 1);
+    if (res->status[0] != EF_INVOKE_LIMIT || res->limit[0] != limit || strcmp(res->error[0], error) != 0)
+        fail_msg("%s: status %d, limit %d, error \"%s\"; expected %d, %d, \"%s\"; log: %s", code, (int)res->status[0],
+                 (int)res->limit[0], res->error[0], (int)EF_INVOKE_LIMIT, (int)limit, error, res->log);
+    /* the API reports a limit itself (Sandbox.Timedout, Runtime.OutOfMemory): the runtime leaves no result */
+    assert_string_equal(res->result[0], "(none)");
+    if (strstr(res->log, error) == NULL)
+        fail_msg("%s: the log does not say \"%s\": %s", code, error, res->log);
+    for (int i = 1; i != 3; ++i) {
+        assert_int_equal(res->completed[i], 1);
+        if (res->status[i] != EF_INVOKE_OK)
+            fail_msg("%s: invocation %d after it: status %d, error \"%s\"", code, i, (int)res->status[i], res->error[i]);
+        assert_string_equal(res->result[i], i == 1 ? "\"ok 1\"" : "\"ok 2\"");
+    }
+    munmap(res, sizeof(*res));
+}
+
+#define DIRECT_HEALTHY "  return 'ok ' .. e.n\n"
+
+static void test_direct_limits(void **unused)
+{
+    /* the CPU budget */
+    assert_direct_limit("function handler(e)\n"
+                        "  if e.bomb then while true do end end\n" DIRECT_HEALTHY "end\n",
+                        2 * MB, BOMB_TIMEOUT_MS, "{\"bomb\": true}", EF_LIMIT_TIMEOUT, CPU_ERROR);
+    assert_direct_limit("function handler(e)\n"
+                        "  if e.bomb then pcall(function() while true do end end) return 'survived' end\n" DIRECT_HEALTHY "end\n",
+                        2 * MB, BOMB_TIMEOUT_MS, "{\"bomb\": true}", EF_LIMIT_TIMEOUT, CPU_ERROR);
+    /* the memory limit, in the handler */
+    assert_direct_limit("function handler(e)\n"
+                        "  if e.bomb then local t = {} while true do t[#t + 1] = {} end end\n" DIRECT_HEALTHY "end\n",
+                        2 * MB, MEMORY_BOMB_TIMEOUT_MS, "{\"bomb\": true}", EF_LIMIT_MEMORY, MEMORY_ERROR);
+    assert_direct_limit("function handler(e)\n"
+                        "  if e.bomb then return {pcall(string.rep, 'x', 1 << 30)} end\n" DIRECT_HEALTHY "end\n",
+                        2 * MB, MEMORY_BOMB_TIMEOUT_MS, "{\"bomb\": true}", EF_LIMIT_MEMORY, MEMORY_ERROR);
+
+    /* and what the payload takes counts: 3 MB of it does not fit in 2 MB */
+    size_t big = 3 * MB;
+    char *payload = malloc(big + 16);
+    assert_non_null(payload);
+    strcpy(payload, "{\"s\":\"");
+    memset(payload + 6, 'x', big);
+    strcpy(payload + 6 + big, "\"}");
+    assert_direct_limit("function handler(e)\n" DIRECT_HEALTHY "end\n", 2 * MB, MEMORY_BOMB_TIMEOUT_MS, payload, EF_LIMIT_MEMORY,
+                        MEMORY_ERROR);
+    free(payload);
+}
+
+static void test_direct_logging(void **unused)
+{
+    runner_t *r = start_one("function handler(e)\n"
+                            "  print('got', e.n, e.s)\n"
+                            "  console.warn('careful')\n"
+                            "  return e.n + 1\n"
+                            "end\n");
+    call_t c;
+    direct_init(&c);
+    direct_run(r, 0, &c, "{\"n\": 1, \"s\": \"x\"}");
+    assert_status(&c, EF_INVOKE_OK);
+    assert_string_equal(result_of(&c), "2");
+    assert_int_equal(c.num_lines, 2);
+    assert_string_equal(c.lines[0], "got\t1\tx");
+    assert_string_equal(c.lines[1], "WARN careful");
+    /* its lines and metrics name the hook "invoke" */
+    assert_string_equal(ef_invocation_hook_name(&c.inv), "invoke");
+    call_dispose(&c);
+
+    /* through the default log: the function's stream, with the hook "invoke" and the request id */
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/logXXXXXX", root);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    r->fns[0].fn.log_fd = fd;
+    direct_init(&c);
+    c.inv = (ef_invocation_t){.fn = &r->fns[0].fn,
+                              .event = &c.ev,
+                              .thread_state = r->state,
+                              .on_complete = on_complete,
+                              .data = &c,
+                              .log = ef_invocation_log,
+                              .payload = h2o_iovec_init(H2O_STRLIT("{\"n\": 41, \"s\": \"y\"}"))};
+    ef_lua_runtime.invoke(&c.inv);
+    assert_int_equal(c.completed, 1);
+    assert_status(&c, EF_INVOKE_OK);
+    assert_string_equal(result_of(&c), "42");
+    r->fns[0].fn.log_fd = -1;
+    char buf[1024];
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    close(fd);
+    unlink(path);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_contains(buf, " fn:$LATEST invoke req-direct got\t41\ty\n");
+    assert_contains(buf, " fn:$LATEST invoke req-direct WARN careful\n");
+    call_dispose(&c);
+    dispose_runner(r);
+}
+
 static int group_setup(void **unused)
 {
     snprintf(root, sizeof(root), "%s/edgefn-test-lua-XXXXXX", getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
@@ -2338,6 +3023,17 @@ int main(void)
         cmocka_unit_test(test_logging_long_line),
         cmocka_unit_test(test_logging_traceback),
         cmocka_unit_test(test_module_returning_handler),
+        cmocka_unit_test(test_direct_payload_to_lua),
+        cmocka_unit_test(test_direct_payload_round_trip),
+        cmocka_unit_test(test_direct_result_json),
+        cmocka_unit_test(test_direct_result_float_shortest),
+        cmocka_unit_test(test_direct_result_invalid),
+        cmocka_unit_test(test_direct_result_too_large_string),
+        cmocka_unit_test(test_direct_frozen_module_table),
+        cmocka_unit_test(test_direct_module_not_shared),
+        cmocka_unit_test(test_direct_error),
+        cmocka_unit_test(test_direct_limits),
+        cmocka_unit_test(test_direct_logging),
     };
     if (getenv("EF_TEST_FILTER") != NULL)
         cmocka_set_test_filter(getenv("EF_TEST_FILTER"));
