@@ -23,6 +23,7 @@ typedef struct st_ef_async_event_t {
     char id[EF_REQUEST_ID_LEN + 1];
     h2o_iovec_t payload;  /* malloc'ed */
     uint64_t enqueued_at; /* ms since the epoch */
+    uint64_t retry_at;    /* ms since the epoch: when it is to run again after a failed attempt (0: now) */
     unsigned invocations; /* attempts made */
     unsigned failures;    /* of them, those that count against async.retries (not throttles) */
     h2o_timeout_entry_t retry_timer;
@@ -93,7 +94,7 @@ Error:
     return -1;
 }
 
-/* {"id", "function", "enqueuedAt", "invocations", "failures", "payload"}: what resumes the event after a restart */
+/* {"id", "function", "enqueuedAt", "retryAt", "invocations", "failures", "payload"}: what resumes the event after a restart */
 static int persist(ef_async_event_t *ev, char *err, size_t errlen)
 {
     char path[PATH_MAX], head[512];
@@ -101,10 +102,11 @@ static int persist(ef_async_event_t *ev, char *err, size_t errlen)
 
     if (server_of(ev->owner)->conf->async.queue_directory == NULL)
         return 0;
-    int n = snprintf(
-        head, sizeof(head),
-        "{\"id\":\"%s\",\"function\":\"%s\",\"enqueuedAt\":%" PRIu64 ",\"invocations\":%u,\"failures\":%u,\"payload\":", ev->id,
-        conf_of(ev)->name, ev->enqueued_at, ev->invocations, ev->failures);
+    int n = snprintf(head, sizeof(head),
+                     "{\"id\":\"%s\",\"function\":\"%s\",\"enqueuedAt\":%" PRIu64 ",\"retryAt\":%" PRIu64
+                     ",\"invocations\":%u,\"failures\":%u,"
+                     "\"payload\":",
+                     ev->id, conf_of(ev)->name, ev->enqueued_at, ev->retry_at, ev->invocations, ev->failures);
     file = h2o_concat(NULL, h2o_iovec_init(head, n), ev->payload, h2o_iovec_init(H2O_STRLIT("}\n")));
     queue_path(ev, path, sizeof(path));
     int ret = write_file(path, file.base, file.len);
@@ -190,6 +192,13 @@ static void on_retry_timer(h2o_timeout_entry_t *entry)
     kick(ev->owner);
 }
 
+/* The event runs again `delay` ms from now. */
+static void wait_until(ef_async_event_t *ev, uint64_t delay)
+{
+    ev->retry_timer = (h2o_timeout_entry_t){.cb = on_retry_timer};
+    h2o_timeout_link(ev->owner->thread->ctx.loop, ef_thread_timeout(ev->owner->thread, delay), &ev->retry_timer);
+}
+
 /* Lambda's destination record of an event given up, into the function's on-failure directory, or the error log. */
 static void give_up(ef_async_event_t *ev, const char *condition, h2o_iovec_t error)
 {
@@ -251,13 +260,13 @@ static void on_complete(ef_invocation_t *inv)
         goto Exit;
     }
     h2o_mem_clear_pool(&ev->pool);
-    if (persist(ev, err, sizeof(err)) != 0)
-        ef_log(EF_LOG_WARN, "async: function \"%s\": event %s: %s", conf->name, ev->id, err);
     uint64_t delay = throttled
                          ? (server->conf->async.retry_delay < THROTTLE_DELAY ? server->conf->async.retry_delay : THROTTLE_DELAY)
                          : server->conf->async.retry_delay << (ev->failures - 1);
-    ev->retry_timer = (h2o_timeout_entry_t){.cb = on_retry_timer};
-    h2o_timeout_link(async->thread->ctx.loop, ef_thread_timeout(async->thread, delay), &ev->retry_timer);
+    ev->retry_at = now_ms() + delay;
+    if (persist(ev, err, sizeof(err)) != 0)
+        ef_log(EF_LOG_WARN, "async: function \"%s\": event %s: %s", conf->name, ev->id, err);
+    wait_until(ev, delay);
 Exit:
     kick(async);
 }
@@ -381,7 +390,14 @@ static int resume_file(ef_async_thread_t *async, const char *path, char *err, si
         ev->invocations = (unsigned)json_integer_value(v);
     if ((v = json_object_get(root, "failures")) != NULL && json_is_integer(v))
         ev->failures = (unsigned)json_integer_value(v);
-    h2o_linklist_insert(&async->ready, &ev->ready);
+    if ((v = json_object_get(root, "retryAt")) != NULL && json_is_integer(v))
+        ev->retry_at = json_integer_value(v);
+    /* it keeps its schedule: a restart does not hasten a retry (there is a timer list per distinct delay: 100 ms steps) */
+    uint64_t now = now_ms();
+    if (ev->retry_at > now)
+        wait_until(ev, (ev->retry_at - now + 99) / 100 * 100);
+    else
+        h2o_linklist_insert(&async->ready, &ev->ready);
     ret = 0;
 Exit:
     json_decref(root);
@@ -474,8 +490,8 @@ h2o_iovec_t ef_invoke_error_body(const ef_invocation_t *inv, h2o_mem_pool_t *poo
     json_t *out, *message;
     char *s;
 
-    if (inv->status == EF_INVOKE_FAILED && inv->result.base != NULL)
-        return inv->result; /* as the function's runtime reported it */
+    if (inv->status != EF_INVOKE_INVALID && inv->result.base != NULL)
+        return inv->result; /* as the function's runtime reported it: what the handler raised, or its initialization */
     switch (inv->status) {
     case EF_INVOKE_INVALID:
         type = inv->fn->runtime == &ef_lua_runtime ? "Runtime.MarshalError" : "Function.ResponseSizeTooLarge";
@@ -489,7 +505,11 @@ h2o_iovec_t ef_invoke_error_body(const ef_invocation_t *inv, h2o_mem_pool_t *poo
     default:
         break;
     }
-    if ((message = json_string(inv->error)) == NULL)
+    if (inv->status == EF_INVOKE_LIMIT && inv->limit == EF_LIMIT_TIMEOUT && inv->fn->runtime != &ef_lua_runtime) {
+        char task[80]; /* as the function's log and Lambda say it */
+        snprintf(task, sizeof(task), "Task timed out after %" PRIu64 " ms", inv->budget_ns / 1000000);
+        message = json_string(task);
+    } else if ((message = json_string(inv->error)) == NULL)
         message = json_string("(an error message that is not UTF-8: the function's log has it)");
     out = json_pack("{s:s, s:o}", "errorType", type, "errorMessage", message);
     s = json_dumps(out, JSON_COMPACT);

@@ -774,9 +774,11 @@ int ef_process_env_on_init_error(ef_process_env_t *env, h2o_iovec_t body, h2o_io
     env->rapi.initialized = 1;
     kill_env(env, "its initialization failed");
     /* the viewer learns the kind of failure; what the function said may not be for it, and is in the log */
-    if (env->job != NULL)
+    if (env->job != NULL) {
+        keep_result(env->job, body); /* the error as the runtime reported it, for a direct invocation */
         finish_job(env, EF_INVOKE_LIMIT, "the function failed to initialize (%.*s; its log has the error)", (int)strcspn(desc, ":"),
                    desc);
+    }
     return status;
 }
 
