@@ -95,6 +95,21 @@ static int read_entries(h2o_mem_pool_t *pool, const char *what, json_t *object, 
     return 0;
 }
 
+/* Checks the values (and attributes) of cookies as header values: no CR, LF or NUL. */
+static int check_cookies(const char *what, const ef_event_params_t *params, char *err, size_t errlen)
+{
+    for (size_t i = 0; i != params->size; ++i) {
+        const ef_event_param_t *p = params->entries + i;
+        if (ef_event_check_header_value(p->name, p->item.value, err, errlen) != 0 ||
+            ef_event_check_header_value(p->name, p->item.attributes, err, errlen) != 0) {
+            char why[200];
+            snprintf(why, sizeof(why), "%s", err);
+            return fail(err, errlen, "%s \"%.*s\": %s", what, (int)(p->name.len < 64 ? p->name.len : 64), p->name.base, why);
+        }
+    }
+    return 0;
+}
+
 /* "headers": replaces every header but the cookies, which have an object of their own */
 static int read_headers(h2o_mem_pool_t *pool, json_t *object, h2o_headers_t *headers, const h2o_token_t *cookie_token, char *err,
                         size_t errlen)
@@ -182,7 +197,7 @@ static int read_request(ef_event_t *ev, json_t *request, char *err, size_t errle
         return -1;
     if ((v = json_object_get(request, "cookies")) != NULL) {
         params = (ef_event_params_t){NULL};
-        if (read_entries(pool, "cookie", v, &params, err, errlen) != 0)
+        if (read_entries(pool, "cookie", v, &params, err, errlen) != 0 || check_cookies("cookie", &params, err, errlen) != 0)
             return -1;
         ef_event_delete_headers(ev->request.headers, H2O_TOKEN_COOKIE->buf);
         if (params.size != 0) {
@@ -212,6 +227,8 @@ static int read_response(ef_event_t *ev, json_t *response, char *err, size_t err
     if ((v = json_object_get(response, "statusDescription")) != NULL) {
         if (!json_is_string(v))
             return fail(err, errlen, "response.statusDescription must be a string, not %s", type_name(v));
+        if (strcspn(json_string_value(v), "\r\n") != json_string_length(v))
+            return fail(err, errlen, "response.statusDescription must not contain CR, LF or NUL");
         ev->response.reason = dup_string(pool, v);
     }
     if ((v = json_object_get(response, "headers")) != NULL &&
@@ -224,7 +241,7 @@ static int read_response(ef_event_t *ev, json_t *response, char *err, size_t err
     }
     if ((v = json_object_get(response, "cookies")) != NULL) {
         ef_event_params_t params = {NULL};
-        if (read_entries(pool, "cookie", v, &params, err, errlen) != 0)
+        if (read_entries(pool, "cookie", v, &params, err, errlen) != 0 || check_cookies("cookie", &params, err, errlen) != 0)
             return -1;
         ef_event_delete_headers(ev->response.headers, H2O_TOKEN_SET_COOKIE->buf);
         for (size_t i = 0; i != params.size; ++i) {

@@ -7,6 +7,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "functions/json.h"
 #include "functions/lua/lua_internal.h"
 
@@ -219,7 +220,13 @@ static int encode(struct st_encoder_t *e, int idx, int depth, const char *path)
             double d = lua_tonumber(L, idx);
             if (!isfinite(d))
                 return fail(e, "a number that is not finite (JSON has no NaN or infinity)", path);
-            len = snprintf(num, sizeof(num), "%.17g", d);
+            /* the shortest form that reads back as the same double, as JavaScript and Python write it: 0.1, not
+             * 0.10000000000000001 */
+            for (int precision = 15; precision <= 17; ++precision) {
+                len = snprintf(num, sizeof(num), "%.*g", precision, d);
+                if (strtod(num, NULL) == d)
+                    break;
+            }
         }
         put(e, num, len);
         return 0;
@@ -246,5 +253,7 @@ int ef_lua_to_json(lua_State *L, int idx, h2o_buffer_t **buf, char *why, size_t 
 
     ret = encode(&e, lua_absindex(L, idx), 0, "");
     lua_settop(L, top);
+    if (ret == 0 && (*buf)->size > EF_INVOKE_MAX_PAYLOAD) /* a long string alone, say */
+        ret = fail(&e, "a result of more than 6 MB", "");
     return ret;
 }

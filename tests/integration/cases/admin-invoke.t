@@ -3,12 +3,14 @@
 # values) and its return value comes back as JSON, with X-Edgefn-Executed-Version and a
 # request id; a failure is still a 200 with X-Edgefn-Function-Error: Unhandled and
 # {errorType, errorMessage} (node Error, python ValueError, LuaError, Sandbox.Timedout,
-# Runtime.MarshalError); X-Edgefn-Log-Type: Tail gives the last 4 KB of the invocation's log
-# lines; the function's log file and /metrics know the invocation as hook "invoke".
-# Event: 202 at once, run soon after; a failure is retried async.retries times after
-# retry-delay, then twice that, then written to the function's on-failure directory as a
-# destination record; async.queue-directory keeps queued events across a restart.
-# DryRun: 204. Errors: 404, 405, 400 InvalidRequestContent / InvalidArgument, 413, 401.
+# Runtime.OutOfMemory, Runtime.ExitError, Runtime.InitError, Runtime.MarshalError); a full
+# reserved concurrency is a 429; X-Edgefn-Log-Type: Tail gives the last 4 KB of the
+# invocation's log lines; the function's log file and /metrics know the invocation as hook
+# "invoke". Event: 202 at once, run soon after; a failure is retried async.retries times
+# after retry-delay, then twice that, then written to the function's on-failure directory
+# as a destination record (or dropped with a [warn]); async.queue-directory keeps queued
+# events across a restart (the last three cases: one stops edgefn, the next gets a new
+# one). DryRun: 204. Errors: 404, 405, 400 InvalidRequestContent / InvalidArgument, 413, 401.
 --- setup
 printf 's3cret-token\n' > admin.token
 mkdir -p flogs failed failed0 failedf queue
@@ -110,6 +112,12 @@ function handler(event)
   while true do end
 end
 LUA
+cat > lhog.lua <<'LUA'
+function handler(event)
+  local t = {}
+  for i = 1, 1e8 do t[i] = i end
+end
+LUA
 cat > lcount.lua <<'LUA'
 function handler(event)
   console.log("counting " .. event.tag)
@@ -147,6 +155,15 @@ exports.handler = async (event) => {
   await new Promise((r) => setTimeout(r, 3000));
   return 'too late';
 };
+JS
+cat > nfail/exit.js <<'JS'
+exports.handler = async (event) => {
+  process.exit(3);
+};
+JS
+mkdir -p ninit
+cat > ninit/index.js <<'JS'
+throw new Error('the module failed to load');
 JS
 cat > nlog/index.js <<'JS'
 exports.handler = async (event) => {
@@ -233,12 +250,15 @@ functions:
   l-error: { runtime: lua, code: lerror.lua }
   l-marshal: { runtime: lua, code: lmarshal.lua }
   l-loop: { runtime: lua, code: lloop.lua, timeout: 20ms }
+  l-hog: { runtime: lua, code: lhog.lua, memory: 1MB, timeout: 1s }
   l-count: { runtime: lua, code: lcount.lua }
   l-metered: { runtime: lua, code: lcount.lua }
   n-shape: { runtime: nodejs, code: nshape/ }
   n-len: { runtime: nodejs, code: nshape/, handler: len.handler }
   n-throw: { runtime: nodejs, code: nfail/ }
   n-slow: { runtime: nodejs, code: nfail/, handler: slow.handler, timeout: 300ms }
+  n-exit: { runtime: nodejs, code: nfail/, handler: exit.handler }
+  n-init: { runtime: nodejs, code: ninit/ }
   n-log: { runtime: nodejs, code: nlog/ }
   n-mark: { runtime: nodejs, code: nmark/ }
   n-busy: { runtime: nodejs, code: nmark/, concurrency: { reserved: 1 } }
@@ -403,6 +423,36 @@ invoke l-loop --data-binary '{}' > res.txt
 errinfo
 cat res.txt
 --- stdout ~ \AerrorType: Sandbox\.Timedout\nerrorMessage: \S
+--- status: 200
+--- header: x-edgefn-function-error: Unhandled
+
+=== Lua past its memory (1MB): 200, Unhandled, errorType Runtime.OutOfMemory
+--- run
+. ./lib.sh
+invoke l-hog --data-binary '{}' > res.txt
+errinfo
+cat res.txt
+--- stdout ~ \AerrorType: Runtime\.OutOfMemory\nerrorMessage: \S
+--- status: 200
+--- header: x-edgefn-function-error: Unhandled
+
+=== Node.js exiting in its handler (process.exit): 200 at once, Unhandled, errorType Runtime.ExitError
+--- run
+. ./lib.sh
+invoke n-exit --data-binary '{}' > res.txt
+errinfo
+cat res.txt
+--- stdout ~ \AerrorType: Runtime\.ExitError\nerrorMessage: \S
+--- status: 200
+--- header: x-edgefn-function-error: Unhandled
+
+=== Node.js whose module throws while loading: 200, Unhandled, the error as its runtime reported it (as Lambda)
+--- run
+. ./lib.sh
+invoke n-init --data-binary '{}' > res.txt
+errinfo
+cat res.txt
+--- stdout ~ \AerrorType: Error\nerrorMessage: the module failed to load\n
 --- status: 200
 --- header: x-edgefn-function-error: Unhandled
 
@@ -631,10 +681,13 @@ curl -sS -i -H 'Authorization: Bearer s3cret-token' http://127.0.0.1:$ADMIN_PORT
 === a body that is not JSON is a 400 InvalidRequestContent, and the function does not run
 --- run
 . ./lib.sh
+invoke n-mark -H 'X-Edgefn-Invocation-Type: Event' --data-binary '{"file": "not-json", ' > /dev/null
+echo "Event: $(head -1 last.h | tr -d '\r') $(cat last.body)"
 invoke n-mark --data-binary '{"file": "not-json", ' > res.txt
+sleep 0.3
 echo "ran: $(lines nmark/not-json)"
 cat res.txt
---- stdout ~ \Aran: 0\n
+--- stdout ~ \AEvent: HTTP/1\.1 400 [^\n]*"error": ?"InvalidRequestContent"[^\n]*\nran: 0\n
 --- status: 400
 --- header: content-type: application/json
 --- body ~ "error": ?"InvalidRequestContent"
@@ -767,5 +820,5 @@ functions:
 cat nasync/attempts-persist >&2
 gap=$(( $(sed -n 2p nasync/attempts-persist | cut -d' ' -f4) - $(sed -n 1p nasync/attempts-persist | cut -d' ' -f4) ))
 echo "the retry came $gap ms after the first attempt"
-test "$gap" -ge 1900 && echo "at least the retry-delay"
+if [ "$gap" -ge 1900 ]; then echo "at least the retry-delay"; fi
 --- stdout ~ (?m)^at least the retry-delay$
