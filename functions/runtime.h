@@ -112,6 +112,9 @@ struct st_ef_function_t {
     atomic_int log_day;                   /* the day (since the epoch, UTC) that log_fd is the file of */
     int log_json;                         /* lines are JSON objects (function-log-format: json), not text */
     atomic_uint provisioned_environments; /* a process function's provisioned environments alive (starting or ready) */
+    struct {                              /* a process function's environments alive, by state (its pool keeps them) */
+        atomic_uint starting, idle, busy;
+    } environments;
     void *data;                           /* the runtime's */
     /* when set, the function's log lines (the message alone) go here instead of log_fd: `edgefn test` collects them */
     void (*log_cb)(const ef_function_t *fn, const char *msg, size_t len);

@@ -75,12 +75,51 @@ void ef_accesslog_buffer_dispose(ef_accesslog_buffer_t *buf)
     }
 }
 
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Whether none of the 8 bytes of `x` needs more than a copy: no control character, '"', '\\' or byte above 0x7f (a
+ * word at a time: the bytes of a line are almost all plain ASCII). It may say no for a plain word, never yes for one
+ * that is not. */
+static inline int is_plain8(uint64_t x)
+{
+    uint64_t quote = x ^ (ONES * '"'), backslash = x ^ (ONES * '\\');
+    uint64_t special = ((x - ONES * 0x20) & ~x) | ((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash) | x;
+    return (special & HIGHS) == 0;
+}
+
+/* Whether the `len` bytes at `s` are all plain (is_plain8), a word at a time: the last word overlaps the one before it,
+ * or, for fewer than 8 bytes, is padded with spaces. */
+static inline int is_plain(const char *s, size_t len)
+{
+    uint64_t word = ONES * ' ';
+    size_t i;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&word, s + i, 8);
+        if (!is_plain8(word))
+            return 0;
+    }
+    if (i == len)
+        return 1;
+    if (len >= 8)
+        memcpy(&word, s + len - 8, 8);
+    else
+        memcpy(&word, s, len);
+    return is_plain8(word);
+}
+
 /* Appends `s` as the body of a JSON string, valid UTF-8 kept, anything else escaped; stops before `end`. */
 static char *append_escaped(char *dst, const char *end, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *e = p + len;
 
+    /* the common case: plain ASCII that fits, copied as it is */
+    if (len < (size_t)(end - dst) && is_plain(s, len)) {
+        memcpy(dst, s, len);
+        return dst + len;
+    }
     while (p < e && dst < end - 6) {
         unsigned c = *p;
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
@@ -150,13 +189,14 @@ static char *append_ms(char *dst, uint64_t us)
     return dst;
 }
 
-static char *append_string(char *dst, const char *end, const char *key, const char *s, size_t len)
+/* ,"KEY":"value" (or null when `s` is NULL); `key` is the literal ,"KEY": of `keylen` bytes (APPEND_STRING) */
+#define APPEND_STRING(dst, end, key, s, len) append_string((dst), (end), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (s), (len))
+
+static inline __attribute__((always_inline)) char *append_string(char *dst, const char *end, const char *key, size_t keylen,
+                                                                 const char *s, size_t len)
 {
-    *dst++ = ',';
-    *dst++ = '"';
-    dst = append_cstr(dst, key);
-    *dst++ = '"';
-    *dst++ = ':';
+    memcpy(dst, key, keylen);
+    dst += keylen;
     if (s == NULL) {
         memcpy(dst, "null", 4);
         return dst + 4;
@@ -189,27 +229,24 @@ void ef_accesslog_write(ef_accesslog_buffer_t *buf, const ef_access_entry_t *ent
     dst += 9;
     dst += ef_log_timestamp(dst);
     *dst++ = '"';
-    dst = append_string(dst, end, "request_id", entry->request_id, strlen(entry->request_id));
-    dst = append_string(dst, end, "client_ip", iplen != 0 ? ip : NULL, iplen);
-    dst = append_string(dst, end, "method", req->input.method.base, req->input.method.len);
-    dst = append_string(dst, end, "uri", req->input.path.base, req->input.path.len);
-    dst = append_string(dst, end, "protocol",
-                        req->version >= 0x200   ? "HTTP/2"
-                        : req->version == 0x101 ? "HTTP/1.1"
-                                                : "HTTP/1.0",
-                        req->version >= 0x200 ? 6 : 8);
-    dst = append_string(dst, end, "host", req->input.authority.base, req->input.authority.len);
+    dst = APPEND_STRING(dst, end, "request_id", entry->request_id, strlen(entry->request_id));
+    dst = APPEND_STRING(dst, end, "client_ip", iplen != 0 ? ip : NULL, iplen);
+    dst = APPEND_STRING(dst, end, "method", req->input.method.base, req->input.method.len);
+    dst = APPEND_STRING(dst, end, "uri", req->input.path.base, req->input.path.len);
+    dst = APPEND_LIT(dst, ",\"protocol\":\"");
+    dst = append_cstr(dst, req->version >= 0x200 ? "HTTP/2\"" : req->version == 0x101 ? "HTTP/1.1\"" : "HTTP/1.0\"");
+    dst = APPEND_STRING(dst, end, "host", req->input.authority.base, req->input.authority.len);
     dst = APPEND_LIT(dst, ",\"status\":");
     dst = append_uint(dst, (uint64_t)entry->status);
     dst = APPEND_LIT(dst, ",\"bytes\":");
     dst = append_uint(dst, req->bytes_sent);
     dst = APPEND_LIT(dst, ",\"duration_ms\":");
     dst = append_ms(dst, entry->duration_us);
-    dst = append_string(dst, end, "behavior", entry->behavior, entry->behavior != NULL ? strlen(entry->behavior) : 0);
-    dst = append_string(dst, end, "origin", entry->origin, entry->origin != NULL ? strlen(entry->origin) : 0);
-    dst = append_string(dst, end, "cache", entry->cache, entry->cache != NULL ? strlen(entry->cache) : 0);
+    dst = APPEND_STRING(dst, end, "behavior", entry->behavior, entry->behavior != NULL ? strlen(entry->behavior) : 0);
+    dst = APPEND_STRING(dst, end, "origin", entry->origin, entry->origin != NULL ? strlen(entry->origin) : 0);
+    dst = APPEND_STRING(dst, end, "cache", entry->cache, entry->cache != NULL ? strlen(entry->cache) : 0);
     if (entry->cache_reason != NULL)
-        dst = append_string(dst, end, "cache_reason", entry->cache_reason, strlen(entry->cache_reason));
+        dst = APPEND_STRING(dst, end, "cache_reason", entry->cache_reason, strlen(entry->cache_reason));
     dst = APPEND_LIT(dst, ",\"upstream_status\":");
     if (entry->upstream_status != 0)
         dst = append_uint(dst, (uint64_t)entry->upstream_status);
@@ -223,7 +260,7 @@ void ef_accesslog_write(ef_accesslog_buffer_t *buf, const ef_access_entry_t *ent
         dst = APPEND_LIT(dst, "{\"hook\":\"");
         dst = append_cstr(dst, f->hook);
         *dst++ = '"';
-        dst = append_string(dst, end, "function", f->function, strlen(f->function));
+        dst = APPEND_STRING(dst, end, "function", f->function, strlen(f->function));
         dst = APPEND_LIT(dst, ",\"duration_ms\":");
         dst = append_ms(dst, f->duration_us);
         dst = APPEND_LIT(dst, ",\"outcome\":\"");
@@ -232,8 +269,8 @@ void ef_accesslog_write(ef_accesslog_buffer_t *buf, const ef_access_entry_t *ent
     }
     *dst++ = ']';
     h2o_iovec_t ua = find_header(req, H2O_TOKEN_USER_AGENT), referer = find_header(req, H2O_TOKEN_REFERER);
-    dst = append_string(dst, end, "user_agent", ua.base, ua.len);
-    dst = append_string(dst, end, "referer", referer.base, referer.len);
+    dst = APPEND_STRING(dst, end, "user_agent", ua.base, ua.len);
+    dst = APPEND_STRING(dst, end, "referer", referer.base, referer.len);
     memcpy(dst, "}\n", 2);
     dst += 2;
 

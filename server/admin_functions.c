@@ -70,8 +70,12 @@ static json_t *describe(ef_server_t *server, size_t f)
         json_object_set_new(obj, "concurrency",
                             json_pack("{s:I, s:I}", "reserved", (json_int_t)fc->concurrency.reserved, "provisioned",
                                       (json_int_t)fc->concurrency.provisioned));
-        json_object_set_new(obj, "provisioned_environments",
-                            json_integer(atomic_load(&server->functions.entries[f].provisioned_environments)));
+        ef_function_t *fn = server->functions.entries + f;
+        json_object_set_new(obj, "provisioned_environments", json_integer(atomic_load(&fn->provisioned_environments)));
+        json_object_set_new(obj, "environments",
+                            json_pack("{s:I, s:I, s:I}", "starting", (json_int_t)atomic_load(&fn->environments.starting), "idle",
+                                      (json_int_t)atomic_load(&fn->environments.idle), "busy",
+                                      (json_int_t)atomic_load(&fn->environments.busy)));
     }
     for (size_t b = 0; b != conf->num_behaviors; ++b) {
         for (int hook = 0; hook != EF_NUM_HOOKS; ++hook) {

@@ -389,6 +389,20 @@ static void write_functions(struct st_writer_t *w, ef_server_t *server)
             printf_to(w, "edgefn_function_provisioned_environments{function=\"%s\",version=\"$LATEST\"} %u\n",
                       label(fb, sizeof(fb), fn->conf->name), atomic_load(&((ef_function_t *)fn)->provisioned_environments));
     }
+    header(w, "edgefn_function_environments", "gauge",
+           "A process function's execution environments alive now, by state: starting, idle (warm), busy (running an invocation).");
+    for (size_t f = 0; f != server->functions.size; ++f) {
+        ef_function_t *fn = server->functions.entries + f;
+        if (!ef_conf_runtime_is_process(fn->conf->runtime))
+            continue;
+        label(fb, sizeof(fb), fn->conf->name);
+        printf_to(w, "edgefn_function_environments{function=\"%s\",version=\"$LATEST\",state=\"starting\"} %u\n", fb,
+                  atomic_load(&fn->environments.starting));
+        printf_to(w, "edgefn_function_environments{function=\"%s\",version=\"$LATEST\",state=\"idle\"} %u\n", fb,
+                  atomic_load(&fn->environments.idle));
+        printf_to(w, "edgefn_function_environments{function=\"%s\",version=\"$LATEST\",state=\"busy\"} %u\n", fb,
+                  atomic_load(&fn->environments.busy));
+    }
     for (int family = 0; family != NUM_FUNCTION_FAMILIES; ++family) {
         header(w, families[family].name, families[family].type, families[family].help);
         for (size_t f = 0; f != server->functions.size; ++f) {

@@ -318,6 +318,26 @@ static void deliver(ef_process_env_t *env)
     link_timer(env, &env->memory_timer, EF_PROCESS_MEMORY_TICK);
 }
 
+/* Counts the pool's environments by state where other threads read them (GET /functions/NAME, GET /metrics). */
+static void publish_states(ef_process_pool_t *pool)
+{
+    unsigned starting = 0, idle = 0, busy = 0;
+
+    for (h2o_linklist_t *l = pool->envs.next; l != &pool->envs; l = l->next) {
+        ef_process_env_t *env = H2O_STRUCT_FROM_MEMBER(ef_process_env_t, link, l);
+        if (env->state == ENV_STARTING)
+            ++starting;
+        else if (env->state == ENV_READY && h2o_linklist_is_linked(&env->idle_link))
+            ++idle;
+        else if (env->state == ENV_READY)
+            ++busy;
+    }
+    ef_function_t *fn = pool->pf->fn;
+    atomic_store(&fn->environments.starting, starting);
+    atomic_store(&fn->environments.idle, idle);
+    atomic_store(&fn->environments.busy, busy);
+}
+
 static void assign(ef_process_env_t *env, ef_process_job_t *job)
 {
     env->job = job;
@@ -327,6 +347,7 @@ static void assign(ef_process_env_t *env, ef_process_job_t *job)
         h2o_linklist_unlink(&env->idle_link);
     if (env->state == ENV_READY) /* one that is starting has its init timeout */
         start_job_timer(env, job);
+    publish_states(env->pool);
     if (env->poll != NULL)
         deliver(env);
 }
@@ -351,6 +372,7 @@ static void env_free(ef_process_env_t *env)
     h2o_linklist_insert(&pool->idle, &env->idle_link); /* after the sentinel: first */
     if (!env->provisioned)
         link_timer(env, &env->idle_timer, pool->conf->idle_timeout);
+    publish_states(pool);
 }
 
 static void on_job_timeout(h2o_timeout_entry_t *entry)
@@ -517,6 +539,7 @@ static void kill_env(ef_process_env_t *env, const char *fmt, ...)
     --env->pool->num_alive;
     if (h2o_linklist_is_linked(&env->idle_link))
         h2o_linklist_unlink(&env->idle_link);
+    publish_states(env->pool);
     h2o_timeout_unlink(&env->idle_timer);
     h2o_timeout_unlink(&env->init_timer);
     h2o_timeout_unlink(&env->memory_timer);
@@ -644,6 +667,7 @@ static ef_process_env_t *spawn_env(ef_process_pool_t *pool, ef_process_job_t *jo
         env->job = job;
         job->env = env;
     }
+    publish_states(pool);
     env_log(env, "INIT_START Runtime Version: %s\tEnvironment: %u (%s)", ef_conf_runtime_name(pool->pf->fn->conf->runtime),
             env->number, provisioned ? "provisioned-concurrency" : "on-demand");
     link_timer(env, &env->init_timer, EF_PROCESS_INIT_TIMEOUT);

@@ -127,3 +127,17 @@ sleep 1.5
 --- status: 200
 --- log !~ ${header:x-edgefn-request-id}
 --- log !~ not-logged
+
+=== strings are escaped as JSON: quotes, backslashes and control characters escaped, UTF-8 kept, a stray byte U+FFFD
+--- run
+curl -sS -o /dev/null -H $'User-Agent: a "quoted" \\back\\slash\ttab and caf\xc3\xa9 plus a stray \xff byte, long enough for words' \
+    -H 'Referer: short"q' http://127.0.0.1:$PORT/echo/escapes
+$PYTHON $TOOLS/jsonl.py $TMP/access.log --where uri=/echo/escapes > rec.json
+$PYTHON -c '
+import json
+r = json.load(open("rec.json"))
+print(repr(r["user_agent"]))
+print(repr(r["referer"]))'
+--- stdout
+'a "quoted" \\back\\slash\ttab and café plus a stray � byte, long enough for words'
+'short"q'

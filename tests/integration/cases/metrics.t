@@ -232,17 +232,21 @@ import json, sys
 print(json.load(sys.stdin)["functions"])'
 --- stdout ~ \Aviewer-request faulty ok timed\nviewer-response hdr ok timed\n\[\{'duration_ms': [0-9.]+, 'function': 'faulty', 'hook': 'viewer-request', 'outcome': 'runtime'\}\]\n\Z
 
-=== provisioned environments are a gauge per process function; a request to it is not a cold start
+=== provisioned environments are a gauge per process function, as are its environments by state; a request to it is not a cold start
 --- run
 M="./metric --token s3cret-token"
 echo "provisioned $($M edgefn_function_provisioned_environments function=prov)"
 curl -sS -o /dev/null -w '%{http_code}\n' http://127.0.0.1:$PORT/prov/a
 echo "cold starts $($M edgefn_function_cold_starts_total function=prov hook=viewer-request)"
 echo "invocations $($M edgefn_function_invocations_total function=prov hook=viewer-request)"
-curl -sS -H 'Authorization: Bearer s3cret-token' http://127.0.0.1:$ADMIN_PORT/functions/prov | $PYTHON -c 'import json, sys; print("admin says", json.load(sys.stdin)["provisioned_environments"])'
+for i in $(seq 50); do [ "$($M edgefn_function_environments function=prov state=idle)" = 2 ] && break; sleep 0.1; done
+echo "environments: $($M edgefn_function_environments function=prov state=starting) starting, $($M edgefn_function_environments function=prov state=idle) idle, $($M edgefn_function_environments function=prov state=busy) busy"
+curl -sS -H 'Authorization: Bearer s3cret-token' http://127.0.0.1:$ADMIN_PORT/functions/prov | $PYTHON -c '
+import json, sys; f = json.load(sys.stdin); print("admin says", f["provisioned_environments"], f["environments"])'
 --- stdout
 provisioned 2
 404
 cold starts 0
 invocations 1
-admin says 2
+environments: 0 starting, 2 idle, 0 busy
+admin says 2 {'starting': 0, 'idle': 2, 'busy': 0}
