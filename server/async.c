@@ -204,7 +204,8 @@ static void give_up(ef_async_event_t *ev, const char *condition, h2o_iovec_t err
 {
     const ef_conf_function_t *conf = conf_of(ev);
     char path[PATH_MAX], ts[32], head[1024];
-    time_t now = time(NULL);
+    uint64_t now = now_ms();
+    time_t secs = (time_t)(now / 1000);
     struct tm tm;
 
     if (conf->async.on_failure == NULL) {
@@ -215,13 +216,13 @@ static void give_up(ef_async_event_t *ev, const char *condition, h2o_iovec_t err
             (int)(error.len < 300 ? error.len : 300), error.base);
         return;
     }
-    gmtime_r(&now, &tm);
+    gmtime_r(&secs, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
     int n = snprintf(head, sizeof(head),
                      "{\"version\":\"1.0\",\"timestamp\":\"%s.%03dZ\",\"requestContext\":{\"requestId\":\"%s\","
                      "\"functionArn\":\"arn:aws:lambda:us-east-1:000000000000:function:%s:$LATEST\",\"condition\":\"%s\","
                      "\"approximateInvokeCount\":%u},\"requestPayload\":",
-                     ts, (int)(now_ms() % 1000), ev->id, conf->name, condition, ev->invocations);
+                     ts, (int)(now % 1000), ev->id, conf->name, condition, ev->invocations);
     h2o_iovec_t record = h2o_concat(
         NULL, h2o_iovec_init(head, n), ev->payload,
         h2o_iovec_init(H2O_STRLIT(",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\",\"functionError\":"

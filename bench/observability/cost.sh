@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# bench/observability/instructions.sh: the cost of observability in instructions, which a
-# noisy host does not change. bench/observability.sh measures req/s, and on a host whose
-# own speed swings by a third from one round to the next (its origin-alone target says
-# so) a 5% difference is lost in the noise; the instructions edgefn executes per request
-# are the same whatever the host does.
+# bench/observability/cost.sh: the cost of observability measured in two ways that a noisy
+# host does not change. bench/observability.sh measures req/s, and on a host whose own
+# speed swings by a third from one round to the next (its origin-alone target says so) a
+# 5% difference is lost in the noise; but the instructions edgefn executes per request,
+# and the share of its CPU time that observability takes within one run, are the same
+# whatever the host does.
 #
+# 1. Instructions (callgrind):
 # It runs one edgefn binary (a Release build) with bench/lua.sh's edgefn + Lua config
 # (threads: 1; bench/lua/viewer_request.lua and viewer_response.lua), twice, under
 # valgrind's callgrind:
@@ -17,10 +19,19 @@
 # included. What this does not count: the kernel's work for edgefn's system calls (the
 # access log is written in 48 KiB blocks, one write(2) per ~90 requests). The top of
 # callgrind_annotate's inclusive profile of the observed run is printed too.
+# 2. Time (perf): the observed configuration under load, as bench/observability.sh runs it
+# (wrk -t1 -c50 on CPU 0, edgefn and the origin on CPU 1, GET /metrics every second), is
+# sampled by perf (-F 999, DWARF call graphs) for PERF_SECONDS, and the share of edgefn's
+# samples (user and kernel) spent in the functions that exist for observability is
+# printed, inclusive of what they call: ef_accesslog_write (the access log line, its
+# buffer's write(2) included), ef_metrics_scrape (GET /metrics), ef_metrics_count_invocation
+# and ef_histogram_observe (the counters that are not inlined; their sum counts the histograms
+# of an invocation twice, so it is an upper bound). The inlined counter increments are not
+# visible to either measure; their instructions are in the quiet run too.
 #
-# Usage (as root, on Debian 12):  bench/observability/instructions.sh [EDGEFN]   (about 2 minutes)
+# Usage (as root, on Debian 12):  bench/observability/cost.sh [EDGEFN]   (about 2 minutes)
 #   EDGEFN      default: build-bench-rev/<HEAD>/build/edgefn if bench/observability.sh built it, else build-bench/edgefn
-# Settings (environment): N=5000 WARMUP=300 SCRAPE_EVERY=1000
+# Settings (environment): N=5000 WARMUP=300 SCRAPE_EVERY=1000 PERF_SECONDS=8
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,8 +46,9 @@ if [[ -z $EDGEFN ]]; then
     [[ -x $EDGEFN ]] || EDGEFN=$REPO/build-bench/edgefn
 fi
 [[ -x $EDGEFN ]] || { echo "no edgefn binary at $EDGEFN (build a Release build, or run bench/observability.sh once)" >&2; exit 1; }
-for tool in valgrind callgrind_control callgrind_annotate h2load nginx curl; do
-    command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] || { echo "$tool is missing (apt-get install valgrind nghttp2-client nginx curl)" >&2; exit 1; }
+PERF_SECONDS=${PERF_SECONDS:-8}
+for tool in valgrind callgrind_control callgrind_annotate h2load nginx curl perf wrk taskset; do
+    command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] || { echo "$tool is missing (apt-get install valgrind nghttp2-client nginx curl linux-perf wrk util-linux)" >&2; exit 1; }
 done
 
 TMP=$(mktemp -d /tmp/edgefn-instructions.XXXXXX)
@@ -71,16 +83,18 @@ $(command -v nginx || echo /usr/sbin/nginx) -c "$TMP/nginx/nginx.conf" &
 PIDS+=($!)
 wait_port "$ORIGIN_PORT"
 
-# run ID OBSERVED: prints "Ir-per-request", leaves $TMP/ID.callgrind
-run() {
-    local id=$1 observed=$2 port admin_port="" access=off
-    port=$(free_port)
+# write_config ID OBSERVED: $TMP/ID.yaml; sets PORT and ADMIN_PORT (empty when not OBSERVED)
+write_config() {
+    local id=$1 observed=$2 access=off
+    PORT=$(free_port)
+    ADMIN_PORT=
     mkdir -p "$TMP/lua"
     cp "$REPO/bench/lua/viewer_request.lua" "$REPO/bench/lua/viewer_response.lua" "$TMP/lua/"
     if [[ $observed == 1 ]]; then
-        admin_port=$(free_port)
+        ADMIN_PORT=$(free_port)
         access=$TMP/$id.access.log
     fi
+    local port=$PORT admin_port=$ADMIN_PORT
     cat >"$TMP/$id.yaml" <<EOF
 threads: 1
 listen:
@@ -98,7 +112,14 @@ behaviors:
     viewer-response: add-response-header
 access-log: $access
 EOF
-    [[ -n $admin_port ]] && printf 'admin:\n  listen: 127.0.0.1:%s\n' "$admin_port" >>"$TMP/$id.yaml"
+    [[ -z $admin_port ]] || printf 'admin:\n  listen: 127.0.0.1:%s\n' "$admin_port" >>"$TMP/$id.yaml"
+}
+
+# run ID OBSERVED: prints the instructions counted, leaves $TMP/ID.dump
+run() {
+    local id=$1 observed=$2 port admin_port access=$TMP/$1.access.log
+    write_config "$id" "$observed"
+    port=$PORT admin_port=$ADMIN_PORT
     valgrind --tool=callgrind --callgrind-out-file="$TMP/$id.callgrind" "$EDGEFN" -c "$TMP/$id.yaml" >"$TMP/$id.log" 2>&1 &
     local pid=$!
     PIDS+=($pid)
@@ -138,4 +159,29 @@ awk -v q="$quiet" -v o="$observed" -v n="$N" 'BEGIN {
 }'
 echo
 echo "observed run, inclusive, the top (callgrind_annotate --inclusive=yes):"
-callgrind_annotate --inclusive=yes "$TMP/observed.dump" 2>/dev/null | sed -n '/^-*$/,$p' | grep -E "ef_accesslog|ef_metrics|ef_histogram|ef_log_timestamp|on_exchange_dispose|ef_pipeline|h2o_evloop_run|PROGRAM TOTALS" | head -14
+callgrind_annotate --inclusive=yes "$TMP/observed.dump" 2>/dev/null | grep -E "ef_accesslog|ef_metrics|ef_histogram|PROGRAM TOTALS" | head -8
+
+# ---- 2. time: perf's samples of the observed configuration under load ----
+write_config perf 1
+taskset -c 1 "$EDGEFN" -c "$TMP/perf.yaml" >"$TMP/perf.log" 2>&1 &
+EDGEFN_PID=$!
+PIDS+=($EDGEFN_PID)
+wait_port "$PORT"
+# the origin on CPU 1 too, as bench/observability.sh has it
+for pid in $(pgrep -f "nginx.*$TMP/nginx/nginx.conf" || true) $(pgrep -P "$(pgrep -f "nginx.*$TMP/nginx/nginx.conf" | head -1)" || true); do
+    taskset -pc 1 "$pid" >/dev/null 2>&1 || true
+done
+taskset -c 0 wrk -t1 -c50 -d$((PERF_SECONDS + 5))s "http://127.0.0.1:$PORT/index.html" >"$TMP/wrk.txt" &
+WRK_PID=$!
+PIDS+=($WRK_PID)
+(while kill -0 "$WRK_PID" 2>/dev/null; do curl -sf -o /dev/null "http://127.0.0.1:$ADMIN_PORT/metrics"; sleep 1; done) &
+PIDS+=($!)
+sleep 3
+perf record -q -F 999 --call-graph dwarf,16384 -p "$EDGEFN_PID" -o "$TMP/perf.data" -- sleep "$PERF_SECONDS" 2>/dev/null
+wait "$WRK_PID" || true
+perf report -i "$TMP/perf.data" --children --stdio -g none --percent-limit 0 --sort symbol 2>/dev/null >"$TMP/perf.txt"
+echo
+echo "observed under load ($(awk '/Requests\/sec/ { print $2 }' "$TMP/wrk.txt") req/s), share of edgefn's samples, inclusive (perf, ${PERF_SECONDS}s at 999 Hz, $(awk '/^# Samples:/ { print $3 }' "$TMP/perf.txt" | head -1) samples):"
+awk '$3 ~ /^\[/ && $4 ~ /^(ef_accesslog_write|ef_metrics_scrape|ef_metrics_count_invocation|ef_histogram_observe)$/ {
+        gsub("%", "", $1); printf "  %-30s %6.2f%%\n", $4, $1; sum += $1 }
+     END { printf "  %-30s %6.2f%% (an upper bound: the histograms of an invocation are counted twice)\n", "together", sum }' "$TMP/perf.txt"
