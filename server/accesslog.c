@@ -116,7 +116,7 @@ static char *append_escaped(char *dst, const char *end, const char *s, size_t le
     const unsigned char *p = (const unsigned char *)s, *e = p + len;
 
     /* the common case: plain ASCII that fits, copied as it is */
-    if (len < (size_t)(end - dst) && is_plain(s, len)) {
+    if (dst < end && len < (size_t)(end - dst) && is_plain(s, len)) {
         memcpy(dst, s, len);
         return dst + len;
     }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "functions/json.h"
 #include "functions/registry.h"
 #include "server/async.h"
 #include "server/log.h"
@@ -199,8 +200,9 @@ static void wait_until(ef_async_event_t *ev, uint64_t delay)
     h2o_timeout_link(ev->owner->thread->ctx.loop, ef_thread_timeout(ev->owner->thread, delay), &ev->retry_timer);
 }
 
-/* Lambda's destination record of an event given up, into the function's on-failure directory, or the error log. */
-static void give_up(ef_async_event_t *ev, const char *condition, h2o_iovec_t error)
+/* Lambda's destination record of an event given up, into the function's on-failure directory, or the error log.
+ * Returns -1 when the record cannot be written (the event is then not to be forgotten). */
+static int give_up(ef_async_event_t *ev, const char *condition, h2o_iovec_t error)
 {
     const ef_conf_function_t *conf = conf_of(ev);
     char path[PATH_MAX], ts[32], head[1024];
@@ -214,7 +216,7 @@ static void give_up(ef_async_event_t *ev, const char *condition, h2o_iovec_t err
             "async: function \"%s\": event %s dropped after %u invocation%s (%s; set async.on-failure to keep such events): %.*s",
             conf->name, ev->id, ev->invocations, ev->invocations == 1 ? "" : "s", condition,
             (int)(error.len < 300 ? error.len : 300), error.base);
-        return;
+        return 0;
     }
     gmtime_r(&secs, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -229,10 +231,13 @@ static void give_up(ef_async_event_t *ev, const char *condition, h2o_iovec_t err
                                   "\"Unhandled\"},\"responsePayload\":")),
         error, h2o_iovec_init(H2O_STRLIT("}\n")));
     snprintf(path, sizeof(path), "%s/%s.json", conf->async.on_failure, ev->id);
-    if (write_file(path, record.base, record.len) != 0)
-        ef_log(EF_LOG_ERROR, "async: function \"%s\": event %s given up (%s), and its record cannot be written: %s: %s", conf->name,
-               ev->id, condition, path, strerror(errno));
+    int ret = write_file(path, record.base, record.len);
+    if (ret != 0)
+        ef_log(EF_LOG_ERROR, "async: function \"%s\": event %s given up (%s), and its record cannot be written: %s: %s%s",
+               conf->name, ev->id, condition, path, strerror(errno),
+               server_of(ev->owner)->conf->async.queue_directory != NULL ? " (the event stays in the queue directory)" : "");
     free(record.base);
+    return ret;
 }
 
 static void on_complete(ef_invocation_t *inv)
@@ -246,7 +251,6 @@ static void on_complete(ef_invocation_t *inv)
     ev->running = 0;
     --async->running;
     ef_metrics_count_invocation(ef_metrics_function(&async->thread->metrics, ev->function, EF_METRICS_INVOKE), inv);
-    ++ev->invocations;
     if (inv->status == EF_INVOKE_OK) {
         finish(ev);
         goto Exit;
@@ -255,9 +259,13 @@ static void on_complete(ef_invocation_t *inv)
     if (!throttled)
         ++ev->failures;
     if (ev->failures > conf->async.retries || now_ms() - ev->enqueued_at >= conf->async.max_event_age) {
-        give_up(ev, ev->failures > conf->async.retries ? "RetriesExhausted" : "EventAgeExceeded",
-                ef_invoke_error_body(inv, &ev->pool));
-        finish(ev);
+        if (give_up(ev, ev->failures > conf->async.retries ? "RetriesExhausted" : "EventAgeExceeded",
+                    ef_invoke_error_body(inv, &ev->pool)) != 0) {
+            h2o_mem_clear_pool(&ev->pool);
+            free_event(ev); /* its file stays, for an operator (or the next start) */
+        } else {
+            finish(ev);
+        }
         goto Exit;
     }
     h2o_mem_clear_pool(&ev->pool);
@@ -277,6 +285,12 @@ static void start(ef_async_event_t *ev)
     ef_async_thread_t *async = ev->owner;
     ef_server_t *server = server_of(async);
     ef_function_t *fn = server->functions.entries + ev->function;
+    char err[PATH_MAX + 64];
+
+    /* counted as it starts: one that is running when edgefn stops has had this attempt */
+    ++ev->invocations;
+    if (persist(ev, err, sizeof(err)) != 0)
+        ef_log(EF_LOG_WARN, "async: function \"%s\": event %s: %s", fn->conf->name, ev->id, err);
 
     ev->running = 1;
     ++async->running;
@@ -348,6 +362,17 @@ static int read_file(const char *path, char **data, size_t *len)
     return 0;
 }
 
+/* 20 lowercase hexadecimal digits, as ef_thread_next_request_id writes them */
+static int is_request_id(const char *s)
+{
+    size_t i;
+
+    for (i = 0; s[i] != '\0'; ++i)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return i == EF_REQUEST_ID_LEN;
+}
+
 /* One file of the queue directory back into the queue; 0, or -1 with why in `err` (the file is then left alone). */
 static int resume_file(ef_async_thread_t *async, const char *path, char *err, size_t errlen)
 {
@@ -369,9 +394,14 @@ static int resume_file(ef_async_thread_t *async, const char *path, char *err, si
         return -1;
     }
     int ret = -1;
-    if (json_unpack_ex(root, &jerr, 0, "{s:s, s:s, s:o}", "id", &id, "function", &name, "payload", &payload) != 0 ||
-        strlen(id) != EF_REQUEST_ID_LEN) {
+    if (json_unpack_ex(root, &jerr, 0, "{s:s, s:s, s:o}", "id", &id, "function", &name, "payload", &payload) != 0) {
         snprintf(err, errlen, "not a queued event (%s)", jerr.text);
+        goto Exit;
+    }
+    /* the id names the file that is removed once the event is done: it must be this one's */
+    const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+    if (!is_request_id(id) || strncmp(base, id, EF_REQUEST_ID_LEN) != 0) {
+        snprintf(err, errlen, "its id \"%.40s\" is not its file's name", id);
         goto Exit;
     }
     for (f = 0; f != server->functions.size; ++f)
@@ -413,7 +443,7 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 static int is_event_file(const struct dirent *d)
 {
     size_t len = strlen(d->d_name);
-    return len == EF_REQUEST_ID_LEN + 5 && strcmp(d->d_name + EF_REQUEST_ID_LEN, ".json") == 0;
+    return len == EF_REQUEST_ID_LEN + 5 && strcmp(d->d_name + EF_REQUEST_ID_LEN, ".json") == 0 && d->d_name[0] != '.';
 }
 
 static void resume(ef_async_thread_t *async)
@@ -491,8 +521,16 @@ h2o_iovec_t ef_invoke_error_body(const ef_invocation_t *inv, h2o_mem_pool_t *poo
     json_t *out, *message;
     char *s;
 
-    if (inv->status != EF_INVOKE_INVALID && inv->result.base != NULL)
-        return inv->result; /* as the function's runtime reported it: what the handler raised, or its initialization */
+    if (inv->status != EF_INVOKE_INVALID && inv->result.base != NULL) {
+        /* as the function's runtime reported it: what the handler raised, or its initialization; a runtime of the
+         * function's own may post anything, which is given as the message */
+        if (inv->result.len != 0 && ef_json_parse(pool, inv->result.base, inv->result.len, NULL) != NULL)
+            return inv->result;
+        message = json_stringn(inv->result.base, inv->result.len);
+        out = json_pack("{s:s, s:o}", "errorType", "Runtime.Unknown", "errorMessage",
+                        message != NULL ? message : json_string("(an error that is not UTF-8: the function's log has it)"));
+        goto Dump;
+    }
     switch (inv->status) {
     case EF_INVOKE_INVALID:
         type = inv->fn->runtime == &ef_lua_runtime ? "Runtime.MarshalError" : "Function.ResponseSizeTooLarge";
@@ -513,6 +551,7 @@ h2o_iovec_t ef_invoke_error_body(const ef_invocation_t *inv, h2o_mem_pool_t *poo
     } else if ((message = json_string(inv->error)) == NULL)
         message = json_string("(an error message that is not UTF-8: the function's log has it)");
     out = json_pack("{s:s, s:o}", "errorType", type, "errorMessage", message);
+Dump:
     s = json_dumps(out, JSON_COMPACT);
     h2o_iovec_t body = h2o_strdup(pool, s, strlen(s));
     free(s);

@@ -57,6 +57,7 @@ struct st_encoder_t {
     h2o_buffer_t **buf;
     char *why;
     size_t whylen;
+    int too_large; /* the result would be more than EF_INVOKE_MAX_PAYLOAD: nothing more is written */
 };
 
 static int fail(struct st_encoder_t *e, const char *what, const char *path)
@@ -65,16 +66,32 @@ static int fail(struct st_encoder_t *e, const char *what, const char *path)
     return -1;
 }
 
+/* Whether `len` more bytes would take the result past EF_INVOKE_MAX_PAYLOAD: checked before every write, so that a
+ * table that holds one long string many times (little Lua memory) cannot make a huge result (much C memory and time). */
+static int too_large(struct st_encoder_t *e, size_t len)
+{
+    if ((*e->buf)->size + len <= EF_INVOKE_MAX_PAYLOAD)
+        return 0;
+    e->too_large = 1;
+    return 1;
+}
+
 static void put(struct st_encoder_t *e, const char *s, size_t len)
 {
+    if (too_large(e, len))
+        return;
     memcpy(h2o_buffer_reserve(e->buf, len).base, s, len);
     (*e->buf)->size += len;
 }
 
+/* -1 when `s` is not UTF-8 (and too_large when it does not fit: then nothing is written) */
 static int put_string(struct st_encoder_t *e, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+    if (too_large(e, len + 2)) /* at least that; escapes make it longer */
+        return 0;
     char *d = h2o_buffer_reserve(e->buf, len * 6 + 2).base, *start = d;
 
     *d++ = '"';
@@ -112,6 +129,8 @@ static int put_string(struct st_encoder_t *e, const char *s, size_t len)
         ++p;
     }
     *d++ = '"';
+    if (too_large(e, d - start))
+        return 0;
     (*e->buf)->size += d - start;
     return 0;
 }
@@ -190,9 +209,7 @@ static int encode_table(struct st_encoder_t *e, int idx, int depth, const char *
         }
         put(e, "}", 1);
     }
-    if ((*e->buf)->size > EF_INVOKE_MAX_PAYLOAD)
-        return fail(e, "a result of more than 6 MB", "");
-    return 0;
+    return e->too_large ? fail(e, "a result of more than 6 MB", "") : 0;
 }
 
 static int encode(struct st_encoder_t *e, int idx, int depth, const char *path)
@@ -203,6 +220,8 @@ static int encode(struct st_encoder_t *e, int idx, int depth, const char *path)
     const char *s;
     int top = lua_gettop(L);
 
+    if (e->too_large)
+        return fail(e, "a result of more than 6 MB", "");
     switch (lua_type(L, idx)) {
     case LUA_TNIL:
         put(e, "null", 4);
@@ -253,7 +272,7 @@ int ef_lua_to_json(lua_State *L, int idx, h2o_buffer_t **buf, char *why, size_t 
 
     ret = encode(&e, lua_absindex(L, idx), 0, "");
     lua_settop(L, top);
-    if (ret == 0 && (*buf)->size > EF_INVOKE_MAX_PAYLOAD) /* a long string alone, say */
+    if (ret == 0 && e.too_large) /* a long string alone, say */
         ret = fail(&e, "a result of more than 6 MB", "");
     return ret;
 }

@@ -109,6 +109,7 @@ typedef struct st_ef_lua_thread_t {
     ef_invocation_t *current;
     ef_lua_slot_t *slot;
     uint64_t deadline; /* CLOCK_MONOTONIC ns; 0 between invocations */
+    h2o_buffer_t *result; /* a direct invocation's result being written (freed after the invocation, also on an error) */
     ef_lua_kill_t killed;
     int loaded;          /* registry ref of the modules `require` returned in this invocation, or LUA_NOREF */
     const char *invalid; /* why the result is invalid (it points at `why`), or NULL */

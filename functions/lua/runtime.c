@@ -978,7 +978,6 @@ static void run_direct(ef_lua_thread_t *t)
     lua_State *L = t->L;
     ef_invocation_t *inv = t->current;
     const ef_json_t *payload = ef_json_parse(inv->event->pool, inv->payload.base, inv->payload.len, NULL);
-    h2o_buffer_t *buf;
 
     if (payload == NULL) { /* the admin API has checked it */
         snprintf(t->why, sizeof(t->why), "the payload is not JSON");
@@ -987,12 +986,12 @@ static void run_direct(ef_lua_thread_t *t)
     }
     ef_lua_push_json(L, payload);
     lua_call(L, 1, 1);
-    h2o_buffer_init(&buf, &h2o_socket_buffer_prototype);
-    if (ef_lua_to_json(L, -1, &buf, t->why, sizeof(t->why)) != 0)
+    /* on the thread, not here: a memory error while it is written jumps past this function (clear_invocation frees it) */
+    h2o_buffer_init(&t->result, &h2o_socket_buffer_prototype);
+    if (ef_lua_to_json(L, -1, &t->result, t->why, sizeof(t->why)) != 0)
         t->invalid = t->why;
     else
-        inv->result = h2o_strdup(inv->event->pool, buf->bytes, buf->size);
-    h2o_buffer_dispose(&buf);
+        inv->result = h2o_strdup(inv->event->pool, t->result->bytes, t->result->size);
 }
 
 /* Runs the invocation in protected mode. [-0, +0] */
@@ -1028,6 +1027,8 @@ static void clear_invocation(ef_lua_thread_t *t)
     lua_State *L = t->L;
 
     ef_lua_event_clear(t);
+    if (t->result != NULL)
+        h2o_buffer_dispose(&t->result);
     if (!t->slot->shared || t->env_written) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, t->slot->env);
         ef_lua_clear_table(L, -1);

@@ -714,6 +714,7 @@ void ef_process_env_on_next(ef_process_env_t *env, ef_process_poll_t *poll)
     env->poll = poll;
     if (env->state == ENV_STARTING) {
         env->state = ENV_READY;
+        publish_states(env->pool);
         env->rapi.initialized = 1;
         env->init_ns = now_ns() - env->spawned_at;
         h2o_timeout_unlink(&env->init_timer);

@@ -141,3 +141,28 @@ print(repr(r["referer"]))'
 --- stdout
 'a "quoted" \\back\\slash\ttab and café plus a stray � byte, long enough for words'
 'short"q'
+
+=== a request with very long fields is logged as one valid JSON line of at most 16 KB, its strings cut short
+--- run
+$PYTHON - <<'PY'
+import os, socket
+s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
+req = ("GET /echo/" + "a" * 16000 + " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: " + "U" * 60000 +
+       "\r\nReferer: " + "R" * 60000 + "\r\nConnection: close\r\n\r\n")
+s.sendall(req.encode())
+print(s.recv(12).decode())
+PY
+curl -sS -o /dev/null -w '%{http_code}\n' http://127.0.0.1:$PORT/echo/after-the-long-one
+$PYTHON $TOOLS/jsonl.py $TMP/access.log --where uri=/echo/after-the-long-one --check 'status == 200' > /dev/null && echo "still logging"
+$PYTHON - <<'PY'
+import json, os
+for line in open(os.environ["TMP"] + "/access.log"):
+    r = json.loads(line)
+    if r["uri"].startswith("/echo/aaaa"):
+        print(len(line.encode()) <= 16 * 1024, r["status"], 15000 < len(r["uri"]) < 16006, repr(r["user_agent"]), repr(r["referer"]))
+PY
+--- stdout
+HTTP/1.1 200
+200
+still logging
+True 200 True '' ''

@@ -3,17 +3,35 @@
 # values) and its return value comes back as JSON, with X-Edgefn-Executed-Version and a
 # request id; a failure is still a 200 with X-Edgefn-Function-Error: Unhandled and
 # {errorType, errorMessage} (node Error, python ValueError, LuaError, Sandbox.Timedout,
-# Runtime.OutOfMemory, Runtime.ExitError, Runtime.InitError, Runtime.MarshalError); a full
+# Runtime.OutOfMemory, Runtime.ExitError, an init error as its runtime posted it,
+# Runtime.MarshalError, Runtime.Unknown for an error that is not JSON); a full
 # reserved concurrency is a 429; X-Edgefn-Log-Type: Tail gives the last 4 KB of the
 # invocation's log lines; the function's log file and /metrics know the invocation as hook
 # "invoke". Event: 202 at once, run soon after; a failure is retried async.retries times
 # after retry-delay, then twice that, then written to the function's on-failure directory
 # as a destination record (or dropped with a [warn]); async.queue-directory keeps queued
-# events across a restart (the last three cases: one stops edgefn, the next gets a new
-# one). DryRun: 204. Errors: 404, 405, 400 InvalidRequestContent / InvalidArgument, 413, 401.
+# events across a restart (three cases: one stops edgefn, the next gets a new one), leaves
+# a queue file that is not its own alone, and keeps an event whose record cannot be
+# written. DryRun: 204. Errors: 404, 405, 400 InvalidRequestContent / InvalidArgument, 413, 401.
 --- setup
 printf 's3cret-token\n' > admin.token
-mkdir -p flogs failed failed0 failedf queue
+mkdir -p flogs failed failed0 failedf queue queue-bad gone queue-gone failed-raw
+# a queued event whose id is not its file's name (edgefn would remove, or write, another file): left alone
+printf '{"id":"aaaaaaaaaaaaaaaaaaaa","function":"n-bad-file","enqueuedAt":1,"invocations":0,"failures":0,"payload":{"tag":"bogus"}}\n' \
+  > queue-bad/bbbbbbbbbbbbbbbbbbbb.json
+# a provided runtime that posts an error that is not JSON
+mkdir -p rawerr
+cat > rawerr/bootstrap <<'SH'
+#!/bin/bash
+while true; do
+  HEADERS=$(mktemp)
+  curl -sS -o /dev/null -D "$HEADERS" "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next"
+  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  rm -f "$HEADERS"
+  curl -sS -o /dev/null -X POST --data-binary 'oops: not json' "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$ID/error"
+done
+SH
+chmod +x rawerr/bootstrap
 ln -s "$TOOLS/metric" metric
 
 # ---- helpers, sourced by the cases (. ./lib.sh)
@@ -822,3 +840,93 @@ gap=$(( $(sed -n 2p nasync/attempts-persist | cut -d' ' -f4) - $(sed -n 1p nasyn
 echo "the retry came $gap ms after the first attempt"
 if [ "$gap" -ge 1900 ]; then echo "at least the retry-delay"; fi
 --- stdout ~ (?m)^at least the retry-delay$
+
+=== a queued event file whose id is not its file's name is left where it is, with a warning, and does not run
+--- config
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+admin:
+  listen: "127.0.0.1:$ADMIN_PORT"
+  token-file: admin.token
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+behaviors:
+  - path: /*
+    origin: app
+function-logs: flogs
+async: { queue-directory: queue-bad/, retry-delay: 200ms }
+functions:
+  n-bad-file: { runtime: nodejs, code: nasync/, handler: index.once }
+--- run
+. ./lib.sh
+sleep 0.5
+ls queue-bad
+echo "attempts: $(lines nasync/attempts-bogus)"
+--- stdout
+bbbbbbbbbbbbbbbbbbbb.json
+attempts: 0
+--- log ~ \[warn\] async: [^\n]*queue-bad/bbbbbbbbbbbbbbbbbbbb\.json: its id "aaaaaaaaaaaaaaaaaaaa" is not its file's name; left as it is
+
+=== a runtime's error that is not JSON is given as the errorMessage, in the answer and in the on-failure record
+--- config
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+admin:
+  listen: "127.0.0.1:$ADMIN_PORT"
+  token-file: admin.token
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+behaviors:
+  - path: /*
+    origin: app
+function-logs: flogs
+async: { retry-delay: 100ms }
+functions:
+  raw-error: { runtime: provided, code: rawerr/, async: { retries: 0, on-failure: failed-raw/ } }
+--- run
+. ./lib.sh
+invoke raw-error --data-binary '{"a": 1}' > /dev/null
+echo "error: $(hdr x-edgefn-function-error)"
+cat last.body; echo
+invoke raw-error -H 'X-Edgefn-Invocation-Type: Event' --data-binary '{"b": 2}' > /dev/null
+for i in $(seq 100); do [ -n "$(ls failed-raw)" ] && break; sleep 0.05; done
+$PYTHON -c '
+import glob, json
+r = json.load(open(glob.glob("failed-raw/*.json")[0]))
+print(r["requestPayload"], r["responsePayload"])'
+--- stdout
+error: Unhandled
+{"errorType":"Runtime.Unknown","errorMessage":"oops: not json"}
+{'b': 2} {'errorType': 'Runtime.Unknown', 'errorMessage': 'oops: not json'}
+
+=== an event given up whose record cannot be written stays in the queue directory, and the error log says so
+--- config
+listen:
+  - port: $PORT
+    address: 127.0.0.1
+admin:
+  listen: "127.0.0.1:$ADMIN_PORT"
+  token-file: admin.token
+origins:
+  app: { url: "http://127.0.0.1:$ORIGIN_PORT" }
+behaviors:
+  - path: /*
+    origin: app
+function-logs: flogs
+async: { queue-directory: queue-gone/, retry-delay: 100ms }
+functions:
+  n-gone: { runtime: nodejs, code: nasync/, handler: index.always, async: { retries: 0, on-failure: gone/ } }
+--- run
+. ./lib.sh
+rmdir gone
+invoke n-gone -H 'X-Edgefn-Invocation-Type: Event' --data-binary '{"tag": "gone"}' > /dev/null
+waitfor nasync/attempts-gone
+sleep 0.5
+echo "attempts: $(lines nasync/attempts-gone)"
+echo "queued: $(ls queue-gone | wc -l)"
+--- stdout
+attempts: 1
+queued: 1
+--- log ~ \[error\] async: function "n-gone": event [0-9a-f]{20} given up \(RetriesExhausted\), and its record cannot be written: [^\n]*gone/[0-9a-f]{20}\.json: No such file or directory \(the event stays in the queue directory\)

@@ -232,6 +232,19 @@ import json, sys
 print(json.load(sys.stdin)["functions"])'
 --- stdout ~ \Aviewer-request faulty ok timed\nviewer-response hdr ok timed\n\[\{'duration_ms': [0-9.]+, 'function': 'faulty', 'hook': 'viewer-request', 'outcome': 'runtime'\}\]\n\Z
 
+=== an environment started for a request is busy while it runs it, then idle
+--- run
+M="./metric --token s3cret-token"
+# the environment of the case before crashed: this request starts one (a cold start) and runs 600 ms in it
+curl -sS -o /dev/null http://127.0.0.1:$PORT/node/slow &
+for i in $(seq 60); do [ "$($M edgefn_function_environments function=nfn state=busy)" = 1 ] && break; sleep 0.05; done
+echo "during: $($M edgefn_function_environments function=nfn state=starting) starting, $($M edgefn_function_environments function=nfn state=busy) busy"
+wait
+echo "after: $($M edgefn_function_environments function=nfn state=idle) idle, $($M edgefn_function_environments function=nfn state=busy) busy"
+--- stdout
+during: 0 starting, 1 busy
+after: 1 idle, 0 busy
+
 === provisioned environments are a gauge per process function, as are its environments by state; a request to it is not a cold start
 --- run
 M="./metric --token s3cret-token"
