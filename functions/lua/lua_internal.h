@@ -110,6 +110,7 @@ typedef struct st_ef_lua_thread_t {
     ef_lua_slot_t *slot;
     uint64_t deadline; /* CLOCK_MONOTONIC ns; 0 between invocations */
     h2o_buffer_t *result; /* a direct invocation's result being written (freed after the invocation, also on an error) */
+    int log_started;      /* the current invocation has logged its START line */
     ef_lua_kill_t killed;
     int loaded;          /* registry ref of the modules `require` returned in this invocation, or LUA_NOREF */
     const char *invalid; /* why the result is invalid (it points at `why`), or NULL */

@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE /* gettid, for the watchdog */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -428,6 +429,43 @@ static int now(lua_State *L) /* [-0, +1] */
 }
 
 /* print and console.*: one line in the function's log per call */
+/*
+ * A line of the current invocation's log. As CloudFront Functions and Lambda do, an invocation that logs is framed by
+ * START, then END and REPORT (its duration, the share of its budget and the memory it used) after its last line; one
+ * that logs nothing writes nothing, which keeps the quick path free of log writes.
+ */
+static void invocation_log(ef_lua_thread_t *t, ef_invocation_t *inv, const char *msg, size_t len)
+{
+    if (!t->log_started) {
+        char start[128];
+        int n = snprintf(start, sizeof(start), "START RequestId: %s-%s Version: $LATEST", inv->event->request_id,
+                         ef_invocation_hook_name(inv));
+        t->log_started = 1;
+        inv->log(inv, start, (size_t)n);
+    }
+    inv->log(inv, msg, len);
+}
+
+/* END and REPORT, once the invocation is over, when it logged anything */
+static void end_log(ef_lua_thread_t *t, ef_invocation_t *inv)
+{
+    char line[256];
+    int n;
+
+    if (!t->log_started)
+        return;
+    t->log_started = 0;
+    n = snprintf(line, sizeof(line), "END RequestId: %s-%s", inv->event->request_id, ef_invocation_hook_name(inv));
+    inv->log(inv, line, (size_t)n);
+    n = snprintf(line, sizeof(line),
+                 "REPORT RequestId: %s-%s\tDuration: %.3f ms\tCompute Utilization: %.0f%%\tMemory Size: %" PRIu64
+                 " KB\tMax Memory Used: %" PRIu64 " KB",
+                 inv->event->request_id, ef_invocation_hook_name(inv), inv->duration_ns / 1e6,
+                 inv->budget_ns != 0 && inv->duration_ns < inv->budget_ns ? 100.0 * inv->duration_ns / inv->budget_ns : 100.0,
+                 inv->fn->conf->memory / 1024, (inv->memory_bytes + 1023) / 1024);
+    inv->log(inv, line, (size_t)n);
+}
+
 static int log_line(lua_State *L, const char *level) /* [-n, +0] */
 {
     ef_lua_thread_t *t = ef_lua_thread(L);
@@ -457,7 +495,7 @@ static int log_line(lua_State *L, const char *level) /* [-n, +0] */
             lua_concat(L, 2);
             msg = lua_tolstring(L, -1, &len);
         }
-        t->current->log(t->current, msg, len);
+        invocation_log(t, t->current, msg, len);
     }
     return 0;
 }
@@ -1129,7 +1167,7 @@ static void invoke(ef_invocation_t *inv)
             /* the whole traceback, but for its last frame: edgefn's own, which calls the handler */
             if (len >= 11 && memcmp(msg + len - 11, "\n\t[C]: in ?", 11) == 0)
                 len -= 11;
-            inv->log(inv, msg, len);
+            invocation_log(t, inv, msg, len);
             if (inv->payload.base != NULL)
                 inv->result = error_result(inv->event->pool, msg, len);
         }
@@ -1139,17 +1177,18 @@ static void invoke(ef_invocation_t *inv)
             char ran[64];
             snprintf(ran, sizeof(ran), " (stopped after %.3f ms)", (double)inv->duration_ns / 1e6);
             lua_pushfstring(L, "%s%s%s", inv->error, ran, nl != NULL ? nl : "");
-            inv->log(inv, lua_tostring(L, -1), lua_rawlen(L, -1));
+            invocation_log(t, inv, lua_tostring(L, -1), lua_rawlen(L, -1));
         }
     } else if (t->invalid != NULL) {
         inv->status = EF_INVOKE_INVALID;
         snprintf(inv->error, sizeof(inv->error), "%s", t->invalid);
         char line[300];
         int n = snprintf(line, sizeof(line), "invalid return value: %s", inv->error);
-        inv->log(inv, line, (size_t)n);
+        invocation_log(t, inv, line, (size_t)n);
     } else {
         inv->status = EF_INVOKE_OK;
     }
+    end_log(t, inv);
 
     lua_settop(L, top);
     clear_invocation(t);

@@ -70,10 +70,14 @@ curl -sS -H 'Authorization: Bearer s3cret-token' "http://127.0.0.1:$ADMIN_PORT/f
 import json, sys
 r = json.load(sys.stdin)
 print(r["function"], r["truncated"], len(r["lines"]))
-print(r["lines"][0].split(" ", 3)[1:])' | sed "s/$id/ID/"
+for line in r["lines"]:
+    print(line.split(" ", 3)[1:3], line.split(" ", 3)[3].split("\t")[0])' | sed "s/$id/ID/g"
 --- stdout
-hdr False 1
-['hdr:$LATEST', 'viewer-response', 'ID adding x-a to /echo/r2']
+hdr False 4
+['hdr:$LATEST', 'viewer-response'] ID START RequestId: ID-viewer-response Version: $LATEST
+['hdr:$LATEST', 'viewer-response'] ID adding x-a to /echo/r2
+['hdr:$LATEST', 'viewer-response'] ID END RequestId: ID-viewer-response
+['hdr:$LATEST', 'viewer-response'] ID REPORT RequestId: ID-viewer-response
 
 === GET /functions/NAME/logs?since= takes a time or a duration, limit= a count; a bad one is a 400
 --- run
@@ -85,7 +89,7 @@ curl -sS -H "$A" "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?since=$start"
 curl -sS -H "$A" "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?since=1h&limit=1" | $PYTHON -c 'import json, sys; r = json.load(sys.stdin); print(len(r["lines"]), "line with limit=1, truncated:", r["truncated"])'
 curl -sS -H "$A" "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?limit=0"; echo
 curl -sS -i -H "$A" "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?since=yesterday"
---- stdout ~ \A1 line since the start\n1 line with limit=1, truncated: True\n\{"error":"InvalidArgument","message":"limit=0 is not a number of lines from 1 to 10000"\}\n
+--- stdout ~ \A4 line since the start\n1 line with limit=1, truncated: True\n\{"error":"InvalidArgument","message":"limit=0 is not a number of lines from 1 to 10000"\}\n
 --- status: 400
 --- body ~ "error":"InvalidArgument".*since=yesterday is neither a time
 
@@ -135,11 +139,11 @@ curl -sS -o /dev/null http://127.0.0.1:$PORT/json/2
 curl -sS -H 'Authorization: Bearer s3cret-token' "http://127.0.0.1:$ADMIN_PORT/functions/boom/logs?request-id=$id&since=10m" | $PYTHON -c '
 import json, sys
 lines = json.load(sys.stdin)["lines"]
-print(len(lines), "line")
-line = json.loads(lines[0])
+print(len(lines), "lines:", ", ".join(json.loads(l)["message"].split(" ")[0] for l in lines))
+line = json.loads(lines[1])
 print(sorted(line), line["function"], line["version"], line["hook"], line["message"].splitlines()[0])'
 --- stdout
-1 line
+4 lines: START, boom.lua:1:, END, REPORT
 ['function', 'hook', 'message', 'request_id', 'time', 'version'] boom $LATEST viewer-request boom.lua:1: boom
 
 === GET /cost: per function, invocations, GB-seconds, and their price at Lambda@Edge and CloudFront Functions (pricing: in config)

@@ -193,10 +193,11 @@ behaviors:
 before=$(./origin-total)
 ./post rewrite short-vr.json
 $PYTHON $TOOLS/jget.py function eventType outcome request.method request.uri request.querystring.x.value \
-    request.headers.accept.value request.headers.x-m.multiValue.1.value request.headers.x-added.value logs memoryLimitBytes < out.json
+    request.headers.accept.value request.headers.x-m.multiValue.1.value request.headers.x-added.value logs.1 memoryLimitBytes < out.json
 $PYTHON -c '
-import json
+import json, re
 r = json.load(open("out.json"))
+print("framed" if re.match(r"START RequestId: \S+-viewer-request Version: \$LATEST$", r["logs"][0]) and r["logs"][2].startswith("END ") and r["logs"][3].startswith("REPORT ") and len(r["logs"]) == 4 else r["logs"])
 print("requestId", "ok" if isinstance(r["requestId"], str) and r["requestId"] else r["requestId"])
 print("durationMs", "ok" if 0 < r["durationMs"] < 1000 else r["durationMs"])
 print("computeUtilization", "ok" if 0 <= r["computeUtilization"] <= 100 else r["computeUtilization"])
@@ -217,8 +218,9 @@ POST
 text/html
 b
 2 x-m
-["rewrote /items/1 to /v2/items/1"]
+rewrote /items/1 to /v2/items/1
 2097152
+framed
 requestId ok
 durationMs ok
 computeUtilization ok
@@ -251,7 +253,7 @@ localhost
 --- run
 ./post headers cf-vresp.json
 $PYTHON $TOOLS/jget.py eventType outcome response.statusCode response.statusDescription response.headers.content-type.value \
-    response.headers.x-frame-options.value response.headers.x-saw.value logs.0 < out.json
+    response.headers.x-frame-options.value response.headers.x-saw.value logs.1 < out.json
 --- stdout
 200 application/json
 viewer-response

@@ -89,7 +89,7 @@ YAML
 $EDGEFN test headers --event viewer-response > out.json
 echo "exit $?"
 $PYTHON $TOOLS/jget.py function eventType outcome response.statusCode response.headers.x-frame-options.value \
-    response.cookies.session.value response.cookies.session.attributes logs.0 memoryLimitBytes < out.json
+    response.cookies.session.value response.cookies.session.attributes logs.1 memoryLimitBytes < out.json
 $PYTHON -c 'import json,sys; r=json.load(open("out.json")); print("duration ok" if 0 < r["durationMs"] < 1000 else r["durationMs"]); print("utilization ok" if 0 <= r["computeUtilization"] <= 100 else r["computeUtilization"]); print("memory ok" if 0 < r["memoryUsedBytes"] < r["memoryLimitBytes"] else r["memoryUsedBytes"])'
 --- stdout
 exit 0
@@ -112,7 +112,7 @@ $EDGEFN test router --event viewer-request --request 'POST /items?a=1&a=2' -H 'C
 echo "exit $?"
 $PYTHON $TOOLS/jget.py outcome request.method request.uri request.querystring.a.multiValue.1.value request.headers.x-seen-method.value \
     request.headers.x-seen-host.value request.headers.x-seen-ip.value request.headers.x-seen-type.value \
-    request.headers.x-seen-a.value request.headers.x-seen-user.value request.headers.x-custom.value request.cookies.user.value logs.0 < out.json
+    request.headers.x-seen-a.value request.headers.x-seen-user.value request.headers.x-custom.value request.cookies.user.value logs.1 < out.json
 --- stdout
 exit 0
 request
@@ -175,7 +175,7 @@ grace
 cat > response.json <<'JSON'
 { "response": { "statusCode": 404, "statusDescription": "Not Found", "headers": { "content-type": { "value": "text/html" } } } }
 JSON
-$EDGEFN test headers --event origin-response --event-file response.json | $PYTHON $TOOLS/jget.py response.statusCode response.headers.content-type.value response.headers.x-frame-options.value logs.0
+$EDGEFN test headers --event origin-response --event-file response.json | $PYTHON $TOOLS/jget.py response.statusCode response.headers.content-type.value response.headers.x-frame-options.value logs.1
 --- stdout
 404
 text/html
@@ -187,7 +187,7 @@ status was	404
 $EDGEFN test broken --event viewer-request > out.json
 echo "exit $?"
 $PYTHON $TOOLS/jget.py outcome status error < out.json
-$PYTHON $TOOLS/jget.py logs.0 < out.json | head -2
+$PYTHON $TOOLS/jget.py logs.1 < out.json | head -2
 --- stdout
 exit 1
 error

@@ -166,6 +166,8 @@ typedef struct st_call_t {
     int completed;
     size_t num_lines;
     char *lines[MAX_LINES];
+    size_t num_frames;   /* START, END and REPORT lines */
+    char frames[3][256]; /* the first three */
 } call_t;
 
 static void on_complete(ef_invocation_t *inv)
@@ -174,9 +176,22 @@ static void on_complete(ef_invocation_t *inv)
     ++c->completed;
 }
 
+static int is_frame(const char *msg, size_t len)
+{
+    return (len >= 6 && memcmp(msg, "START ", 6) == 0) || (len >= 4 && memcmp(msg, "END ", 4) == 0) ||
+           (len >= 7 && memcmp(msg, "REPORT ", 7) == 0);
+}
+
+/* The lines a call logged, without the START, END and REPORT that frame them (test_log_frame checks those). */
 static void on_log(ef_invocation_t *inv, const char *msg, size_t len)
 {
     call_t *c = inv->data;
+    if (is_frame(msg, len)) {
+        ++c->num_frames;
+        if (c->num_frames <= 3)
+            snprintf(c->frames[c->num_frames - 1], sizeof(c->frames[0]), "%.*s", (int)len, msg);
+        return;
+    }
     if (c->num_lines == MAX_LINES)
         return;
     c->lines[c->num_lines] = malloc(len + 1);
@@ -2196,6 +2211,34 @@ static void test_logging(void **unused)
     dispose_runner(r);
 }
 
+static void test_log_frame(void **unused)
+{
+    /* an invocation that logs is framed by START, then END and REPORT; one that logs nothing writes nothing */
+    runner_t *r = start_one("function handler(event)\n"
+                            "  if event.request.uri == '/quiet' then return event.request end\n"
+                            "  console.log('one') console.log('two')\n"
+                            "  return event.request\n"
+                            "end\n");
+    call_t c;
+    call_init(&c, EF_HOOK_VIEWER_REQUEST, "GET", "/loud");
+    call_invoke(r, 0, &c);
+    assert_int_equal(c.num_lines, 2);
+    assert_int_equal(c.num_frames, 3);
+    assert_string_equal(c.frames[0], "START RequestId: req-1-viewer-request Version: $LATEST");
+    assert_string_equal(c.frames[1], "END RequestId: req-1-viewer-request");
+    if (!has_substring(c.frames[2], "REPORT RequestId: req-1-viewer-request\tDuration: ") ||
+        !has_substring(c.frames[2], " ms\tCompute Utilization: ") ||
+        !has_substring(c.frames[2], "%\tMemory Size: 2048 KB\tMax Memory Used: "))
+        fail_msg("REPORT line: %s", c.frames[2]);
+    call_dispose(&c);
+    call_init(&c, EF_HOOK_VIEWER_REQUEST, "GET", "/quiet");
+    call_invoke(r, 0, &c);
+    assert_int_equal(c.num_lines, 0);
+    assert_int_equal(c.num_frames, 0);
+    call_dispose(&c);
+    dispose_runner(r);
+}
+
 static void test_logging_long_line(void **unused)
 {
     runner_t *r = start_one("function handler(event)\n"
@@ -3051,6 +3094,7 @@ int main(void)
         cmocka_unit_test(test_error_values),
         cmocka_unit_test(test_budget_is_per_invocation),
         cmocka_unit_test(test_logging),
+        cmocka_unit_test(test_log_frame),
         cmocka_unit_test(test_logging_long_line),
         cmocka_unit_test(test_logging_traceback),
         cmocka_unit_test(test_module_returning_handler),
