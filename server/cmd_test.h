@@ -9,7 +9,8 @@
     "       edgefn test FUNCTION [-c FILE] --event HOOK [--request 'METHOD /path?query'] [-H 'name: value']...\n"                  \
     "                   [--event-file EVENT.json]\n"                                                                               \
     "                                   run FUNCTION once on an event and print the result as JSON\n"                              \
-    "                                   (HOOK: viewer-request, origin-request, origin-response, viewer-response)\n"
+    "                                   (HOOK: viewer-request, origin-request, origin-response, viewer-response;\n"                \
+    "                                   EVENT.json: CloudFront Functions' or Lambda@Edge's event, or {\"hook\", \"uri\", ...})\n"
 
 /**
  * Runs the command with the arguments that follow "test" (`argv[0]` is the first of

@@ -170,6 +170,33 @@ shop.example
 grace
 5
 
+=== an event file in the Lambda@Edge shape, or the short form, runs the same (a Lua function sees it as CloudFront Functions')
+--- run
+cat > lambda.json <<'JSON'
+{"Records": [{"cf": {"config": {"eventType": "viewer-request"},
+  "request": {"clientIp": "203.0.113.9", "method": "GET", "uri": "/index.html", "querystring": "a=1&a=2",
+              "headers": {"host": [{"key": "Host", "value": "lambda.example"}], "cookie": [{"key": "Cookie", "value": "user=ada"}]}}}}]}
+JSON
+cat > short.json <<'JSON'
+{"hook": "viewer-request", "uri": "/index.html?a=7&a=8&a=9", "headers": {"cookie": "user=lin"}}
+JSON
+for f in lambda.json short.json; do
+  $EDGEFN test router --event-file $f | $PYTHON $TOOLS/jget.py eventType request.uri request.headers.x-seen-ip.value request.headers.x-seen-host.value request.headers.x-seen-a.value request.headers.x-seen-user.value
+done
+--- stdout
+viewer-request
+/v2/index.html
+203.0.113.9
+lambda.example
+2 values
+ada
+viewer-request
+/v2/index.html
+127.0.0.1
+localhost
+3 values
+lin
+
 === a response event file gives the response hook its status and headers
 --- run
 cat > response.json <<'JSON'
