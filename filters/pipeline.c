@@ -15,13 +15,6 @@ struct st_handler_t {
     ef_server_t *server;
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-}
-
 static uint64_t elapsed_us(const struct timespec *since)
 {
     struct timespec now;
@@ -104,7 +97,7 @@ static void on_origin_head(ef_fetch_t *fetch, int errstatus, const char *cause)
 
     ex->fetch = fetch;
     ex->upstream_status = fetch->upstream_status;
-    ef_histogram_observe(&m->duration, &ef_metrics_duration_buckets, now_ns() - ex->origin_started_ns);
+    ef_histogram_observe(&m->duration, &ef_metrics_duration_buckets, ef_now_ns() - ex->origin_started_ns);
     if (errstatus != 0)
         ef_count(&m->errors[fetch->error], 1);
     if (errstatus != 0) {
@@ -151,7 +144,7 @@ static void after_origin_request(ef_exchange_t *ex)
     }
     ef_cache_prepare_fetch(ex);
     /* ex->fetch is set by on_origin_head, which may run before this returns */
-    ex->origin_started_ns = now_ns();
+    ex->origin_started_ns = ef_now_ns();
     ef_origin_fetch(ex->behavior->origin, ex->req, ex->id, &origin_callbacks, ex);
 }
 

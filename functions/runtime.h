@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include "conf/config.h"
 #include "functions/event.h"
 
@@ -73,6 +74,14 @@ struct st_ef_invocation_t {
     void *runtime_data;    /* the runtime's, while the invocation runs */
 };
 
+/* CLOCK_MONOTONIC in nanoseconds: what invocations' durations and deadlines, and the pipeline's timings, are measured on. */
+static inline uint64_t ef_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* What a runtime is told of the worker thread whose state it creates (process runtimes run environments on its loop). */
 typedef struct st_ef_runtime_thread_t {
     h2o_context_t *ctx;         /* the thread's h2o context */
@@ -115,7 +124,7 @@ struct st_ef_function_t {
     struct {                              /* a process function's environments alive, by state (its pool keeps them) */
         atomic_uint starting, idle, busy;
     } environments;
-    void *data;                           /* the runtime's */
+    void *data; /* the runtime's */
     /* when set, the function's log lines (the message alone) go here instead of log_fd: `edgefn test` collects them */
     void (*log_cb)(const ef_function_t *fn, const char *msg, size_t len);
     void *log_data;

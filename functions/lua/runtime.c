@@ -51,13 +51,6 @@ struct st_function_data_t {
     char chunkname[128];
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void on_count(lua_State *L, lua_Debug *ar);
 static void budget_hook(ef_lua_thread_t *t);
 
@@ -198,7 +191,7 @@ static void on_count(lua_State *L, lua_Debug *ar)
 
     if (t->mem.over && t->killed == EF_LUA_ALIVE)
         check_memory(t);
-    if (t->killed == EF_LUA_ALIVE && now_ns() < t->deadline)
+    if (t->killed == EF_LUA_ALIVE && ef_now_ns() < t->deadline)
         return;
     stop(t, EF_LUA_KILLED_CPU);
     luaL_error(L, t->killed == EF_LUA_KILLED_CPU ? "CPU budget exceeded" : "memory limit exceeded");
@@ -207,7 +200,7 @@ static void on_count(lua_State *L, lua_Debug *ar)
 void ef_lua_pattern_tick(lua_State *L)
 {
     ef_lua_thread_t *t = ef_lua_thread(L);
-    if (t->deadline != 0 && (t->killed != EF_LUA_ALIVE || now_ns() >= t->deadline))
+    if (t->deadline != 0 && (t->killed != EF_LUA_ALIVE || ef_now_ns() >= t->deadline))
         on_count(L, NULL);
 }
 
@@ -232,7 +225,7 @@ static void on_watchdog(int signo)
     int saved = errno;
 
     /* lua_sethook is safe in a signal handler: the invocation stops at its next instruction (on_count) */
-    if (t != NULL && t->killed == EF_LUA_ALIVE && now_ns() >= t->deadline)
+    if (t != NULL && t->killed == EF_LUA_ALIVE && ef_now_ns() >= t->deadline)
         lua_sethook(t->L, on_count, LUA_MASKCOUNT, 1);
     errno = saved;
 }
@@ -925,7 +918,7 @@ static void try_sharing(ef_lua_thread_t *t, ef_lua_slot_t *slot)
 
     t->slot = slot;
     t->killed = EF_LUA_ALIVE;
-    t->deadline = now_ns() + conf->timeout * 1000000;
+    t->deadline = ef_now_ns() + conf->timeout * 1000000;
     t->mem.base = t->mem.peak = t->mem.used;
     t->mem.over = 0;
     t->mem.limit = t->mem.used + conf->memory;
@@ -1122,7 +1115,7 @@ static void invoke(ef_invocation_t *inv)
     lua_State *L = t->L;
     const ef_conf_function_t *conf = inv->fn->conf;
     int top = lua_gettop(L), status;
-    uint64_t start = now_ns();
+    uint64_t start = ef_now_ns();
     size_t mem_start = t->mem.used;
     char d[32];
 
@@ -1146,7 +1139,7 @@ static void invoke(ef_invocation_t *inv)
     lua_sethook(L, NULL, 0, 0);
     t->mem.limit = 0; /* what follows is ours */
     t->deadline = 0;
-    inv->duration_ns = now_ns() - start;
+    inv->duration_ns = ef_now_ns() - start;
     inv->budget_ns = conf->timeout * 1000000;
     inv->memory_bytes = t->mem.peak - mem_start;
 
@@ -1227,7 +1220,7 @@ static int prepare(ef_function_t *fn, char *err, size_t errlen)
         thread_dispose(t);
         return -1;
     }
-    t->deadline = now_ns() + fn->conf->timeout * 1000000;
+    t->deadline = ef_now_ns() + fn->conf->timeout * 1000000;
     t->mem.base = t->mem.used;
     t->mem.limit = t->mem.used + fn->conf->memory;
     budget_hook(t);

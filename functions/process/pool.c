@@ -92,13 +92,6 @@ struct st_ef_process_pool_t {
     h2o_timeout_entry_t respawn_timer;
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void env_log(ef_process_env_t *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Keeps a copy of a line for the job's invoker, when it asked for them (ef_invocation_t.logged): a length, then the bytes. */
@@ -213,7 +206,7 @@ static uint64_t sample_rss(ef_process_env_t *env)
     if (sscanf(buf, "%lu %lu", &size, &resident) != 2)
         return env->max_rss;
     uint64_t rss = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-    env->rss_sampled_at = now_ns();
+    env->rss_sampled_at = ef_now_ns();
     if (rss > env->max_rss)
         env->max_rss = rss;
     return rss;
@@ -246,7 +239,7 @@ static void finish_job(ef_process_env_t *env, ef_invoke_status_t status, const c
         va_end(args);
     }
     if (env->job_delivered) {
-        uint64_t duration = now_ns() - env->delivered_at;
+        uint64_t duration = ef_now_ns() - env->delivered_at;
         job->cold_start = env->invocations == 1 && !env->provisioned;
         job->init_ns = env->init_ns;
         char init[64] = "";
@@ -312,7 +305,7 @@ static void deliver(ef_process_env_t *env)
         return; /* its connection is gone; the job goes out on the next poll */
     env->job_delivered = 1;
     env->invocations++;
-    env->delivered_at = now_ns();
+    env->delivered_at = ef_now_ns();
     snprintf(env->rapi.current, sizeof(env->rapi.current), "%s", job->id);
     env_log(env, "START RequestId: %s Version: $LATEST", job->id);
     link_timer(env, &env->memory_timer, EF_PROCESS_MEMORY_TICK);
@@ -629,7 +622,7 @@ static ef_process_env_t *spawn_env(ef_process_pool_t *pool, ef_process_job_t *jo
     memcpy(envp + num_base, vars, sizeof(envp[0]) * num_vars);
     envp[num_base + num_vars] = NULL;
 
-    env->spawned_at = now_ns();
+    env->spawned_at = ef_now_ns();
     const char *keep[] = {pool->conf->code_dir, ef_process_runtime_dir(), NULL};
     env->pid = ef_spawn(&(ef_spawn_t){pf->argv, envp, pool->conf->code_dir, env->tmp_dir, keep, out[1]});
     int spawn_errno = errno;
@@ -716,7 +709,7 @@ void ef_process_env_on_next(ef_process_env_t *env, ef_process_poll_t *poll)
         env->state = ENV_READY;
         publish_states(env->pool);
         env->rapi.initialized = 1;
-        env->init_ns = now_ns() - env->spawned_at;
+        env->init_ns = ef_now_ns() - env->spawned_at;
         h2o_timeout_unlink(&env->init_timer);
         h2o_timeout_unlink(&env->memory_timer);
         if (env->provisioned)
@@ -794,8 +787,8 @@ int ef_process_env_on_init_error(ef_process_env_t *env, h2o_iovec_t body, h2o_io
     if (status != 202)
         return status;
     describe_error(body, error_type, desc, sizeof(desc));
-    env_log(env, "INIT_REPORT Init Duration: %.2f ms Phase: init Status: error Error Type: %s", (now_ns() - env->spawned_at) / 1e6,
-            desc);
+    env_log(env, "INIT_REPORT Init Duration: %.2f ms Phase: init Status: error Error Type: %s",
+            (ef_now_ns() - env->spawned_at) / 1e6, desc);
     env->rapi.initialized = 1;
     kill_env(env, "its initialization failed");
     /* the viewer learns the kind of failure; what the function said may not be for it, and is in the log */
