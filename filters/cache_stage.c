@@ -4,6 +4,7 @@
 #include "filters/cache_policy.h"
 #include "filters/cache_stage.h"
 #include "functions/event.h"
+#include "server/log.h"
 #include "server/range.h"
 
 const h2o_iovec_t ef_xcache_names[] = {
@@ -693,7 +694,7 @@ void ef_cache_add_headers(ef_exchange_t *ex)
 
     if ((ex->cache.status == EF_XCACHE_HIT || ex->cache.status == EF_XCACHE_REFRESH_HIT) && ex->cache.obj != NULL) {
         char *age = h2o_mem_alloc_pool(&req->pool, sizeof(H2O_UINT64_LONGEST_STR));
-        size_t len = sprintf(age, "%" PRIu64, ef_cache_object_age_ms(ex->cache.obj, now_ms(ex)) / 1000);
+        size_t len = ef_format_uint(age, ef_cache_object_age_ms(ex->cache.obj, now_ms(ex)) / 1000);
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_AGE, NULL, age, len);
     }
     h2o_vector_reserve(&req->pool, &req->res.headers, req->res.headers.size + 1);

@@ -168,14 +168,7 @@ static char *append_cstr(char *dst, const char *s)
 /* A number without printf, which costs a line more than all the rest of it */
 static char *append_uint(char *dst, uint64_t v)
 {
-    char buf[20];
-    size_t n = 0;
-    do
-        buf[n++] = '0' + v % 10;
-    while ((v /= 10) != 0);
-    while (n != 0)
-        *dst++ = buf[--n];
-    return dst;
+    return dst + ef_format_uint(dst, v);
 }
 
 /* `us` microseconds as milliseconds with three decimals */

@@ -49,3 +49,16 @@ void ef_log(ef_log_level_t level, const char *fmt, ...)
     while (write(STDERR_FILENO, line, len) == -1 && errno == EINTR)
         ;
 }
+
+size_t ef_format_uint(char *buf, uint64_t v)
+{
+    char digits[20];
+    size_t n = 0, len;
+
+    do
+        digits[n++] = '0' + v % 10;
+    while ((v /= 10) != 0);
+    for (len = 0; n != 0; ++len)
+        buf[len] = digits[--n];
+    return len;
+}

@@ -6,6 +6,7 @@
 #define EF_SERVER_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum en_ef_log_level_t {
     EF_LOG_ERROR,
@@ -25,5 +26,8 @@ void ef_log(ef_log_level_t level, const char *fmt, ...) __attribute__((format(pr
  * 25 bytes) and returns the length written.
  */
 size_t ef_log_timestamp(char *buf);
+
+/* Writes `v` in decimal into `buf` (at least 20 bytes; no NUL) without printf, and returns the length written. */
+size_t ef_format_uint(char *buf, uint64_t v);
 
 #endif
