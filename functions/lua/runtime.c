@@ -429,7 +429,10 @@ static int now(lua_State *L) /* [-0, +1] */
  */
 static void invocation_log(ef_lua_thread_t *t, ef_invocation_t *inv, const char *msg, size_t len)
 {
-    if (!t->log_started) {
+    /* a function whose log goes nowhere (function-logs: off) has no lines to frame */
+    int nowhere = inv->log == ef_invocation_log && inv->fn->log_fd == -1 && inv->fn->log_cb == NULL;
+
+    if (!t->log_started && !nowhere) {
         char start[128];
         int n = snprintf(start, sizeof(start), "START RequestId: %s-%s Version: $LATEST", inv->event->request_id,
                          ef_invocation_hook_name(inv));
