@@ -69,6 +69,16 @@ void ef_admin_send_json(h2o_req_t *req, const char *id, int status, const char *
     h2o_send_inline(req, json, SIZE_MAX);
 }
 
+void ef_admin_send_json_value(h2o_req_t *req, const char *id, json_t *value, size_t flags)
+{
+    char *json = json_dumps(value, JSON_PRESERVE_ORDER | JSON_INDENT(2) | flags);
+    h2o_iovec_t body = h2o_concat(&req->pool, h2o_iovec_init(json, strlen(json)), h2o_iovec_init(H2O_STRLIT("\n")));
+
+    free(json);
+    json_decref(value);
+    ef_admin_send_json(req, id, 200, "OK", body.base);
+}
+
 int ef_admin_check_invalidation_path(const char *path, size_t len, char *err, size_t errlen)
 {
     const char *star;

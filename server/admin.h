@@ -19,12 +19,16 @@
 #define EF_SERVER_ADMIN_H
 
 #include <h2o.h>
+#include <jansson.h>
 #include "server/server.h"
 
 /* For the admin's endpoints: a JSON answer, and a JSON error {"error": ERROR, "message": MESSAGE}. */
 void ef_admin_send_json(h2o_req_t *req, const char *id, int status, const char *reason, const char *json);
 void ef_admin_send_error(h2o_req_t *req, const char *id, int status, const char *reason, const char *error, const char *message);
 void ef_admin_send_method_not_allowed(h2o_req_t *req, const char *id, const char *allow);
+/* A 200 with `value` as indented JSON (its keys in order; `flags`: more of jansson's, e.g. JSON_REAL_PRECISION); takes
+ * the reference. */
+void ef_admin_send_json_value(h2o_req_t *req, const char *id, json_t *value, size_t flags);
 
 /**
  * GET /functions, /functions/NAME, /functions/NAME/logs and /cost (server/admin_functions.c), and the POST endpoints

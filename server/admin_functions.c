@@ -28,15 +28,6 @@
 #define DEFAULT_LOG_LIMIT 1000  /* lines answered when ?limit= is not given */
 #define MAX_LOG_LIMIT 10000
 
-static void send_json_value(h2o_req_t *req, const char *id, json_t *value)
-{
-    char *json = json_dumps(value, JSON_PRESERVE_ORDER | JSON_INDENT(2));
-    h2o_iovec_t body = h2o_concat(&req->pool, h2o_iovec_init(json, strlen(json)), h2o_iovec_init(H2O_STRLIT("\n")));
-    free(json);
-    json_decref(value);
-    ef_admin_send_json(req, id, 200, "OK", body.base);
-}
-
 /* A function's counters at a hook (or for its direct invocations), summed over the threads */
 static json_t *counters(ef_server_t *server, size_t f, int slot, ef_function_totals_t *totals)
 {
@@ -247,7 +238,8 @@ static void on_logs(ef_server_t *server, h2o_req_t *req, const char *id, const e
         fclose(fp);
     }
     free(line);
-    send_json_value(req, id, json_pack("{s:s, s:o, s:b}", "function", fn->conf->name, "lines", lines, "truncated", truncated));
+    ef_admin_send_json_value(req, id,
+                             json_pack("{s:s, s:o, s:b}", "function", fn->conf->name, "lines", lines, "truncated", truncated), 0);
 }
 
 /* GET /cost: since start, per function (all its hooks) */
@@ -276,11 +268,13 @@ static void on_cost(ef_server_t *server, h2o_req_t *req, const char *id)
                                         "runtime", ef_conf_runtime_name(fn->conf->runtime), "invocations", (json_int_t)invocations,
                                         "gb_seconds", gb_s, "lambda_edge_usd", le, "cloudfront_functions_usd", cff));
     }
-    send_json_value(req, id,
-                    json_pack("{s:o, s:{s:f, s:f}, s:{s:f, s:f, s:f}}", "functions", functions, "total", "lambda_edge_usd",
-                              total_le, "cloudfront_functions_usd", total_cff, "prices", "lambda_edge_request",
-                              conf->pricing.lambda_edge_request, "lambda_edge_gb_second", conf->pricing.lambda_edge_gb_second,
-                              "cloudfront_functions_invocation", conf->pricing.cloudfront_functions_invocation));
+    ef_admin_send_json_value(req, id,
+                             json_pack("{s:o, s:{s:f, s:f}, s:{s:f, s:f, s:f}}", "functions", functions, "total", "lambda_edge_usd",
+                                       total_le, "cloudfront_functions_usd", total_cff, "prices", "lambda_edge_request",
+                                       conf->pricing.lambda_edge_request, "lambda_edge_gb_second",
+                                       conf->pricing.lambda_edge_gb_second, "cloudfront_functions_invocation",
+                                       conf->pricing.cloudfront_functions_invocation),
+                             0);
 }
 
 int ef_admin_functions(ef_server_t *server, h2o_req_t *req, const char *id)
@@ -307,7 +301,7 @@ int ef_admin_functions(ef_server_t *server, h2o_req_t *req, const char *id)
         json_t *all = json_array();
         for (size_t f = 0; f != server->functions.size; ++f)
             json_array_append_new(all, describe(server, f));
-        send_json_value(req, id, json_pack("{s:o}", "functions", all));
+        ef_admin_send_json_value(req, id, json_pack("{s:o}", "functions", all), 0);
         return 1;
     }
     h2o_iovec_t name = h2o_iovec_init(path.base + 11, path.len - 11), rest = {NULL};
@@ -326,7 +320,7 @@ int ef_admin_functions(ef_server_t *server, h2o_req_t *req, const char *id)
                                h2o_memis(rest.base, rest.len, H2O_STRLIT("/logs")))) {
             ef_admin_send_method_not_allowed(req, id, "GET");
         } else if (rest.base == NULL || h2o_memis(rest.base, rest.len, H2O_STRLIT("/"))) {
-            send_json_value(req, id, describe(server, f));
+            ef_admin_send_json_value(req, id, describe(server, f), 0);
         } else if (h2o_memis(rest.base, rest.len, H2O_STRLIT("/logs"))) {
             on_logs(server, req, id, fn);
         } else {

@@ -22,24 +22,23 @@
 
 #define LOG_TAIL 4096 /* bytes of log lines X-Edgefn-Log-Type: Tail answers, as Lambda's */
 
-/* The request's body, or NULL after answering 400 (or 413 past `max` bytes). */
-static const ef_json_t *read_body(h2o_req_t *req, const char *id, size_t max, const char *error, h2o_iovec_t *text)
+/* Whether the request's body is a payload of at most `max` bytes of JSON; if not, it is answered 413 or 400. */
+static int check_payload(h2o_req_t *req, const char *id, size_t max)
 {
     ef_json_error_t jerr;
-    const ef_json_t *root;
     char msg[320];
 
-    *text = req->entity;
-    if (text->len > max) {
-        snprintf(msg, sizeof(msg), "the body is %zu bytes; the most is %zu", text->len, max);
+    if (req->entity.len > max) {
+        snprintf(msg, sizeof(msg), "the body is %zu bytes; the most is %zu", req->entity.len, max);
         ef_admin_send_error(req, id, 413, "Payload Too Large", "RequestTooLarge", msg);
-        return NULL;
+        return 0;
     }
-    if ((root = ef_json_parse(&req->pool, text->base, text->len, &jerr)) == NULL) {
+    if (ef_json_parse(&req->pool, req->entity.base, req->entity.len, &jerr) == NULL) {
         snprintf(msg, sizeof(msg), "the body is not JSON: %s at line %d, column %d", jerr.text, jerr.line, jerr.column);
-        ef_admin_send_error(req, id, 400, "Bad Request", error, msg);
+        ef_admin_send_error(req, id, 400, "Bad Request", "InvalidRequestContent", msg);
+        return 0;
     }
-    return root;
+    return 1;
 }
 
 /* ---- POST /functions/NAME/test ---- */
@@ -53,13 +52,8 @@ struct st_test_t {
 static void on_test_done(ef_test_run_t *run)
 {
     struct st_test_t *t = run->data;
-    json_t *report = ef_test_run_report(run);
-    char *json = json_dumps(report, JSON_PRESERVE_ORDER | JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-    h2o_iovec_t body = h2o_concat(&t->req->pool, h2o_iovec_init(json, strlen(json)), h2o_iovec_init(H2O_STRLIT("\n")));
-
-    free(json);
-    json_decref(report);
-    ef_admin_send_json(t->req, t->id, 200, "OK", body.base);
+    /* durations with 6 significant digits, as `edgefn test` prints them */
+    ef_admin_send_json_value(t->req, t->id, ef_test_run_report(run), JSON_REAL_PRECISION(6));
 }
 
 /* the request is over (answered, or its client gone): a run still going is abandoned */
@@ -106,14 +100,9 @@ static void on_test(ef_server_t *server, h2o_req_t *req, const char *id, ef_func
 /* ---- POST /functions/NAME/invocations ---- */
 
 struct st_invoke_t {
+    ef_direct_t run;
     h2o_req_t *req;
     const char *id;
-    size_t function;
-    ef_thread_t *thread;
-    ef_event_t event;
-    h2o_headers_t headers[2];
-    ef_invocation_t inv;
-    int running;
     h2o_buffer_t *tail; /* the last log lines, with X-Edgefn-Log-Type: Tail */
 };
 
@@ -138,19 +127,13 @@ static void on_invoke_logged(ef_invocation_t *inv, const char *msg, size_t len)
     keep_line(inv->data, msg, len);
 }
 
-static ef_function_metrics_t *invoke_metrics(struct st_invoke_t *x)
-{
-    return ef_metrics_function(&x->thread->metrics, x->function, EF_METRICS_INVOKE);
-}
-
 static void on_invoke_complete(ef_invocation_t *inv)
 {
     struct st_invoke_t *x = inv->data;
     h2o_req_t *req = x->req;
     h2o_iovec_t body;
 
-    x->running = 0;
-    ef_metrics_count_invocation(invoke_metrics(x), inv);
+    ef_direct_done(&x->run);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-edgefn-executed-version"), 0, NULL, H2O_STRLIT("$LATEST"));
     if (x->tail != NULL) {
@@ -178,11 +161,7 @@ static void on_invoke_dispose(void *p)
 {
     struct st_invoke_t *x = p;
 
-    if (x->running) { /* the invoker left */
-        x->running = 0;
-        ef_count(&invoke_metrics(x)->ended, 1);
-        x->inv.fn->runtime->cancel(&x->inv);
-    }
+    ef_direct_cancel(&x->run); /* the invoker left before the end, if it did */
     if (x->tail != NULL)
         h2o_buffer_dispose(&x->tail);
 }
@@ -204,7 +183,6 @@ static h2o_iovec_t header_value(h2o_req_t *req, const char *name, size_t len)
 
 static void on_invocations(ef_server_t *server, h2o_req_t *req, const char *id, size_t f)
 {
-    ef_function_t *fn = server->functions.entries + f;
     ef_thread_t *thread = ef_thread_from_ctx(req->conn->ctx);
     h2o_iovec_t type = header_value(req, H2O_STRLIT("x-edgefn-invocation-type")),
                 log = header_value(req, H2O_STRLIT("x-edgefn-log-type"));
@@ -234,13 +212,11 @@ static void on_invocations(ef_server_t *server, h2o_req_t *req, const char *id, 
         }
     }
 
-    h2o_iovec_t payload;
-    if (req->entity.len == 0) {
+    h2o_iovec_t payload = req->entity;
+    if (payload.len == 0)
         payload = h2o_iovec_init(H2O_STRLIT("{}")); /* as Lambda: no payload is an empty object */
-    } else if (read_body(req, id, is_event ? EF_ASYNC_MAX_PAYLOAD : EF_INVOKE_MAX_PAYLOAD, "InvalidRequestContent", &payload) ==
-               NULL) {
+    else if (!check_payload(req, id, is_event ? EF_ASYNC_MAX_PAYLOAD : EF_INVOKE_MAX_PAYLOAD))
         return;
-    }
     if (is_event) {
         char err[PATH_MAX + 128];
         switch (ef_async_enqueue(&thread->async, f, payload, id, err, sizeof(err))) {
@@ -258,23 +234,11 @@ static void on_invocations(ef_server_t *server, h2o_req_t *req, const char *id, 
     }
 
     struct st_invoke_t *x = h2o_mem_alloc_shared(&req->pool, sizeof(*x), on_invoke_dispose);
-    *x = (struct st_invoke_t){.req = req, .id = h2o_strdup(&req->pool, id, SIZE_MAX).base, .function = f, .thread = thread};
-    x->event = (ef_event_t){.request_id = x->id, .pool = &req->pool};
-    x->event.request.headers = &x->headers[0];
-    x->event.response.headers = &x->headers[1];
+    *x = (struct st_invoke_t){.req = req, .id = h2o_strdup(&req->pool, id, SIZE_MAX).base};
     if (tail)
         h2o_buffer_init(&x->tail, &h2o_socket_buffer_prototype);
-    x->inv = (ef_invocation_t){.fn = fn,
-                               .event = &x->event,
-                               .thread_state = ef_functions_thread_state(&thread->functions, fn),
-                               .on_complete = on_invoke_complete,
-                               .data = x,
-                               .log = tail ? on_invoke_log : ef_invocation_log,
-                               .logged = tail ? on_invoke_logged : NULL,
-                               .payload = payload};
-    x->running = 1;
-    ef_count(&invoke_metrics(x)->started, 1);
-    fn->runtime->invoke(&x->inv);
+    ef_direct_start(&x->run, thread, f, &req->pool, x->id, payload, on_invoke_complete, x, tail ? on_invoke_log : NULL,
+                    tail ? on_invoke_logged : NULL);
 }
 
 void ef_admin_run_function(ef_server_t *server, h2o_req_t *req, const char *id, size_t f, int is_test)

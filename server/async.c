@@ -29,11 +29,8 @@ typedef struct st_ef_async_event_t {
     unsigned failures;    /* of them, those that count against async.retries (not throttles) */
     h2o_timeout_entry_t retry_timer;
     /* while it runs */
-    int running;
     h2o_mem_pool_t pool;
-    h2o_headers_t headers[2];
-    ef_event_t event;
-    ef_invocation_t inv;
+    ef_direct_t run;
 } ef_async_event_t;
 
 static uint64_t now_ms(void)
@@ -248,9 +245,8 @@ static void on_complete(ef_invocation_t *inv)
     const ef_conf_function_t *conf = conf_of(ev);
     char err[PATH_MAX + 64];
 
-    ev->running = 0;
+    ef_direct_done(&ev->run);
     --async->running;
-    ef_metrics_count_invocation(ef_metrics_function(&async->thread->metrics, ev->function, EF_METRICS_INVOKE), inv);
     if (inv->status == EF_INVOKE_OK) {
         finish(ev);
         goto Exit;
@@ -292,21 +288,8 @@ static void start(ef_async_event_t *ev)
     if (persist(ev, err, sizeof(err)) != 0)
         ef_log(EF_LOG_WARN, "async: function \"%s\": event %s: %s", fn->conf->name, ev->id, err);
 
-    ev->running = 1;
     ++async->running;
-    ev->headers[0] = ev->headers[1] = (h2o_headers_t){NULL};
-    ev->event = (ef_event_t){.request_id = ev->id, .pool = &ev->pool};
-    ev->event.request.headers = &ev->headers[0];
-    ev->event.response.headers = &ev->headers[1];
-    ev->inv = (ef_invocation_t){.fn = fn,
-                                .event = &ev->event,
-                                .thread_state = ef_functions_thread_state(&async->thread->functions, fn),
-                                .on_complete = on_complete,
-                                .data = ev,
-                                .log = ef_invocation_log,
-                                .payload = ev->payload};
-    ef_count(&ef_metrics_function(&async->thread->metrics, ev->function, EF_METRICS_INVOKE)->started, 1);
-    fn->runtime->invoke(&ev->inv);
+    ef_direct_start(&ev->run, async->thread, ev->function, &ev->pool, ev->id, ev->payload, on_complete, ev, NULL, NULL);
 }
 
 static ef_async_event_t *new_event(ef_async_thread_t *async, size_t f, h2o_iovec_t payload, const char *id)
@@ -492,10 +475,8 @@ void ef_async_thread_stop(ef_async_thread_t *async)
     h2o_timeout_unlink(&async->kick_timer);
     while (!h2o_linklist_is_empty(&async->events)) {
         ef_async_event_t *ev = H2O_STRUCT_FROM_MEMBER(ef_async_event_t, events, async->events.next);
-        if (ev->running) {
-            ef_function_t *fn = ev->inv.fn;
-            ef_count(&ef_metrics_function(&async->thread->metrics, ev->function, EF_METRICS_INVOKE)->ended, 1);
-            fn->runtime->cancel(&ev->inv);
+        if (ev->run.running) {
+            ef_direct_cancel(&ev->run);
             --async->running;
         }
         h2o_mem_clear_pool(&ev->pool);
@@ -511,6 +492,50 @@ void ef_async_thread_stop(ef_async_thread_t *async)
     else
         ef_log(EF_LOG_WARN, "async: thread %zu: %zu queued event%s lost (set async.queue-directory to keep them across restarts)",
                async->thread->index, left, left == 1 ? "" : "s");
+}
+
+/* ---- direct invocations ---- */
+
+static ef_function_metrics_t *direct_metrics(ef_direct_t *d)
+{
+    return ef_metrics_function(&d->thread->metrics, d->function, EF_METRICS_INVOKE);
+}
+
+void ef_direct_start(ef_direct_t *d, ef_thread_t *thread, size_t f, h2o_mem_pool_t *pool, const char *request_id,
+                     h2o_iovec_t payload, void (*on_complete)(ef_invocation_t *), void *data,
+                     void (*log)(ef_invocation_t *, const char *, size_t), void (*logged)(ef_invocation_t *, const char *, size_t))
+{
+    ef_function_t *fn = thread->server->functions.entries + f;
+
+    *d = (ef_direct_t){.thread = thread, .function = f, .running = 1};
+    d->event = (ef_event_t){.request_id = request_id, .pool = pool};
+    d->event.request.headers = &d->headers[0];
+    d->event.response.headers = &d->headers[1];
+    d->inv = (ef_invocation_t){.fn = fn,
+                               .event = &d->event,
+                               .thread_state = ef_functions_thread_state(&thread->functions, fn),
+                               .on_complete = on_complete,
+                               .data = data,
+                               .log = log != NULL ? log : ef_invocation_log,
+                               .logged = logged,
+                               .payload = payload};
+    ef_count(&direct_metrics(d)->started, 1);
+    fn->runtime->invoke(&d->inv);
+}
+
+void ef_direct_done(ef_direct_t *d)
+{
+    d->running = 0;
+    ef_metrics_count_invocation(direct_metrics(d), &d->inv);
+}
+
+void ef_direct_cancel(ef_direct_t *d)
+{
+    if (!d->running)
+        return;
+    d->running = 0;
+    ef_count(&direct_metrics(d)->ended, 1);
+    d->inv.fn->runtime->cancel(&d->inv);
 }
 
 /* ---- the error of a direct invocation ---- */

@@ -52,6 +52,34 @@ enum { EF_ASYNC_QUEUED = 0, EF_ASYNC_FULL = -1, EF_ASYNC_NOT_SAVED = -2 };
  */
 int ef_async_enqueue(ef_async_thread_t *async, size_t f, h2o_iovec_t payload, const char *id, char *err, size_t errlen);
 
+/*
+ * One direct invocation of a function (the admin API's RequestResponse, or a queued event's attempt) on a worker thread:
+ * its event and invocation, counted with hook="invoke" in the thread's metrics.
+ */
+typedef struct st_ef_direct_t {
+    ef_thread_t *thread;
+    size_t function; /* index in server->functions */
+    h2o_headers_t headers[2];
+    ef_event_t event;
+    ef_invocation_t inv;
+    int running;
+} ef_direct_t;
+
+/**
+ * Starts the function at index `f` on `payload` (JSON, which must outlive the invocation) under `request_id`, with what
+ * it allocates in `pool`. inv->log is ef_invocation_log unless `log` is given; `logged`, `data` and `on_complete` go
+ * to the invocation, and on_complete must call ef_direct_done first.
+ */
+void ef_direct_start(ef_direct_t *d, ef_thread_t *thread, size_t f, h2o_mem_pool_t *pool, const char *request_id,
+                     h2o_iovec_t payload, void (*on_complete)(ef_invocation_t *), void *data,
+                     void (*log)(ef_invocation_t *, const char *, size_t), void (*logged)(ef_invocation_t *, const char *, size_t));
+
+/* The invocation is over: counts it. */
+void ef_direct_done(ef_direct_t *d);
+
+/* The invoker leaves before the end (on_complete does not follow); nothing when it is over. */
+void ef_direct_cancel(ef_direct_t *d);
+
 /**
  * The error of a failed direct invocation, as Lambda reports it to the invoker: what the function raised (its
  * errorType, errorMessage and stackTrace), or edgefn's account of the limit that stopped it ({"errorType":

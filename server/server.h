@@ -82,8 +82,8 @@ struct st_ef_server_t {
     size_t num_threads;
     ef_thread_t *threads;
     atomic_size_t async_queued; /* Event invocations in the queues of all threads */
-    pthread_barrier_t ready; /* threads and main meet here once every thread can take messages */
-    pthread_mutex_t lock;    /* orders a thread's end against messages sent to it */
+    pthread_barrier_t ready;    /* threads and main meet here once every thread can take messages */
+    pthread_mutex_t lock;       /* orders a thread's end against messages sent to it */
 };
 
 static inline ef_thread_t *ef_thread_from_ctx(h2o_context_t *ctx)
